@@ -1,0 +1,134 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent,ipynb
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Q1 — a variational autoencoder with a 2-D latent space on MNIST
+#
+# Trains the Bernoulli VAE the assignment asks for and, for comparison, the fixed-σ Gaussian one;
+# evaluates both on the held-out test set and draws the latent-space figures.
+
+# %% tags=["parameters"]
+profile = "smoke"
+overrides = {}
+output_dir = "build/notebook/q1_vae_mnist"
+
+# %%
+import numpy as np
+
+from vaereport import plots
+from vaereport.data import load_dataset
+from vaereport.determinism import seed_everything
+from vaereport.latent import find_gaps, nearest_labels_idx, nearest_neighbour_distances, prior_mass_within
+from vaereport.models import build_vae, decoder_mean
+from vaereport.outputs import Outputs
+from vaereport.params import load_params
+from vaereport.training import evaluate, fit, flatten_images, predict
+
+P = load_params("q1_vae_mnist", profile, overrides)
+out = Outputs(output_dir)
+seed_everything(P["seed"])
+P
+
+# %% [markdown]
+# ## Data: all training images for training, the test images only for evaluation
+
+# %%
+mnist = load_dataset("mnist")
+x_train = flatten_images(mnist.x_train[: P["train_subset"]])
+x_test, y_test = flatten_images(mnist.x_test), mnist.y_test
+out.record(class_names=list(mnist.class_names), data={"source": mnist.source, "n_train": len(x_train), "n_test": len(x_test), "sha256": mnist.sha256})
+x_train.shape, x_test.shape
+
+# %% [markdown]
+# ## Train both decoders: Bernoulli (the model of record) and Gaussian with fixed σ
+
+# %%
+models, results = {}, {}
+for likelihood in ("bernoulli", "gaussian"):
+    seed_everything(P["seed"])
+    vae = build_vae(P["latent_dim"], P["hidden"], likelihood, sigma=P["gaussian_sigma"], seed=P["seed"])
+    run = fit(vae, x_train, epochs=P["epochs"], batch_size=P["batch_size"],
+              learning_rate=P["learning_rate"], label=f"VAE {likelihood}")
+    test = evaluate(vae, x_test)
+    vae.save(out.model_path(f"vae_{likelihood}"))
+    models[likelihood] = vae
+    results[likelihood] = {
+        "test_neg_elbo": test["loss"], "test_reconstruction": test["reconstruction"], "test_kl": test["kl"],
+        "final_train_neg_elbo": run["history"]["loss"][-1], "train_seconds": run["seconds"],
+        "images_per_second": run["images_per_second"], "history": run["history"],
+        "n_parameters": vae.encoder.count_params() + vae.decoder.count_params(),
+    }
+out.record(models=results)
+{k: {m: round(v, 2) for m, v in r.items() if m.startswith("test")} for k, r in results.items()}
+
+# %%
+import pandas as pd
+
+losses = pd.DataFrame([
+    {"decoder": k, "test_neg_elbo": r["test_neg_elbo"], "test_reconstruction": r["test_reconstruction"],
+     "test_kl": r["test_kl"], "train_seconds": r["train_seconds"]}
+    for k, r in results.items()
+])
+out.table(losses, "test_losses")
+out.figure(plots.training_curves({k: r["history"] for k, r in results.items()}), "training_curves")
+losses
+
+# %% [markdown]
+# ## The latent space of the Bernoulli VAE
+
+# %%
+vae = models["bernoulli"]
+z_test, z_log_var_test = predict(vae.encoder, x_test)
+out.array("test_latents", z_mean=z_test, z_log_var=z_log_var_test, labels=y_test)
+out.figure(plots.latent_scatter(z_test, y_test, mnist.class_names), "latent_scatter")
+
+axis, grid_z = plots.grid_points(P["grid_size"], P["grid_extent"])
+grid_images = np.asarray(decoder_mean("bernoulli", predict(vae.decoder, grid_z))).reshape(-1, 28, 28)
+out.figure(plots.latent_grid(grid_images, axis), "latent_grid")
+
+# %% [markdown]
+# ## Reconstructions of fixed test digits (the first test image of each class, then the next ones)
+
+# %%
+first_of_class = [int(np.flatnonzero(y_test == k)[0]) for k in range(10)]
+picked = np.array(first_of_class[: P["n_reconstructions"]])
+rows = {"original": x_test[picked].reshape(-1, 28, 28)}
+for likelihood, model in models.items():
+    z_mean, _ = predict(model.encoder, x_test[picked])
+    rows[f"{likelihood} VAE"] = np.asarray(decoder_mean(likelihood, predict(model.decoder, z_mean))).reshape(-1, 28, 28)
+out.figure(plots.image_rows(rows), "reconstructions")
+
+# %% [markdown]
+# ## What lives in the gaps: latent points near the origin that no test digit maps to
+
+# %%
+gap_radius = 2.0
+gaps, gap_dist = find_gaps(z_test, n_gaps=6, radius=gap_radius)
+gap_images = np.asarray(decoder_mean("bernoulli", predict(vae.decoder, gaps))).reshape(-1, 28, 28)
+out.figure(plots.latent_gaps(z_test, y_test, gaps, gap_images, P["grid_extent"], mnist.class_names), "latent_gaps")
+neighbours = [np.bincount(y_test[idx], minlength=10) / len(idx) for idx in nearest_labels_idx(z_test, gaps, k=25)]
+gap_neighbours = [{"classes": [int(c) for c in np.argsort(-h, kind="stable")[:2]],
+                   "shares": [float(v) for v in np.sort(h)[::-1][:2]]} for h in neighbours]
+nn = nearest_neighbour_distances(z_test)
+median_nn = float(np.median(nn))
+out.record(latent={
+    "mean_of_means": z_test.mean(axis=0), "std_of_means": z_test.std(axis=0),
+    "mean_posterior_std": np.exp(0.5 * z_log_var_test).mean(axis=0),
+    "fraction_within_2_sigma": float(np.mean(np.linalg.norm(z_test, axis=1) <= 2.0)),
+    "median_nn_distance": median_nn,
+    "gap_radius": gap_radius, "gap_points": gaps, "gap_nn_distance": gap_dist,
+    "gap_to_median_nn_ratio": float(np.min(gap_dist) / median_nn), "gap_neighbours": gap_neighbours,
+    "prior_mass_far_from_data": prior_mass_within(z_test, gap_radius, 10 * median_nn, seed=P["seed"]),
+    "prior_mass_far_threshold": 10 * median_nn,
+})
+out.metrics["latent"]

@@ -1,0 +1,81 @@
+"""Content-addressed cache keys: a hash of everything an analysis's outputs depend on.
+
+The key covers the analysis's code cells (parsed, so comments and formatting do not count), the
+project modules it imports (transitively, also parsed), the validated parameters, the datasets'
+content checksums, the versions of the packages that compute the numbers, and the keys of the
+analyses whose outputs it reads.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+from pathlib import Path
+
+from .paths import PACKAGE_DIR
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def normalised_code(source: str) -> str:
+    """The AST of Python source: unchanged by comments, blank lines and formatting."""
+    return ast.dump(ast.parse(source), annotate_fields=False, include_attributes=False)
+
+
+def script_code_cells(script: Path) -> list[str]:
+    """The code cells of a percent-format script (markdown cells are not executed)."""
+    import jupytext
+
+    notebook = jupytext.read(script)
+    return [c.source for c in notebook.cells if c.cell_type == "code"]
+
+
+def _imported_modules(tree: ast.AST, package: str = "vaereport") -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level and node.module:  # from .x import y
+                names.add(node.module.split(".")[0])
+            elif node.level:  # from . import x
+                names.update(a.name for a in node.names)
+            elif node.module == package:
+                names.update(a.name for a in node.names)
+            elif node.module and node.module.startswith(package + "."):
+                names.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            names.update(a.name.split(".")[1] for a in node.names if a.name.startswith(package + "."))
+    return {n for n in names if (PACKAGE_DIR / f"{n}.py").is_file()}
+
+
+def module_closure(sources: list[str]) -> list[str]:
+    """Names of the project modules the given code imports, directly or through other modules."""
+    todo = set().union(*(_imported_modules(ast.parse(s)) for s in sources)) if sources else set()
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        seen.add(name)
+        todo |= _imported_modules(ast.parse((PACKAGE_DIR / f"{name}.py").read_text())) - seen
+    return sorted(seen)
+
+
+def key_components(script: Path, params: dict, data_checksums: dict, versions: dict,
+                   upstream_keys: dict) -> dict[str, str]:
+    """One hash per kind of dependency, so a stale output can say what changed."""
+    cells = script_code_cells(script)
+    modules = module_closure(cells)
+    return {
+        "script": sha256_text("\n".join(normalised_code(c) for c in cells)),
+        "modules": sha256_text(json.dumps(
+            {m: normalised_code((PACKAGE_DIR / f"{m}.py").read_text()) for m in modules}, sort_keys=True)),
+        "params": sha256_text(json.dumps(params, sort_keys=True)),
+        "data": sha256_text(json.dumps(data_checksums, sort_keys=True)),
+        "packages": sha256_text(json.dumps(versions, sort_keys=True)),
+        "upstream": sha256_text(json.dumps(upstream_keys, sort_keys=True)),
+    }
+
+
+def combine(components: dict[str, str]) -> str:
+    return sha256_text(json.dumps(components, sort_keys=True))[:16]

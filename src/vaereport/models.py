@@ -1,0 +1,206 @@
+"""Encoder/decoder builders shared by every model, the sampling layer, the VAE and the denoising AE.
+
+Images enter flattened: float32 of shape (batch, 784) with values in [0, 1].
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import layers, ops
+
+from .losses import kl_to_standard_normal, reconstruction_nll
+
+PACKAGE = "vaereport"
+
+
+def _mlp_trunk(x, hidden: list[int], name: str):
+    for i, units in enumerate(hidden):
+        x = layers.Dense(units, activation="relu", name=f"{name}_dense{i}")(x)
+    return x
+
+
+def build_encoder(input_dim: int, hidden: list[int], latent_dim: int, variational: bool) -> keras.Model:
+    """MLP encoder. Variational: outputs (z_mean, z_log_var), each (batch, latent_dim); else the code."""
+    inputs = keras.Input(shape=(input_dim,), name="x")
+    h = _mlp_trunk(inputs, hidden, "enc")
+    if variational:
+        z_mean = layers.Dense(latent_dim, name="z_mean")(h)
+        z_log_var = layers.Dense(latent_dim, name="z_log_var")(h)
+        return keras.Model(inputs, [z_mean, z_log_var], name="encoder")
+    code = layers.Dense(latent_dim, name="code")(h)
+    return keras.Model(inputs, code, name="encoder")
+
+
+def build_decoder(latent_dim: int, hidden: list[int], output_dim: int, likelihood: str) -> keras.Model:
+    """MLP decoder mirroring the encoder. Bernoulli: outputs logits; Gaussian: the mean in [0, 1]."""
+    inputs = keras.Input(shape=(latent_dim,), name="z")
+    h = _mlp_trunk(inputs, list(reversed(hidden)), "dec")
+    if likelihood == "bernoulli":
+        out = layers.Dense(output_dim, name="logits")(h)
+    elif likelihood == "gaussian":
+        out = layers.Dense(output_dim, activation="sigmoid", name="mean")(h)
+    else:
+        raise ValueError(f"unknown likelihood '{likelihood}'")
+    return keras.Model(inputs, out, name="decoder")
+
+
+def decoder_mean(likelihood: str, decoder_output):
+    """Pixel means E[x|z] from the decoder's output, shape (batch, 784)."""
+    return ops.sigmoid(decoder_output) if likelihood == "bernoulli" else decoder_output
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class Sampling(layers.Layer):
+    """Reparameterised sample z = mean + exp(log_var / 2) * eps, eps ~ N(0, I), from a seeded generator."""
+
+    def __init__(self, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs):
+        z_mean, z_log_var = inputs
+        eps = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        return z_mean + ops.exp(0.5 * z_log_var) * eps
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class Corruption(layers.Layer):
+    """Seeded input corruption for the denoising AE: 'gaussian' (additive noise of std `level`, clipped
+    to [0, 1]) or 'masking' (each pixel set to 0 with probability `level`). Identity at inference."""
+
+    def __init__(self, kind: str = "gaussian", level: float = 0.3, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        if kind not in ("gaussian", "masking"):
+            raise ValueError(f"unknown corruption '{kind}' (use 'gaussian' or 'masking')")
+        self.kind, self.level, self.seed = kind, level, seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, x, training=False):
+        if not training:
+            return x
+        if self.kind == "gaussian":
+            noise = keras.random.normal(ops.shape(x), stddev=self.level, seed=self.seed_generator)
+            return ops.clip(x + noise, 0.0, 1.0)
+        keep = keras.random.uniform(ops.shape(x), seed=self.seed_generator) >= self.level
+        return ops.where(keep, x, ops.zeros_like(x))
+
+    def get_config(self):
+        return {**super().get_config(), "kind": self.kind, "level": self.level, "seed": self.seed}
+
+
+class _Autoencoder(keras.Model):
+    """Shared machinery: loss trackers, train/test steps, (de)serialisation of the two sub-models."""
+
+    tracked = ("loss", "reconstruction", "kl")
+
+    def __init__(self, encoder, decoder, likelihood="bernoulli", sigma=0.1, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder, self.decoder = encoder, decoder
+        self.likelihood, self.sigma, self.seed = likelihood, float(sigma), int(seed)
+        self.trackers = {k: keras.metrics.Mean(name=k) for k in self.tracked}
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def _update(self, terms):
+        for key, value in terms.items():
+            self.trackers[key].update_state(value)
+        return {k: t.result() for k, t in self.trackers.items()}
+
+    def train_step(self, data):
+        x = data[0] if isinstance(data, tuple) else data
+        with tf.GradientTape() as tape:
+            terms = self.loss_terms(x, training=True)
+        grads = tape.gradient(terms["loss"], self.trainable_weights)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+        return self._update(terms)
+
+    def test_step(self, data):
+        x = data[0] if isinstance(data, tuple) else data
+        return self._update(self.loss_terms(x, training=False))
+
+    def reconstruction(self, x, decoder_output):
+        return reconstruction_nll(self.likelihood, x, decoder_output, self.sigma)
+
+    def get_config(self):
+        return {
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            "likelihood": self.likelihood, "sigma": self.sigma, "seed": self.seed,
+            "name": self.name,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for part in ("encoder", "decoder"):
+            config[part] = keras.saving.deserialize_keras_object(config[part])
+        return cls(**config)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class VAE(_Autoencoder):
+    """Variational autoencoder; the loss is the negative ELBO = reconstruction NLL + KL, nats per image."""
+
+    def __init__(self, encoder, decoder, likelihood="bernoulli", sigma=0.1, seed=0, **kwargs):
+        super().__init__(encoder, decoder, likelihood, sigma, seed, **kwargs)
+        self.sampler = Sampling(seed=seed, name="sampling")
+
+    def call(self, x, training=False):
+        z_mean, z_log_var = self.encoder(x, training=training)
+        return self.decoder(self.sampler([z_mean, z_log_var]), training=training)
+
+    def loss_terms(self, x, training=False):
+        z_mean, z_log_var = self.encoder(x, training=training)
+        z = self.sampler([z_mean, z_log_var])
+        rec = ops.mean(self.reconstruction(x, self.decoder(z, training=training)))
+        kl = ops.mean(kl_to_standard_normal(z_mean, z_log_var))
+        return {"loss": rec + kl, "reconstruction": rec, "kl": kl}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class DenoisingAE(_Autoencoder):
+    """Denoising autoencoder: encodes a corrupted input deterministically and reconstructs the clean one.
+    Its loss is the same reconstruction NLL as the VAE's (nats per image); there is no KL term."""
+
+    tracked = ("loss", "reconstruction")
+
+    def __init__(self, encoder, decoder, likelihood="bernoulli", sigma=0.1, seed=0,
+                 corruption="gaussian", corruption_level=0.3, **kwargs):
+        super().__init__(encoder, decoder, likelihood, sigma, seed, **kwargs)
+        self.corruption, self.corruption_level = corruption, float(corruption_level)
+        self.corrupt = Corruption(corruption, corruption_level, seed=seed, name="corruption")
+
+    def call(self, x, training=False):
+        return self.decoder(self.encoder(self.corrupt(x, training=training), training=training))
+
+    def loss_terms(self, x, training=False):
+        out = self.decoder(self.encoder(self.corrupt(x, training=training), training=training))
+        rec = ops.mean(self.reconstruction(x, out))
+        return {"loss": rec, "reconstruction": rec}
+
+    def get_config(self):
+        return {**super().get_config(), "corruption": self.corruption,
+                "corruption_level": self.corruption_level}
+
+
+def build_vae(latent_dim: int, hidden: list[int], likelihood: str, sigma: float = 0.1,
+              seed: int = 0, input_dim: int = 784) -> VAE:
+    encoder = build_encoder(input_dim, hidden, latent_dim, variational=True)
+    decoder = build_decoder(latent_dim, hidden, input_dim, likelihood)
+    return VAE(encoder, decoder, likelihood=likelihood, sigma=sigma, seed=seed, name=f"vae_{likelihood}")
+
+
+def build_dae(latent_dim: int, hidden: list[int], likelihood: str = "bernoulli", sigma: float = 0.1,
+              corruption: str = "gaussian", corruption_level: float = 0.3, seed: int = 0,
+              input_dim: int = 784) -> DenoisingAE:
+    encoder = build_encoder(input_dim, hidden, latent_dim, variational=False)
+    decoder = build_decoder(latent_dim, hidden, input_dim, likelihood)
+    return DenoisingAE(encoder, decoder, likelihood=likelihood, sigma=sigma, seed=seed,
+                       corruption=corruption, corruption_level=corruption_level, name="dae")

@@ -1,0 +1,121 @@
+"""Load a profile's parameter set from `params/<analysis>.yaml`, apply overrides, validate it.
+
+A file holds one mapping per profile. The `full` profile is complete; other profiles list only the
+values they change and inherit the rest from `full`.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ParameterError, ProfileError
+from .paths import PARAMS_DIR
+from .schema import SCHEMAS, Param
+
+BASE_PROFILE = "full"
+
+
+def params_file(analysis: str) -> Path:
+    return PARAMS_DIR / f"{analysis}.yaml"
+
+
+def read_profiles(analysis: str) -> dict[str, dict[str, Any]]:
+    path = params_file(analysis)
+    if analysis not in SCHEMAS:
+        raise ParameterError(f"Unknown analysis '{analysis}'. Known: {', '.join(SCHEMAS)}.")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError as exc:
+        raise ParameterError(f"{path} is missing; restore it from git (`git checkout -- {path.name}`).") from exc
+    except yaml.YAMLError as exc:
+        raise ParameterError(f"{path} is not valid YAML: {exc}. Fix the syntax at the line shown.") from exc
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise ParameterError(f"{path} must map profile names to parameter mappings, e.g. 'full: {{epochs: 50}}'.")
+    if BASE_PROFILE not in data:
+        raise ParameterError(f"{path} has no '{BASE_PROFILE}' profile, which the others inherit from.")
+    return data
+
+
+def available_profiles(analysis: str) -> list[str]:
+    return list(read_profiles(analysis))
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """'epochs=3' -> ('epochs', 3); the value is read as YAML so lists and numbers keep their type."""
+    if "=" not in text:
+        raise ParameterError(f"Override '{text}' must look like key=value, e.g. -p epochs=3.")
+    key, raw = text.split("=", 1)
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise ParameterError(f"Override '{text}': value is not valid YAML ({exc}).") from exc
+    return key.strip(), value
+
+
+def _coerce(name: str, spec: Param, value: Any, origin: str) -> Any:
+    def bad(expected: str) -> ParameterError:
+        return ParameterError(f"{origin}: parameter '{name}' must be {expected}, got {value!r}.")
+
+    is_int = isinstance(value, int) and not isinstance(value, bool)
+    if spec.kind == "int" and not is_int:
+        raise bad("an integer")
+    if spec.kind == "int_or_null" and not (value is None or is_int):
+        raise bad("an integer or null")
+    if spec.kind == "float":
+        if not (is_int or isinstance(value, float)) or not math.isfinite(value):
+            raise bad("a finite number")
+        value = float(value)
+    if spec.kind == "str" and not isinstance(value, str):
+        raise bad("a string")
+    if spec.kind == "bool" and not isinstance(value, bool):
+        raise bad("true or false")
+    if spec.kind == "int_list":
+        if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            raise bad("a list of integers")
+    if spec.kind == "str_list" and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
+        raise bad("a list of strings")
+    if spec.kind == "float_list":
+        if not isinstance(value, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            raise bad("a list of numbers")
+        value = [float(v) for v in value]
+    if not spec.check(value):
+        raise ParameterError(f"{origin}: parameter '{name}' = {value!r} is out of range; it must be {spec.rule}.")
+    return value
+
+
+def validate(analysis: str, values: dict[str, Any], origin: str) -> dict[str, Any]:
+    """Check every key against the schema; returns the coerced parameters in schema order."""
+    schema = SCHEMAS[analysis]
+    unknown = sorted(set(values) - set(schema))
+    if unknown:
+        raise ParameterError(
+            f"{origin}: unknown parameter(s) {', '.join(unknown)} for {analysis}. "
+            f"Valid names: {', '.join(schema)}."
+        )
+    missing = [k for k in schema if k not in values]
+    if missing:
+        raise ParameterError(f"{origin}: missing parameter(s) {', '.join(missing)}; add them to the full profile.")
+    return {k: _coerce(k, schema[k], values[k], origin) for k in schema}
+
+
+def load_params(analysis: str, profile: str, overrides: list[str] | dict[str, Any] | None = None) -> dict[str, Any]:
+    """The validated parameter set of `analysis` under `profile`, with `overrides` applied last."""
+    profiles = read_profiles(analysis)
+    if profile not in profiles:
+        raise ProfileError(
+            f"Unknown profile '{profile}' for {analysis}; available: {', '.join(profiles)}. "
+            f"Add a '{profile}:' section to {params_file(analysis)} or pick one of those."
+        )
+    values = {**profiles[BASE_PROFILE], **profiles[profile]}
+    validate(analysis, values, f"{params_file(analysis).name} [{profile}]")
+    if isinstance(overrides, dict):
+        pairs = list(overrides.items())
+    else:
+        pairs = [parse_override(o) for o in overrides or []]
+    for key, value in pairs:
+        values[key] = value
+    return validate(analysis, values, "override" if pairs else f"{params_file(analysis).name} [{profile}]")

@@ -1,0 +1,231 @@
+"""Run an analysis: validate its parameters, check the cache, execute it with papermill into a
+temporary directory, and move the result into `build/<profile>/<analysis>/` only on success."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import analyses, cache, provenance
+from .data import verified_checksums
+from .errors import (AnalysisFailedError, DataCorruptError, DataMissingError, OutputError, UpstreamMissingError,
+                     VaereportError)
+from .params import load_params
+from .paths import analysis_output_dir, profile_dir
+from .schema import DATASETS_USED, UPSTREAM
+
+COMPUTE_PACKAGES = ("python", "tensorflow-cpu", "tensorflow", "keras", "numpy", "scipy", "scikit-learn",
+                    "pandas", "matplotlib")
+METADATA = "metadata.json"
+log = logging.getLogger("vaereport")
+
+
+@dataclass
+class Plan:
+    """Everything decided before an analysis runs."""
+
+    analysis: str
+    profile: str
+    params: dict
+    overrides: dict
+    components: dict
+    key: str
+    out_dir: Path
+
+
+def read_metadata(profile: str, analysis: str) -> dict | None:
+    path = analysis_output_dir(profile, analysis) / METADATA
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def _data_checksums(analysis: str) -> dict:
+    """Verified content checksums of the datasets the analysis reads (fails early if missing/corrupt)."""
+    return {name: verified_checksums(name) for name in DATASETS_USED[analysis]}
+
+
+def _upstream_keys(analysis: str, profile: str) -> dict:
+    keys = {}
+    for up in UPSTREAM[analysis]:
+        meta = read_metadata(profile, up)
+        if meta is None:
+            raise UpstreamMissingError(
+                f"{analysis} reads the outputs of {up}, which has not been run for profile '{profile}'. "
+                f"Run `vaereport run {up} --profile {profile}` first (or `make report`)."
+            )
+        keys[up] = meta["key"]
+    return keys
+
+
+def plan(analysis: str, profile: str, overrides: list[str] | dict | None = None) -> Plan:
+    analysis = analyses.resolve(analysis)
+    params = load_params(analysis, profile, overrides)
+    defaults = load_params(analysis, profile)
+    override_dict = {k: v for k, v in params.items() if defaults[k] != v}
+    versions = {k: v for k, v in provenance.package_versions().items() if k in COMPUTE_PACKAGES}
+    components = cache.key_components(analyses.script_path(analysis), params, _data_checksums(analysis),
+                                      versions, _upstream_keys(analysis, profile))
+    return Plan(analysis, profile, params, override_dict, components, cache.combine(components),
+                analysis_output_dir(profile, analysis))
+
+
+def staleness(p: Plan) -> str | None:
+    """None if the outputs match the plan; otherwise why they do not."""
+    meta = read_metadata(p.profile, p.analysis)
+    if meta is None:
+        return "missing"
+    if meta.get("key") == p.key:
+        return None
+    changed = [k for k, v in p.components.items() if meta.get("components", {}).get(k) != v]
+    return "stale: " + (", ".join(changed) + " changed" if changed else "key changed")
+
+
+# ---------------------------------------------------------------- crash-safe directories
+def _ensure_writable(directory: Path) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / f".write-test-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise OutputError(f"Cannot write to {directory} ({exc.strerror}). Make it writable or choose another "
+                          "build folder with VAEREPORT_BUILD_DIR=/some/writable/path.") from exc
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover(profile_root: Path) -> None:
+    """Undo what a killed run left: restore a moved-aside output, drop abandoned temp dirs."""
+    if not profile_root.is_dir():
+        return
+    for tmp in profile_root.glob(".tmp-*"):
+        pid = int(tmp.name.rsplit("-", 1)[-1]) if tmp.name.rsplit("-", 1)[-1].isdigit() else 0
+        if not _pid_alive(pid):
+            shutil.rmtree(tmp, ignore_errors=True)
+    for old in profile_root.glob(".old-*"):
+        final = profile_root / old.name[len(".old-"):].rsplit("-", 1)[0]
+        if final.exists():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.rename(final)
+
+
+def replace_dir(new: Path, final: Path) -> None:
+    """Move `new` to `final`; the previous `final` is moved aside first and removed last."""
+    old = final.parent / f".old-{final.name}-{os.getpid()}"
+    if final.exists():
+        final.rename(old)
+    new.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- execution
+def _notebook_error(exc: Exception, analysis: str, failed_nb: Path) -> VaereportError:
+    """Turn a papermill failure into the project error it carries (same message, same exit code)."""
+    from . import errors
+
+    ename = getattr(exc, "ename", type(exc).__name__)
+    evalue = getattr(exc, "evalue", str(exc))
+    cls = getattr(errors, ename, None)
+    if isinstance(cls, type) and issubclass(cls, VaereportError):
+        return cls(evalue)
+    return AnalysisFailedError(f"{analysis} failed with {ename}: {evalue}\nThe executed notebook up to the "
+                               f"failure is at {failed_nb}; the previous outputs are unchanged.")
+
+
+def execute(p: Plan) -> dict:
+    """Execute the analysis notebook with papermill into a temp dir; returns its metadata."""
+    import jupytext
+    import papermill
+
+    root = profile_dir(p.profile)
+    _ensure_writable(root)
+    recover(root)
+    tmp = root / f".tmp-{p.analysis}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    notebook_in = tmp / f"{p.analysis}.source.ipynb"
+    notebook_out = tmp / f"{p.analysis}.ipynb"
+    jupytext.write(jupytext.read(analyses.script_path(p.analysis)), notebook_in)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # inherited by the kernel
+    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "2")
+    started = time.time()
+    try:
+        papermill.execute_notebook(
+            str(notebook_in), str(notebook_out), cwd=str(tmp), kernel_name="python3",
+            parameters={"profile": p.profile, "overrides": p.overrides, "output_dir": str(tmp)},
+            log_output=True, progress_bar=sys.stderr.isatty(), stdout_file=None,
+        )
+    except BaseException as exc:
+        failed = root / "failed" / f"{p.analysis}.ipynb"
+        if notebook_out.exists():
+            failed.parent.mkdir(exist_ok=True)
+            shutil.copyfile(notebook_out, failed)
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        raise _notebook_error(exc, p.analysis, failed) from None
+    notebook_in.unlink()
+    meta = {
+        "analysis": p.analysis, "profile": p.profile, "key": p.key, "components": p.components,
+        "params": p.params, "overrides": p.overrides, "seed": p.params.get("seed"),
+        "wall_seconds": round(time.time() - started, 1),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "notebook": notebook_out.name,
+        "packages": provenance.package_versions(), "git": provenance.git_state(),
+        "machine": provenance.machine(),
+    }
+    (tmp / METADATA).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    replace_dir(tmp, p.out_dir)
+    return meta
+
+
+def run(analysis: str, profile: str, overrides=None, force: bool = False) -> tuple[Plan, str]:
+    """Run one analysis unless its outputs are up to date; returns the plan and what happened."""
+    p = plan(analysis, profile, overrides)
+    reason = staleness(p)
+    if reason is None and not force:
+        log.info("%s [%s]: up to date (key %s)", p.analysis, profile, p.key)
+        return p, "up to date"
+    log.info("%s [%s]: running (%s)", p.analysis, profile, "forced" if reason is None else reason)
+    meta = execute(p)
+    log.info("%s [%s]: done in %.0f s -> %s", p.analysis, profile, meta["wall_seconds"], p.out_dir)
+    return p, "ran"
+
+
+def run_all(profile: str, force: bool = False) -> list[tuple[str, str]]:
+    """Run every existing analysis in order (each only if stale)."""
+    results = []
+    names = analyses.existing()
+    for i, name in enumerate(names, 1):
+        log.info("analysis %d of %d: %s", i, len(names), name)
+        _, status = run(name, profile, force=force)
+        results.append((name, status))
+    return results
+
+
+def status(profile: str) -> list[tuple[str, str]]:
+    """(analysis, 'up to date' | 'missing' | 'stale: ...') for every analysis."""
+    rows = []
+    for name in analyses.existing():
+        try:
+            reason = staleness(plan(name, profile))
+        except (UpstreamMissingError, DataMissingError, DataCorruptError) as exc:
+            reason = f"blocked: {str(exc).splitlines()[0]}"
+        rows.append((name, reason or "up to date"))
+    return rows

@@ -1,0 +1,205 @@
+"""Fill `report/report.qmd` with the analyses' numbers and render it to PDF and HTML.
+
+The template is Quarto Markdown plus Jinja2 expressions. Filling happens first (so every number
+comes from `metrics.json` / the tables), then `quarto render` if Quarto is installed, otherwise the
+built-in path: pandoc (from pypandoc-binary) with a cross-reference Lua filter, to self-contained
+HTML with MathML, and to Typst, compiled to PDF by the `typst` package.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import jinja2
+
+from . import analyses, provenance
+from .errors import RenderError
+from .paths import PROJECT_ROOT, REPORT_DIR, profile_dir
+from .pipeline import read_metadata
+
+log = logging.getLogger("vaereport")
+TEMPLATE = REPORT_DIR / "report.qmd"
+
+
+# ---------------------------------------------------------------- formatting helpers
+def fmt(value, digits: int = 1) -> str:
+    """A number with a fixed number of decimals and a thin-space-free thousands separator."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, int) or (isinstance(value, float) and digits == 0):
+        return f"{value:,.0f}"
+    return f"{value:,.{digits}f}"
+
+
+def pct(value, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{100 * value:.{digits}f} %"
+
+
+def md_table(rows: list[dict], columns: dict[str, tuple[str, str]]) -> str:
+    """A pipe table from dict rows; `columns` maps key -> (header, format spec or '' for text)."""
+    head = "| " + " | ".join(h for h, _ in columns.values()) + " |"
+    align = "|" + "|".join("---:" if spec else ":---" for _, spec in columns.values()) + "|"
+    body = ["| " + " | ".join(format(r[k], spec) if spec and r[k] is not None else str(r[k])
+                              for k, (_, spec) in columns.items()) + " |" for r in rows]
+    return "\n".join([head, align, *body])
+
+
+def read_csv_rows(path: Path) -> list[dict]:
+    import pandas as pd
+
+    frame = pd.read_csv(path)
+    return frame.to_dict(orient="records")
+
+
+# ---------------------------------------------------------------- context
+class AnalysisView:
+    """What the template sees of one analysis: metrics, metadata, and figure/table helpers."""
+
+    def __init__(self, profile: str, name: str):
+        self.name, self.profile = name, profile
+        self.dir = profile_dir(profile) / name
+        self.meta = read_metadata(profile, name)
+        self.available = self.meta is not None and (self.dir / "metrics.json").is_file()
+        self.metrics = json.loads((self.dir / "metrics.json").read_text()) if self.available else {}
+        self._cells = self._figure_cells() if self.available else {}
+
+    def __getitem__(self, key):
+        return self.metrics[key]
+
+    def _figure_cells(self) -> dict[str, int]:
+        """Figure name -> execution count of the notebook cell that saved it."""
+        nb = json.loads((self.dir / self.meta["notebook"]).read_text())
+        cells = {}
+        for cell in nb["cells"]:
+            src = "".join(cell.get("source", ""))
+            for fig in (self.dir / "figures").glob("*.png"):
+                if f'"{fig.stem}"' in src and cell.get("execution_count"):
+                    cells.setdefault(fig.stem, cell["execution_count"])
+        return cells
+
+    def figure(self, name: str, caption: str, ident: str) -> str:
+        """Quarto figure markdown whose caption ends with the script and notebook cell that made it."""
+        path = self.dir / "figures" / f"{name}.png"
+        if not path.is_file():
+            raise RenderError(f"figure {path} is missing; re-run `vaereport run {self.name} --force`.")
+        cell = self._cells.get(name, "?")
+        source = (f"*Source:* `analysis/{self.name}.py`, cell \\[{cell}\\] of the executed notebook "
+                  f"[`{self.name}/{self.meta['notebook']}`]({self.name}/{self.meta['notebook']}).")
+        return f"![{caption} {source}]({self.name}/figures/{name}.png){{#{ident}}}"
+
+    def table(self, name: str, columns: dict, caption: str, ident: str, where=None) -> str:
+        rows = read_csv_rows(self.dir / "tables" / f"{name}.csv")
+        if where:
+            rows = [r for r in rows if where(r)]
+        return md_table(rows, columns) + f"\n\n: {caption} (from `analysis/{self.name}.py`) {{#{ident}}}"
+
+    def rows(self, name: str) -> list[dict]:
+        return read_csv_rows(self.dir / "tables" / f"{name}.csv")
+
+
+def context(profile: str) -> dict:
+    views = {name: AnalysisView(profile, name) for name in analyses.ORDER}
+    return {
+        "profile": profile,
+        "a": views,
+        "q1": views["q1_vae_mnist"],
+        "q2r": views["q2_representations"],
+        "q2s": views["q2_semisupervised"],
+        "git": provenance.git_state(),
+        "packages": provenance.package_versions(),
+        "machine": next((v.meta["machine"] for v in views.values() if v.available),
+                        provenance.machine(check_gpu=False)),
+        "fmt": fmt, "pct": pct, "md_table": md_table,
+    }
+
+
+def fill(profile: str) -> str:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(REPORT_DIR), undefined=jinja2.StrictUndefined,
+                             keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+                             comment_start_string="{%#", comment_end_string="#%}")  # '{#' starts Quarto ids
+    env.filters.update(fmt=fmt, pct=pct)
+    try:
+        return env.get_template("report.qmd").render(**context(profile))
+    except jinja2.TemplateError as exc:
+        where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
+        raise RenderError(f"report/report.qmd{where}: {exc}. An analysis output it reads may be out of date; "
+                          "run `make report` again.") from exc
+
+
+# ---------------------------------------------------------------- rendering
+def _pandoc() -> str:
+    import pypandoc
+
+    return pypandoc.get_pandoc_path()
+
+
+def render_key(filled: str, out: Path) -> str:
+    h = hashlib.sha256(filled.encode())
+    for path in sorted(REPORT_DIR.iterdir()):
+        if path.is_file():
+            h.update(path.name.encode() + path.read_bytes())
+    for png in sorted(out.glob("*/figures/*.png")):
+        h.update(png.read_bytes())
+    h.update(("quarto" if shutil.which("quarto") else "builtin").encode())
+    return h.hexdigest()[:16]
+
+
+def _run(cmd: list[str], cwd: Path) -> None:
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RenderError(f"{Path(cmd[0]).name} failed ({proc.returncode}):\n{proc.stderr.strip()[-2000:]}")
+    for line in proc.stderr.splitlines():
+        log.warning("%s: %s", Path(cmd[0]).name, line)
+
+
+def render_builtin(qmd: Path, html: Path, pdf: Path) -> None:
+    """pandoc -> self-contained HTML (MathML) and pandoc -> Typst -> PDF."""
+    import typst
+
+    pandoc, cwd = _pandoc(), qmd.parent
+    common = [pandoc, qmd.name, "--from", "markdown", "--standalone", "--toc", "--toc-depth=2",
+              "--number-sections", "--lua-filter", str(REPORT_DIR / "crossref.lua")]
+    tmp_html, tmp_typ, tmp_pdf = (p.with_name(f".{p.name}.tmp") for p in (html, pdf.with_suffix(".typ"), pdf))
+    _run(common + ["--to", "html5", "--embed-resources", "--mathml", "--css", str(REPORT_DIR / "style.css"),
+                   "--metadata", "lang=en", "-o", tmp_html.name], cwd)
+    _run(common + ["--to", "typst", "--include-in-header", str(REPORT_DIR / "template.typ"),
+                   "-V", "section-numbering=1.1", "-V", "papersize=a4", "-o", tmp_typ.name], cwd)
+    try:
+        typst.compile(str(tmp_typ), output=str(tmp_pdf), root=str(cwd))
+    except Exception as exc:  # typst raises its own error type with the compiler's diagnostics
+        raise RenderError(f"typst could not compile {tmp_typ}: {exc}") from exc
+    tmp_html.replace(html)
+    tmp_pdf.replace(pdf)
+    tmp_typ.replace(pdf.with_suffix(".typ"))
+
+
+def render_quarto(qmd: Path, html: Path, pdf: Path) -> None:
+    for fmt_name, target in (("html", html), ("typst", pdf)):
+        _run(["quarto", "render", qmd.name, "--to", fmt_name, "--output", f".{target.name}.tmp"], qmd.parent)
+        (qmd.parent / f".{target.name}.tmp").replace(target)
+
+
+def render(profile: str, force: bool = False) -> tuple[Path, Path]:
+    """Fill the template and write build/<profile>/report.{pdf,html}; skipped when nothing changed."""
+    out = profile_dir(profile)
+    out.mkdir(parents=True, exist_ok=True)
+    filled = fill(profile)
+    qmd, html, pdf, stamp = out / "report.qmd", out / "report.html", out / "report.pdf", out / ".render-key"
+    key = render_key(filled, out)
+    if not force and html.is_file() and pdf.is_file() and stamp.is_file() and stamp.read_text() == key:
+        log.info("report [%s]: up to date", profile)
+        return pdf, html
+    qmd.write_text(filled)
+    use_quarto = shutil.which("quarto") is not None and os.environ.get("VAEREPORT_RENDERER") != "builtin"
+    log.info("report [%s]: rendering with %s", profile, "quarto" if use_quarto else "pandoc + typst")
+    (render_quarto if use_quarto else render_builtin)(qmd, html, pdf)
+    stamp.write_text(key)
+    log.info("report [%s]: %s and %s", profile, pdf.relative_to(PROJECT_ROOT) if pdf.is_relative_to(PROJECT_ROOT)
+             else pdf, html.name)
+    return pdf, html

@@ -1,0 +1,48 @@
+"""One figure style for the whole report: page-sized figures, readable fonts, colour-blind-safe colours."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+# Okabe & Ito's colour-blind-safe palette, then two greys.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000",
+           "#999999", "#7F3C8D"]
+QUALITATIVE_10 = "tab10"  # ten classes: used with markers too, see `class_colors`
+SEQUENTIAL = "viridis"
+PAGE_WIDTH = 6.5  # inches: the text width of an A4/letter page with normal margins
+
+
+def apply() -> None:
+    plt.rcParams.update({
+        "figure.figsize": (PAGE_WIDTH, PAGE_WIDTH * 0.62),
+        "figure.dpi": 100,
+        "figure.constrained_layout.use": True,
+        "font.size": 9,
+        "axes.titlesize": 10,
+        "axes.labelsize": 9,
+        "legend.fontsize": 8,
+        "xtick.labelsize": 8,
+        "ytick.labelsize": 8,
+        "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "image.cmap": SEQUENTIAL,
+        "savefig.bbox": "tight",
+        "pdf.fonttype": 42,
+        "svg.hashsalt": "vaereport",
+    })
+
+
+def class_colors(n: int = 10) -> list:
+    """Ten well-separated colours for class labels (tab10 is distinguishable under common colour blindness
+    when combined with the legend; the palette above has only eight hues)."""
+    cmap = plt.get_cmap(QUALITATIVE_10)
+    return [cmap(i) for i in range(n)]
+
+
+apply()
