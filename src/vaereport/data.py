@@ -135,7 +135,12 @@ def keras_cache_dir() -> Path:
 
 
 def candidate_dirs(name: str) -> list[Path]:
-    """Every directory searched for `name`'s four .gz files, in order."""
+    """Every directory searched for `name`'s four .gz files, in order.
+
+    `VAEREPORT_DATA_SEARCH` (colon-separated folders, each holding `<name>/`) replaces the default list.
+    """
+    if os.environ.get("VAEREPORT_DATA_SEARCH"):
+        return [Path(p) / name for p in os.environ["VAEREPORT_DATA_SEARCH"].split(os.pathsep) if p]
     dirs = []
     if os.environ.get("VAEREPORT_DATA_DIR"):
         env_dir = Path(os.environ["VAEREPORT_DATA_DIR"])

@@ -1,0 +1,67 @@
+# vaereport — `make setup` once, then `make report` (or `make report PROFILE=smoke`).
+PROFILE ?= full
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+VR      := $(VENV)/bin/vaereport
+# Extra parameter overrides for single analyses, e.g.  make q1 PROFILE=smoke P="epochs=3 seed=2"
+P       ?=
+OVERRIDES := $(foreach kv,$(P),-p $(kv))
+FASHION_DEB := /usr/share/datasets/fashion-mnist
+
+.PHONY: setup data report render q1 q2r q2s status test test-fast bench clean help
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make setup                 create .venv (pinned) and make the datasets available"
+	@echo "make report [PROFILE=...]  run stale analyses, render build/<profile>/report.{pdf,html}"
+	@echo "make q1|q2r|q2s [P='k=v']  re-run one analysis (optionally with overrides)"
+	@echo "make status                which analyses are up to date, stale or missing"
+	@echo "make test                  the test suite (what CI runs)"
+	@echo "make bench                 benchmarks -> build/bench/bench.json"
+
+setup: $(VENV)/.installed data
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+# Link local copies into ./data (gitignored); fall back to Debian's package, then to Keras's download.
+data:
+	@mkdir -p data
+	@if [ -d ../shared/data/mnist ] && [ ! -e data/mnist ]; then ln -s "$$(cd ../shared/data/mnist && pwd)" data/mnist; fi
+	@if [ ! -d $(FASHION_DEB) ] && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist) >/dev/null \
+	  || echo "note: apt-get could not install dataset-fashion-mnist; Keras will try to download it"; fi
+	@if [ -d $(FASHION_DEB) ] && [ ! -e data/fashion-mnist ]; then ln -s $(FASHION_DEB) data/fashion-mnist; fi
+	@$(VR) data || echo "note: a dataset is still missing (see above); online machines download it on first use"
+
+report: $(VENV)/.installed
+	$(VR) report --profile $(PROFILE)
+
+render: $(VENV)/.installed
+	$(VR) render --profile $(PROFILE)
+
+q1: $(VENV)/.installed
+	$(VR) run q1_vae_mnist --profile $(PROFILE) $(OVERRIDES)
+q2r: $(VENV)/.installed
+	$(VR) run q2_representations --profile $(PROFILE) $(OVERRIDES)
+q2s: $(VENV)/.installed
+	$(VR) run q2_semisupervised --profile $(PROFILE) $(OVERRIDES)
+
+status: $(VENV)/.installed
+	$(VR) status --profile $(PROFILE)
+
+test: $(VENV)/.installed
+	$(PY) -m pytest -q
+
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -q -m "not integration and not browser"
+
+bench: $(VENV)/.installed
+	$(PY) -m benchmarks.run
+
+clean:
+	rm -rf build

@@ -1,0 +1,79 @@
+"""End to end: the smoke profile of every analysis, then the rendered report (PDF and HTML)."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import run_cli
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+def smoke_build(tmp_path_factory):
+    build = tmp_path_factory.mktemp("smoke-build")
+    env = {"VAEREPORT_BUILD_DIR": str(build)}
+    result = run_cli("report", "--profile", "smoke", env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return build / "smoke", env, result
+
+
+def pdf_text(pdf):
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_q1_outputs_exist(smoke_build):
+    out, _, _ = smoke_build
+    q1 = out / "q1_vae_mnist"
+    for fig in ("latent_scatter", "latent_grid", "reconstructions", "latent_gaps", "training_curves"):
+        assert (q1 / "figures" / f"{fig}.png").stat().st_size > 1000
+        assert (q1 / "figures" / f"{fig}.pdf").is_file()
+    metrics = json.loads((q1 / "metrics.json").read_text())
+    for lik in ("bernoulli", "gaussian"):
+        assert set(metrics["models"][lik]) >= {"test_neg_elbo", "test_reconstruction", "test_kl"}
+        m = metrics["models"][lik]
+        assert m["test_neg_elbo"] == pytest.approx(m["test_reconstruction"] + m["test_kl"], rel=1e-3)
+    assert (q1 / "q1_vae_mnist.ipynb").is_file() and (q1 / "metadata.json").is_file()
+    assert (q1 / "tables" / "test_losses.csv").is_file()
+    assert not list(out.glob(".tmp-*"))
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_pdf_contains_q1_headings_and_measured_elbo(smoke_build):
+    out, _, _ = smoke_build
+    text = pdf_text(out / "report.pdf")
+    metrics = json.loads((out / "q1_vae_mnist" / "metrics.json").read_text())
+    elbo = f"{metrics['models']['bernoulli']['test_neg_elbo']:,.1f}"
+    assert "Question 1: a variational autoencoder on MNIST" in text
+    for task in ("Task 1.1", "Task 1.2", "Task 1.3", "Task 1.4", "Task 1.5"):
+        assert task in text
+    assert elbo in text
+    assert "??" not in text and "@fig-" not in text and "@tbl-" not in text
+
+
+def test_html_is_self_contained_with_figures_and_elbo(smoke_build):
+    out, _, _ = smoke_build
+    html = (out / "report.html").read_text()
+    metrics = json.loads((out / "q1_vae_mnist" / "metrics.json").read_text())
+    assert f"{metrics['models']['bernoulli']['test_neg_elbo']:,.1f}" in html
+    assert re.search(r"Task 1.5: training and\s+evaluation", html)
+    images = re.findall(r'<img[^>]+src="([^"]+)"', html)
+    assert len(images) >= 5 and all(src.startswith("data:image/png;base64,") for src in images)
+    assert "<math" in html
+    assert not re.search(r'(src|href)="https?://', html)
+    for ref in set(re.findall(r'href="#((?:fig|tbl|sec)-[^"]+)"', html)):
+        assert f'id="{ref}"' in html
+
+
+def test_second_run_is_cached_and_fast(smoke_build):
+    out, env, _ = smoke_build
+    before = (out / "q1_vae_mnist" / "metadata.json").read_text()
+    result = run_cli("report", "--profile", "smoke", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "up to date" in result.stderr
+    assert (out / "q1_vae_mnist" / "metadata.json").read_text() == before

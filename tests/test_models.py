@@ -1,0 +1,84 @@
+import keras
+import numpy as np
+import pytest
+
+from vaereport import models
+from vaereport.models import Corruption, Sampling, build_dae, build_vae
+
+
+def test_sampling_has_requested_mean_and_variance():
+    n = 200_000
+    mean = np.full((n, 2), [1.5, -2.0], dtype="float32")
+    log_var = np.full((n, 2), [np.log(0.25), np.log(4.0)], dtype="float32")
+    z = np.asarray(Sampling(seed=3)([mean, log_var]))
+    np.testing.assert_allclose(z.mean(axis=0), [1.5, -2.0], atol=0.02)
+    np.testing.assert_allclose(z.var(axis=0), [0.25, 4.0], rtol=0.02)
+
+
+def test_sampling_is_seeded():
+    mean, log_var = np.zeros((5, 2), "float32"), np.zeros((5, 2), "float32")
+    a = np.asarray(Sampling(seed=7)([mean, log_var]))
+    b = np.asarray(Sampling(seed=7)([mean, log_var]))
+    c = np.asarray(Sampling(seed=8)([mean, log_var]))
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+@pytest.mark.parametrize("kind,level", [("gaussian", 0.1), ("masking", 0.4)])
+def test_corruption_statistics_and_seed(kind, level):
+    x = np.full((400, 784), 0.5, dtype="float32")
+    noisy = np.asarray(Corruption(kind, level, seed=1)(x, training=True))
+    again = np.asarray(Corruption(kind, level, seed=1)(x, training=True))
+    np.testing.assert_array_equal(noisy, again)
+    if kind == "gaussian":
+        assert np.std(noisy - x) == pytest.approx(level, rel=0.05)  # few values reach the clip at 0 or 1
+        assert noisy.min() >= 0.0 and noisy.max() <= 1.0
+    else:
+        assert np.mean(noisy == 0.0) == pytest.approx(level, abs=0.01)
+        assert set(np.unique(noisy)) <= {0.0, 0.5}
+    np.testing.assert_array_equal(np.asarray(Corruption(kind, level)(x, training=False)), x)
+
+
+def test_vae_and_dae_share_the_architecture_builders():
+    vae = build_vae(8, [32, 16], "bernoulli")
+    dae = build_dae(8, [32, 16], "bernoulli")
+    trunk = lambda m: [(l.name, l.units) for l in m.layers if l.name.startswith(("enc_", "dec_"))]
+    assert trunk(vae.encoder) == trunk(dae.encoder)
+    assert trunk(vae.decoder) == trunk(dae.decoder)
+    assert [w.shape for w in vae.decoder.weights] == [w.shape for w in dae.decoder.weights]
+
+
+@pytest.mark.parametrize("builder", [
+    lambda: build_vae(2, [16], "bernoulli", seed=1),
+    lambda: build_vae(2, [16], "gaussian", sigma=0.2, seed=1),
+    lambda: build_dae(4, [16], corruption="masking", corruption_level=0.2, seed=1),
+])
+def test_saved_model_loads_back(tmp_path, builder):
+    model = builder()
+    x = np.random.default_rng(0).uniform(size=(64, 784)).astype("float32")
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    model.fit(x, epochs=1, batch_size=32, verbose=0)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert type(loaded) is type(model)
+    assert loaded.likelihood == model.likelihood and loaded.sigma == model.sigma
+    enc = lambda m: m.encoder(x[:8])
+    np.testing.assert_allclose(np.asarray(enc(loaded)[0] if isinstance(enc(loaded), list) else enc(loaded)),
+                               np.asarray(enc(model)[0] if isinstance(enc(model), list) else enc(model)), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(loaded.decoder(np.zeros((2, model.decoder.input_shape[-1])))),
+                               np.asarray(model.decoder(np.zeros((2, model.decoder.input_shape[-1])))), rtol=1e-6)
+
+
+def test_vae_train_step_reports_terms_separately():
+    vae = build_vae(2, [16], "bernoulli")
+    vae.compile(optimizer=keras.optimizers.Adam(1e-3))
+    x = np.random.default_rng(0).uniform(size=(64, 784)).astype("float32")
+    hist = vae.fit(x, epochs=1, batch_size=32, verbose=0).history
+    assert set(hist) == {"loss", "reconstruction", "kl"}
+    assert hist["loss"][0] == pytest.approx(hist["reconstruction"][0] + hist["kl"][0], rel=1e-4)
+
+
+def test_unknown_likelihood_is_rejected():
+    with pytest.raises(ValueError):
+        models.build_decoder(2, [4], 784, "poisson")
