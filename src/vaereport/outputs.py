@@ -1,7 +1,8 @@
-"""What an analysis writes: figures (PNG + PDF), tables (CSV), arrays and `metrics.json`.
+"""What an analysis writes: figures (PNG + PDF), tables (CSV), arrays, `metrics.json` and `timings.json`.
 
-Analyses call these with the output directory papermill injected; numbers in `metrics.json` are
-rounded to a fixed precision so that identical runs give byte-identical files.
+Analyses call these with the output directory papermill injected. `metrics.json` and `tables/` hold
+results only, rounded to a fixed precision, so identical runs give byte-identical files; wall-clock
+measurements go to `timings.json` and `timings/`, which differ from run to run.
 """
 
 from __future__ import annotations
@@ -41,9 +42,10 @@ class Outputs:
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
-        for sub in ("figures", "tables", "arrays", "models"):
+        for sub in ("figures", "tables", "timings", "arrays", "models"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         self.metrics: dict[str, Any] = {}
+        self.timings: dict[str, Any] = {}
 
     def figure(self, fig, name: str) -> Path:
         """Save `fig` as figures/<name>.png (for the report) and .pdf (vector)."""
@@ -55,8 +57,9 @@ class Outputs:
         plt.close(fig)
         return png
 
-    def table(self, frame, name: str, float_format: str = "%.6g") -> Path:
-        path = self.root / "tables" / f"{name}.csv"
+    def table(self, frame, name: str, float_format: str = "%.6g", folder: str = "tables") -> Path:
+        """Write a CSV to tables/ (results) or, with folder="timings", to timings/ (measurements)."""
+        path = self.root / folder / f"{name}.csv"
         frame.to_csv(path, index=False, float_format=float_format, lineterminator="\n")
         return path
 
@@ -72,3 +75,8 @@ class Outputs:
         """Add values to metrics.json (written now, so a partial run still shows what it measured)."""
         self.metrics.update(values)
         write_json(self.root / "metrics.json", self.metrics)
+
+    def timing(self, **values: Any) -> None:
+        """Add wall-clock measurements to timings.json (kept apart from the reproducible metrics)."""
+        self.timings.update(values)
+        write_json(self.root / "timings.json", self.timings)

@@ -67,6 +67,8 @@ class AnalysisView:
         self.meta = read_metadata(profile, name)
         self.available = self.meta is not None and (self.dir / "metrics.json").is_file()
         self.metrics = json.loads((self.dir / "metrics.json").read_text()) if self.available else {}
+        timings = self.dir / "timings.json"
+        self.timings = json.loads(timings.read_text()) if timings.is_file() else {}
         self._cells = self._figure_cells() if self.available else {}
 
     def __getitem__(self, key):

@@ -1,0 +1,168 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent,ipynb
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Q2.1–2.2 — a VAE and a denoising autoencoder on Fashion-MNIST
+#
+# Both models are built from the same encoder/decoder builders (`vaereport.models`); they differ only in
+# the stochastic bottleneck + KL term (VAE) versus input corruption + a deterministic code (DAE).
+# Training is unsupervised on the training images; the test images are used only for evaluation.
+
+# %% tags=["parameters"]
+profile = "smoke"
+overrides = {}
+output_dir = "build/notebook/q2_representations"
+
+# %%
+import numpy as np
+import pandas as pd
+
+from vaereport import plots
+from vaereport.data import load_dataset
+from vaereport.determinism import seed_everything
+from vaereport.genmetrics import (features_and_confidence, fit_gaussian, frechet_distance,
+                                  train_reference_classifier)
+from vaereport.losses import reconstruction_nll
+from vaereport.models import build_dae, build_vae, decoder_mean
+from vaereport.outputs import Outputs
+from vaereport.params import load_params
+from vaereport.training import evaluate, fit, flatten_images, predict
+
+P = load_params("q2_representations", profile, overrides)
+out = Outputs(output_dir)
+seed_everything(P["seed"])
+P
+
+# %%
+fashion = load_dataset("fashion-mnist")
+x_train = flatten_images(fashion.x_train[: P["train_subset"]])
+x_train_all, y_train_all = flatten_images(fashion.x_train), fashion.y_train
+x_test, y_test = flatten_images(fashion.x_test), fashion.y_test
+out.record(class_names=list(fashion.class_names),
+           data={"source": fashion.source, "n_train": len(x_train), "n_test": len(x_test), "sha256": fashion.sha256})
+x_train.shape
+
+# %% [markdown]
+# ## Train the two models (same architecture, same likelihood, same optimiser and epochs)
+
+# %%
+arch = dict(latent_dim=P["latent_dim"], hidden=P["hidden"], likelihood=P["likelihood"],
+            sigma=P["gaussian_sigma"], seed=P["seed"])
+builders = {
+    "VAE": lambda: build_vae(**arch),
+    "DAE": lambda: build_dae(**arch, corruption=P["corruption"], corruption_level=P["corruption_level"]),
+}
+models, runs = {}, {}
+for name, build in builders.items():
+    seed_everything(P["seed"])
+    model = build()
+    runs[name] = fit(model, x_train, epochs=P["epochs"], batch_size=P["batch_size"],
+                     learning_rate=P["learning_rate"], label=name)
+    runs[name]["test"] = evaluate(model, x_test)
+    out.timing(**{name: {"train_seconds": runs[name]["seconds"], "images_per_second": runs[name]["images_per_second"]}})
+    model.save(out.model_path(name.lower()))
+    models[name] = model
+out.figure(plots.training_curves({k: r["history"] for k, r in runs.items()}), "training_curves")
+
+# %% [markdown]
+# ## Encode the full dataset (VAE: posterior means) and save the codes with the labels
+
+# %%
+def encode(name, x):
+    code = predict(models[name].encoder, x)
+    return np.asarray(code[0] if isinstance(code, list) else code, dtype=np.float32)
+
+codes = {f"{m.lower()}_{split}": encode(m, x) for m in models for split, x in (("train", x_train_all), ("test", x_test))}
+out.array("encodings", **codes, y_train=y_train_all, y_test=y_test)
+{k: v.shape for k, v in codes.items()}
+
+# %% [markdown]
+# ## Task 2.2(a): reconstructions of fixed test images
+
+# %%
+def decode(name, z):
+    return np.asarray(decoder_mean(P["likelihood"], predict(models[name].decoder, z)))
+
+def reconstruct(name, x):
+    return decode(name, encode(name, x))
+
+picked = np.array([int(np.flatnonzero(y_test == k)[0]) for k in range(10)])[: P["n_reconstructions"]]
+x_pick = x_test[picked]
+corrupted = np.asarray(models["DAE"].corrupt(x_pick, training=True))
+as_img = lambda a: np.asarray(a).reshape(-1, 28, 28)
+out.figure(plots.image_rows({
+    "original": as_img(x_pick), "VAE": as_img(reconstruct("VAE", x_pick)), "DAE": as_img(reconstruct("DAE", x_pick)),
+    "corrupted": as_img(corrupted), "DAE(corrupted)": as_img(reconstruct("DAE", corrupted)),
+}), "reconstructions")
+
+rows = []
+for name in models:
+    rec = reconstruct(name, x_test)
+    logits_or_mean = predict(models[name].decoder, encode(name, x_test))
+    rows.append({"model": name,
+                 "nll_nats": float(np.mean(reconstruction_nll(P["likelihood"], x_test, logits_or_mean, P["gaussian_sigma"]))),
+                 "mse_per_pixel": float(np.mean((rec - x_test) ** 2))})
+recon = pd.DataFrame(rows)
+out.table(recon, "reconstruction_error")
+recon
+
+# %% [markdown]
+# ## Task 2.2(b): generation — VAE from the prior; DAE from N(0, I) and from a Gaussian fitted to its codes
+
+# %%
+rng = np.random.default_rng(P["seed"])
+n = P["n_generated"]
+k = P["latent_dim"]
+dae_mean, dae_cov = fit_gaussian(codes["dae_train"])
+latents = {
+    "VAE, z ~ N(0, I)": ("VAE", rng.standard_normal((n, k))),
+    "DAE, code ~ N(0, I)": ("DAE", rng.standard_normal((n, k))),
+    "DAE, code ~ fitted Gaussian": ("DAE", rng.multivariate_normal(dae_mean, dae_cov, size=n)),
+}
+generated = {label: decode(model, z.astype("float32")) for label, (model, z) in latents.items()}
+out.figure(plots.sample_panels({label.replace(", ", "\n"): as_img(g[:36]) for label, g in generated.items()}),
+           "generated")
+
+# %% [markdown]
+# ## Scoring the generated images with a reference classifier trained on the training images
+
+# %%
+reference = train_reference_classifier(x_train_all, y_train_all, epochs=P["reference_epochs"], seed=P["seed"])
+ref_accuracy = float(np.mean(np.argmax(predict(reference, x_test), axis=1) == y_test))
+half = rng.permutation(len(x_test))
+ref_idx, real_idx = half[: len(x_test) // 2], half[len(x_test) // 2:][:n]
+ref_feats, _ = features_and_confidence(reference, x_test[ref_idx])
+candidates = {**generated, "real test images": x_test[real_idx]}
+scores = []
+for label, images in candidates.items():
+    feats, conf = features_and_confidence(reference, images)
+    scores.append({"images": label, "n": len(images), "mean_confidence": float(conf.mean()),
+                   "frechet_distance": frechet_distance(feats, ref_feats)})
+scores = pd.DataFrame(scores)
+out.table(scores, "generation_scores")
+out.record(
+    models={name: {"test": r["test"], "final_train_loss": r["history"]["loss"][-1],
+                   "n_parameters": models[name].encoder.count_params() + models[name].decoder.count_params()}
+            for name, r in runs.items()},
+    reconstruction={r["model"]: r for r in rows},
+    generation={r["images"]: r for r in scores.to_dict(orient="records")},
+    reference_classifier={"test_accuracy": ref_accuracy, "epochs": P["reference_epochs"],
+                          "n_reference_images": len(ref_idx)},
+    dae_code_stats={"mean_norm": float(np.linalg.norm(dae_mean)),
+                    "std_min": float(np.sqrt(np.diag(dae_cov)).min()), "std_max": float(np.sqrt(np.diag(dae_cov)).max())},
+    vae_code_stats={"std_min": float(codes["vae_train"].std(axis=0).min()),
+                    "std_max": float(codes["vae_train"].std(axis=0).max()),
+                    "mean_norm": float(np.linalg.norm(codes["vae_train"].mean(axis=0)))},
+    encodings_file="arrays/encodings.npz",
+)
+scores

@@ -1,0 +1,206 @@
+"""The semi-supervised sweep: labelled subsets, classifier pipelines, and a parallel run over cells.
+
+Codes are float arrays (n, k); pixels are float arrays (n, 784) in [0, 1]; labels are ints (n,).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+from .errors import ParameterError
+
+CLASSIFIER_LABELS = {"logreg": "logistic regression", "svm_rbf": "RBF SVM", "random_forest": "random forest",
+                     "knn": "k-NN", "mlp": "MLP"}
+
+
+# ---------------------------------------------------------------- label budgets and subsets
+def check_budgets(budgets: list[int], n_train: int, n_classes: int, n_seeds: int) -> list[int]:
+    """Sorted unique budgets; raises before any work if one cannot be drawn."""
+    if n_seeds < 1:
+        raise ParameterError(f"n_seeds = {n_seeds}: at least one labelled subset per budget is needed.")
+    bad_high = [b for b in budgets if b > n_train]
+    bad_low = [b for b in budgets if b < n_classes]
+    if bad_high:
+        raise ParameterError(f"label budget(s) {bad_high} exceed the {n_train} training images; "
+                             f"use budgets up to {n_train}.")
+    if bad_low:
+        raise ParameterError(f"label budget(s) {bad_low} are smaller than the {n_classes} classes, so some "
+                             f"classes could have no label at all; use budgets >= {n_classes}.")
+    return sorted(set(budgets))
+
+
+def draw_subsets(y: np.ndarray, budgets: list[int], n_seeds: int, seed: int,
+                 sampling: str = "uniform") -> dict[tuple[int, int], np.ndarray]:
+    """{(l, repetition): sorted indices into y}. The full training set is a single 'subset' (repetition 0).
+
+    The same dictionary is used for every representation and classifier, so comparisons are paired.
+    """
+    subsets = {}
+    for l in budgets:
+        reps = 1 if l == len(y) else n_seeds
+        for r in range(reps):
+            rng = np.random.default_rng([seed, l, r])
+            if l == len(y):
+                idx = np.arange(len(y))
+            elif sampling == "uniform":
+                idx = rng.choice(len(y), size=l, replace=False)
+            else:
+                idx = _stratified(y, l, rng)
+            subsets[(l, r)] = np.sort(idx)
+    return subsets
+
+
+def _stratified(y: np.ndarray, l: int, rng: np.random.Generator) -> np.ndarray:
+    classes, counts = np.unique(y, return_counts=True)
+    quota = np.floor(l * counts / counts.sum()).astype(int)
+    quota[np.argsort(-(l * counts / counts.sum() - quota), kind="stable")[: l - quota.sum()]] += 1
+    return np.concatenate([rng.choice(np.flatnonzero(y == c), size=q, replace=False) for c, q in zip(classes, quota)])
+
+
+# ---------------------------------------------------------------- classifiers
+def make_classifier(name: str, n_labelled: int, seed: int, standardise: bool = True) -> Pipeline:
+    """A scikit-learn pipeline: StandardScaler (for codes) then the classifier, with fixed documented
+    hyper-parameters (no tuning, so no labels beyond the l given are ever needed)."""
+    if name == "logreg":
+        clf = LogisticRegression(C=1.0, max_iter=2000, random_state=seed)
+    elif name == "svm_rbf":
+        clf = SVC(C=10.0, gamma="scale", cache_size=1000, random_state=seed)
+    elif name == "random_forest":
+        clf = RandomForestClassifier(n_estimators=200, random_state=seed, n_jobs=1)
+    elif name == "knn":
+        clf = KNeighborsClassifier(n_neighbors=min(5, n_labelled), weights="distance")
+    elif name == "mlp":
+        clf = MLPClassifier(hidden_layer_sizes=(256,), alpha=1e-3, max_iter=300, random_state=seed,
+                            early_stopping=n_labelled >= 1000, n_iter_no_change=10)
+    else:
+        raise ParameterError(f"unknown classifier '{name}'; choose from {', '.join(CLASSIFIER_LABELS)}")
+    steps = [("scale", StandardScaler())] if standardise else []
+    return Pipeline(steps + [("classifier", clf)])
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One fit: a budget, a subset repetition, a representation and a classifier."""
+
+    budget: int
+    repetition: int
+    representation: str
+    classifier: str
+
+
+def plan_cells(subsets, representations: list[str], classifiers: list[str], raw_pixel_mlp: bool) -> list[Cell]:
+    cells = [Cell(l, r, rep, clf) for (l, r) in subsets for rep in representations for clf in classifiers]
+    if raw_pixel_mlp:
+        cells += [Cell(l, r, "pixels", "mlp") for (l, r) in subsets]
+    # Largest first, so the slow cells do not end up alone at the tail of the parallel run.
+    return sorted(cells, key=lambda c: (-c.budget, c.representation, c.classifier, c.repetition))
+
+
+def fit_and_score(cell: Cell, x_train, y_train, x_test, y_test, indices, seed: int) -> dict:
+    """Fit on the labelled subset only; score on the test set (used for nothing else)."""
+    model = make_classifier(cell.classifier, len(indices), seed=seed + cell.repetition,
+                            standardise=cell.representation != "pixels")
+    started = time.perf_counter()
+    model.fit(x_train[indices], y_train[indices])
+    fit_seconds = time.perf_counter() - started
+    accuracy = float(np.mean(model.predict(x_test) == y_test))
+    return {"budget": cell.budget, "repetition": cell.repetition, "representation": cell.representation,
+            "classifier": cell.classifier, "accuracy": accuracy, "fit_seconds": fit_seconds}
+
+
+def run_sweep(cells: list[Cell], data: dict, subsets, seed: int, n_jobs: int, stream=None) -> list[dict]:
+    """Run every cell with joblib (processes), printing cells done of total with an ETA.
+
+    `data[representation]` is (x_train, x_test); labels are in data['labels'] = (y_train, y_test).
+    """
+    from joblib import Parallel, delayed
+
+    stream = stream or sys.stdout
+    y_train, y_test = data["labels"]
+    started = time.perf_counter()
+    results = []
+    jobs = (delayed(fit_and_score)(c, data[c.representation][0], y_train, data[c.representation][1], y_test,
+                                   subsets[(c.budget, c.repetition)], seed) for c in cells)
+    step = max(1, len(cells) // 20)
+    for i, row in enumerate(Parallel(n_jobs=n_jobs, return_as="generator", batch_size=1)(jobs), 1):
+        results.append(row)
+        if i % step == 0 or i == len(cells):
+            elapsed = time.perf_counter() - started
+            eta = elapsed / i * (len(cells) - i)
+            print(f"[sweep] {i}/{len(cells)} cells, {elapsed:.0f} s elapsed, ETA {eta:.0f} s", file=stream, flush=True)
+    return sorted(results, key=lambda r: (r["budget"], r["repetition"], r["representation"], r["classifier"]))
+
+
+# ---------------------------------------------------------------- summaries
+def t_interval(values: np.ndarray) -> tuple[float, float]:
+    """Mean and the half-width of its 95 % Student-t interval (0 for a single value)."""
+    from scipy import stats
+
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2:
+        return float(values.mean()), 0.0
+    return float(values.mean()), float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
+
+
+def summarise(results):
+    """Mean, std and 95 % interval of accuracy per (budget, representation, classifier)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(results)
+    rows = []
+    for (l, rep, clf), g in frame.groupby(["budget", "representation", "classifier"], sort=True):
+        mean, half = t_interval(g["accuracy"].to_numpy())
+        rows.append({"budget": l, "representation": rep, "classifier": clf, "n": len(g), "mean_accuracy": mean,
+                     "std_accuracy": float(g["accuracy"].std(ddof=1)) if len(g) > 1 else 0.0,
+                     "ci95_low": mean - half, "ci95_high": mean + half,
+                     "mean_fit_seconds": float(g["fit_seconds"].mean())})
+    return pd.DataFrame(rows)
+
+
+def paired_differences(results, a: tuple[str, str], b: tuple[str, str]):
+    """Per budget: mean and 95 % interval of accuracy(a) - accuracy(b) over the shared subsets.
+    a and b are (representation, classifier) pairs."""
+    import pandas as pd
+
+    frame = pd.DataFrame(results)
+    pick = lambda rc: frame[(frame.representation == rc[0]) & (frame.classifier == rc[1])].set_index(["budget", "repetition"]).accuracy
+    diff = (pick(a) - pick(b)).dropna()
+    rows = []
+    for l, d in diff.groupby(level="budget"):
+        mean, half = t_interval(d.to_numpy())
+        rows.append({"budget": l, "a": f"{a[0]}/{a[1]}", "b": f"{b[0]}/{b[1]}", "n": len(d), "mean_difference": mean,
+                     "ci95_low": mean - half, "ci95_high": mean + half})
+    return pd.DataFrame(rows)
+
+
+def labels_needed(summary, target: float):
+    """Smallest budget at which each (representation, classifier) reaches `target` mean accuracy
+    (None if it never does), linearly interpolated in log(l) between the budgets that bracket it."""
+    rows = []
+    for (rep, clf), g in summary.groupby(["representation", "classifier"], sort=True):
+        g = g.sort_values("budget")
+        l, acc = g["budget"].to_numpy(float), g["mean_accuracy"].to_numpy()
+        needed = None
+        hit = np.flatnonzero(acc >= target)
+        if len(hit):
+            i = hit[0]
+            if i == 0:
+                needed = l[0]
+            else:
+                frac = (target - acc[i - 1]) / (acc[i] - acc[i - 1])
+                needed = float(np.exp(np.log(l[i - 1]) + frac * (np.log(l[i]) - np.log(l[i - 1]))))
+        rows.append({"representation": rep, "classifier": clf, "target": target, "labels_needed": needed})
+    import pandas as pd
+
+    return pd.DataFrame(rows)
