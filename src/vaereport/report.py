@@ -18,7 +18,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import analyses, provenance
+from . import analyses, findings, provenance
 from .errors import RenderError
 from .paths import PROJECT_ROOT, REPORT_DIR, profile_dir
 from .pipeline import read_metadata
@@ -117,7 +117,7 @@ def context(profile: str) -> dict:
         "packages": provenance.package_versions(),
         "machine": next((v.meta["machine"] for v in views.values() if v.available),
                         provenance.machine(check_gpu=False)),
-        "fmt": fmt, "pct": pct, "md_table": md_table,
+        "fmt": fmt, "pct": pct, "md_table": md_table, "findings": findings,
     }
 
 
