@@ -21,3 +21,12 @@ def build_dir(tmp_path, monkeypatch):
     d = tmp_path / "build"
     monkeypatch.setenv("VAEREPORT_BUILD_DIR", str(d))
     return d
+
+
+@pytest.fixture(scope="session")
+def smoke_build(tmp_path_factory):
+    build = tmp_path_factory.mktemp("smoke-build")
+    env = {"VAEREPORT_BUILD_DIR": str(build)}
+    result = run_cli("report", "--profile", "smoke", env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return build / "smoke", env, result

@@ -13,15 +13,6 @@ from conftest import run_cli
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="session")
-def smoke_build(tmp_path_factory):
-    build = tmp_path_factory.mktemp("smoke-build")
-    env = {"VAEREPORT_BUILD_DIR": str(build)}
-    result = run_cli("report", "--profile", "smoke", env=env)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return build / "smoke", env, result
-
-
 def pdf_text(pdf):
     return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
                           check=True).stdout
@@ -77,3 +68,30 @@ def test_second_run_is_cached_and_fast(smoke_build):
     assert result.returncode == 0, result.stderr
     assert "up to date" in result.stderr
     assert (out / "q1_vae_mnist" / "metadata.json").read_text() == before
+
+
+def test_q2_outputs_and_encodings(smoke_build):
+    import numpy as np
+
+    out, _, _ = smoke_build
+    enc = np.load(out / "q2_representations" / "arrays" / "encodings.npz")
+    k = json.loads((out / "q2_representations" / "metadata.json").read_text())["params"]["latent_dim"]
+    for model in ("vae", "dae"):
+        assert enc[f"{model}_train"].shape == (60000, k) and enc[f"{model}_test"].shape == (10000, k)
+    assert enc["y_train"].shape == (60000,) and enc["y_test"].shape == (10000,)
+    semi = out / "q2_semisupervised"
+    meta = json.loads((semi / "metadata.json").read_text())
+    assert meta["components"]["upstream"]  # keyed on the representations it read
+    import pandas as pd
+
+    cells = pd.read_csv(semi / "tables" / "accuracy_by_cell.csv")
+    assert set(cells.representation) == {"vae", "dae", "pixels"}
+    assert cells.accuracy.between(0, 1).all()
+
+
+def test_report_has_q2_sections_and_figures(smoke_build):
+    out, _, _ = smoke_build
+    html = (out / "report.html").read_text()
+    for ident in ("fig-q2-recon", "fig-q2-generated", "fig-q2-learning", "fig-q2-paired", "tbl-q2-gen",
+                  "tbl-q2-accuracy", "sec-t21", "sec-t22", "sec-t23"):
+        assert f'id="{ident}"' in html, ident

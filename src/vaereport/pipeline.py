@@ -43,7 +43,7 @@ def read_metadata(profile: str, analysis: str) -> dict | None:
     path = analysis_output_dir(profile, analysis) / METADATA
     try:
         return json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+    except (OSError, json.JSONDecodeError):
         return None
 
 
@@ -198,6 +198,7 @@ def execute(p: Plan) -> dict:
 def run(analysis: str, profile: str, overrides=None, force: bool = False) -> tuple[Plan, str]:
     """Run one analysis unless its outputs are up to date; returns the plan and what happened."""
     p = plan(analysis, profile, overrides)
+    _ensure_writable(profile_dir(profile))
     reason = staleness(p)
     if reason is None and not force:
         log.info("%s [%s]: up to date (key %s)", p.analysis, profile, p.key)
