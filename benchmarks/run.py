@@ -1,0 +1,164 @@
+"""`make bench`: measured throughput on this machine -> build/bench/bench.json and bench.md.
+
+Measures the dense float32 matmul roofline with TensorFlow, the training throughput of each model the
+report trains (Q1 Bernoulli/Gaussian VAEs, Q2 VAE/DAE, with their full-profile architectures) and its
+fraction of the roofline, the semi-supervised sweep's cell times and parallel speed-up, and collects
+the wall times recorded by the last analysis runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from vaereport.determinism import configure_tensorflow
+from vaereport.params import load_params
+from vaereport.paths import PROJECT_ROOT, build_root
+
+OUT = build_root() / "bench"
+
+
+def matmul_roofline(n: int = 2048, repeats: int = 20) -> float:
+    import tensorflow as tf
+
+    a = tf.random.normal((n, n))
+    b = tf.random.normal((n, n))
+    f = tf.function(lambda x, y: tf.matmul(x, y), jit_compile=True)
+    f(a, b).numpy()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        c = f(a, b)
+    c.numpy()
+    return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
+
+
+def mlp_flops_per_image(layer_sizes: list[tuple[int, int]]) -> int:
+    """Forward + backward ~ 3 x forward (2 flops per multiply-add) for the dense layers."""
+    return 3 * sum(2 * i * o for i, o in layer_sizes)
+
+
+def autoencoder_layers(hidden, latent, heads):
+    enc, prev = [], 784
+    for h in hidden:
+        enc.append((prev, h))
+        prev = h
+    enc += [(prev, latent)] * heads
+    dec, prev = [], latent
+    for h in reversed(hidden):
+        dec.append((prev, h))
+        prev = h
+    dec.append((prev, 784))
+    return enc + dec
+
+
+def train_throughput(kind: str, params: dict, n: int = 20000, epochs: int = 3) -> dict:
+    import keras
+
+    from vaereport.models import build_dae, build_vae
+    from vaereport.training import compile_model
+
+    x = np.random.default_rng(0).uniform(size=(n, 784)).astype("float32")
+    keras.utils.set_random_seed(0)
+    if kind == "dae":
+        model = build_dae(params["latent_dim"], params["hidden"])
+    else:
+        model = build_vae(params["latent_dim"], params["hidden"], kind.split("_")[-1], sigma=params["gaussian_sigma"])
+    compile_model(model, 1e-3)
+    model.fit(x, epochs=1, batch_size=params["batch_size"], verbose=0)  # compile
+    start = time.perf_counter()
+    model.fit(x, epochs=epochs, batch_size=params["batch_size"], verbose=0)
+    ips = epochs * n / (time.perf_counter() - start)
+    flops = mlp_flops_per_image(autoencoder_layers(params["hidden"], params["latent_dim"], 1 if kind == "dae" else 2))
+    return {"images_per_second": ips, "flops_per_image": flops, "gflops": ips * flops / 1e9}
+
+
+def sweep_cells() -> dict:
+    from vaereport import semisup
+
+    rng = np.random.default_rng(0)
+    x_train, y_train = rng.normal(size=(60000, 16)).astype("float32"), rng.integers(0, 10, 60000)
+    x_test, y_test = rng.normal(size=(2000, 16)).astype("float32"), rng.integers(0, 10, 2000)
+    times = {}
+    for clf in ("logreg", "svm_rbf", "random_forest", "knn", "mlp"):
+        for l in (1000, 10000):
+            cell = semisup.Cell(l, 0, "vae", clf)
+            idx = np.arange(l)
+            row = semisup.fit_and_score(cell, x_train, y_train, x_test, y_test, idx, 0)
+            times[f"{clf}@{l}"] = row["fit_seconds"]
+    subsets = semisup.draw_subsets(y_train, [300, 1000, 3000], 4, 0)
+    cells = semisup.plan_cells(subsets, ["vae"], ["logreg", "knn", "random_forest"], False)
+    data = {"vae": (x_train, x_test), "labels": (y_train, y_test)}
+    walls = {}
+    for jobs in (1, 2):
+        start = time.perf_counter()
+        semisup.run_sweep(cells, data, subsets, 0, jobs, stream=open(os.devnull, "w"))
+        walls[jobs] = time.perf_counter() - start
+    return {"cell_fit_seconds": times, "sweep_cells": len(cells), "wall_1_worker": walls[1],
+            "wall_2_workers": walls[2], "speedup": walls[1] / walls[2]}
+
+
+def recorded_runs() -> dict:
+    runs = {}
+    for meta in sorted(build_root().glob("*/*/metadata.json")):
+        m = json.loads(meta.read_text())
+        runs[f"{m['profile']}/{m['analysis']}"] = m["wall_seconds"]
+    return runs
+
+
+def timed_command(cmd: list[str]) -> dict:
+    start = time.perf_counter()
+    proc = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd] if Path("/usr/bin/time").exists() else cmd,
+                          cwd=PROJECT_ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    peak = None
+    if Path("/usr/bin/time").exists() and proc.stderr.strip().splitlines():
+        last = proc.stderr.strip().splitlines()[-1]
+        peak = int(last) / 1024 if last.isdigit() else None
+    return {"wall_seconds": wall, "peak_rss_mib": peak, "exit_code": proc.returncode}
+
+
+def main() -> int:
+    configure_tensorflow()
+    OUT.mkdir(parents=True, exist_ok=True)
+    result = {"machine": {"cpu_count": os.cpu_count()}}
+    result["matmul_gflops"] = matmul_roofline()
+    q1, q2 = load_params("q1_vae_mnist", "full"), load_params("q2_representations", "full")
+    result["training"] = {
+        "q1_vae_bernoulli": train_throughput("vae_bernoulli", q1),
+        "q1_vae_gaussian": train_throughput("vae_gaussian", q1),
+        "q2_vae": train_throughput("vae_" + q2["likelihood"], q2),
+        "q2_dae": train_throughput("dae", q2),
+    }
+    for entry in result["training"].values():
+        entry["fraction_of_roofline"] = entry["gflops"] / result["matmul_gflops"]
+    result["sweep"] = sweep_cells()
+    vr = [sys.executable, "-m", "vaereport.cli"]
+    result["no_change_rebuild"] = timed_command([*vr, "report", "--profile", "full"]) \
+        if (build_root() / "full" / "report.pdf").exists() else None
+    result["analysis_wall_seconds"] = recorded_runs()
+    result["peak_rss_self_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    (OUT / "bench.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    lines = ["# vaereport benchmark", "", f"- matmul roofline: {result['matmul_gflops']:.1f} GFLOP/s"]
+    for name, t in result["training"].items():
+        lines.append(f"- {name}: {t['images_per_second']:.0f} images/s, {t['gflops']:.1f} GFLOP/s "
+                     f"({100 * t['fraction_of_roofline']:.0f} % of roofline)")
+    s = result["sweep"]
+    lines.append(f"- sweep: {s['sweep_cells']} cells, speed-up with 2 workers {s['speedup']:.2f}x")
+    if result["no_change_rebuild"]:
+        lines.append(f"- no-change `vaereport report`: {result['no_change_rebuild']['wall_seconds']:.1f} s")
+    for k, v in result["analysis_wall_seconds"].items():
+        lines.append(f"- last run of {k}: {v:.0f} s")
+    (OUT / "bench.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
