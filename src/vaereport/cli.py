@@ -74,13 +74,21 @@ def _dispatch(args) -> int:
     return 0
 
 
+def _interrupt(signum, frame):
+    """Ctrl-C / SIGTERM: silence the notebook's log stream (no traceback wall), then unwind."""
+    logging.getLogger("papermill").setLevel(logging.CRITICAL)
+    logging.getLogger("traitlets").setLevel(logging.CRITICAL)
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     for noisy in ("papermill", "traitlets", "blib2to3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("papermill").setLevel(logging.INFO)  # cell output = training progress
     args = _parser().parse_args(argv)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         return _dispatch(args)
     except VaereportError as exc:

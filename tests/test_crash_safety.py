@@ -1,0 +1,54 @@
+"""A run killed mid-way leaves the previous outputs untouched, and the next run recovers by itself."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ROOT, run_cli
+
+pytestmark = pytest.mark.integration
+TINY = ["-p", "epochs=1", "-p", "train_subset=500", "-p", "hidden=[8]", "-p", "grid_size=3"]
+
+
+def snapshot(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_killed_run_keeps_previous_outputs(sig, tmp_path):
+    env = {**os.environ, "VAEREPORT_BUILD_DIR": str(tmp_path)}
+    assert run_cli("run", "q1", "--profile", "smoke", *TINY, env=env).returncode == 0
+    final = tmp_path / "smoke" / "q1_vae_mnist"
+    before = snapshot(final)
+    proc = subprocess.Popen([sys.executable, "-m", "vaereport.cli", "run", "q1", "--profile", "smoke", *TINY,
+                             "-p", "epochs=50", "--force"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not list((tmp_path / "smoke").glob(".tmp-*/figures")) and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(3)  # now inside training
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    if sig == signal.SIGINT:
+        assert proc.returncode == 130
+        assert err.strip().splitlines()[-1] == "vaereport: interrupted; earlier outputs are unchanged."
+    assert snapshot(final) == before
+    again = run_cli("run", "q1", "--profile", "smoke", *TINY, env=env)
+    assert again.returncode == 0 and "up to date" in again.stderr
+    assert not list((tmp_path / "smoke").glob(".tmp-*")) or sig == signal.SIGKILL
+    forced = run_cli("run", "q1", "--profile", "smoke", *TINY, "--force", env=env)
+    assert forced.returncode == 0, forced.stderr[-2000:]
+    assert not list((tmp_path / "smoke").glob(".tmp-*")), "stale temp dirs were not cleaned up"
+
+
+def test_makefile_passes_bad_parameters_through(tmp_path):
+    env = {**os.environ, "VAEREPORT_BUILD_DIR": str(tmp_path), "VENV": str(ROOT / ".venv")}
+    proc = subprocess.run(["make", "-s", "q1", "PROFILE=smoke", "P=epochs=0"], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "'epochs' = 0 is out of range" in proc.stderr
