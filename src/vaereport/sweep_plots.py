@@ -26,7 +26,7 @@ def learning_curves(summary, representations=("vae", "dae")):
         if len(pixels):
             ax.plot(pixels.budget, 100 * pixels.mean_accuracy, "k--", marker="s", ms=3, label="MLP on raw pixels")
             ax.fill_between(pixels.budget, 100 * pixels.ci95_low, 100 * pixels.ci95_high, color="k", alpha=0.1, lw=0)
-        ax.set(xscale="log", xlabel="labelled training images $l$", title=REPRESENTATION_LABELS[rep])
+        ax.set(xscale="log", xlabel="labelled training images $l$", title=REPRESENTATION_LABELS[rep], ylim=(0, 100))
     axes[0][0].set_ylabel("test accuracy (%)")
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=3, frameon=False)
