@@ -130,7 +130,7 @@ latents = {
     "DAE, code ~ fitted Gaussian": ("DAE", rng.multivariate_normal(dae_mean, dae_cov, size=n)),
 }
 generated = {label: decode(model, z.astype("float32")) for label, (model, z) in latents.items()}
-out.figure(plots.sample_panels({label.replace(", ", "\n"): as_img(g[:36]) for label, g in generated.items()}),
+out.figure(plots.sample_panels({label.replace(", ", "\n", 1): as_img(g[:36]) for label, g in generated.items()}),
            "generated")
 
 # %% [markdown]

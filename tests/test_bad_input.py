@@ -54,6 +54,8 @@ CASES = [
      errors.DataMissingError.exit_code, "Dataset 'mnist' not found"),
     ("truncated-gz", [], lambda t: {"VAEREPORT_DATA_SEARCH": str(make_data_dir(t, "truncate"))},
      errors.DataCorruptError.exit_code, "train-labels-idx1-ubyte.gz"),
+    ("nan-in-training", ["-p", "learning_rate=1e6", "-p", "train_subset=2000", "--force"], None, errors.TrainingDivergedError.exit_code,
+     "the training loss became nan"),
     ("corrupted-gz", [], lambda t: {"VAEREPORT_DATA_SEARCH": str(make_data_dir(t, "corrupt"))},
      errors.DataCorruptError.exit_code, "t10k-labels-idx1-ubyte.gz"),
 ]

@@ -37,6 +37,7 @@ def test_killed_run_keeps_previous_outputs(sig, tmp_path):
     if sig == signal.SIGINT:
         assert proc.returncode == 130
         assert err.strip().splitlines()[-1] == "vaereport: interrupted; earlier outputs are unchanged."
+        assert "Traceback" not in err
     assert snapshot(final) == before
     again = run_cli("run", "q1", "--profile", "smoke", *TINY, env=env)
     assert again.returncode == 0 and "up to date" in again.stderr

@@ -21,6 +21,8 @@ def test_smoke_inherits_from_full_and_overrides_apply():
     ("epochs=2.5", "must be an integer"),
     ("epochs=abc", "must be an integer"),
     ("learning_rate=.nan", "finite number"),
+    ("learning_rate=fast", "finite number"),
+    ("learning_rate=0", "out of range"),
     ("latent_dim=0", "out of range"),
     ("hidden=[]", "out of range"),
     ("nonsense=1", "unknown parameter"),

@@ -79,3 +79,22 @@ def key_components(script: Path, params: dict, data_checksums: dict, versions: d
 
 def combine(components: dict[str, str]) -> str:
     return sha256_text(json.dumps(components, sort_keys=True))[:16]
+
+
+def arrays_digest(folder: Path) -> str:
+    """Content hash of the arrays in every .npz under `folder` (names, dtypes, shapes, bytes).
+
+    Zip containers carry timestamps, so the files' bytes differ between identical runs; their arrays
+    do not. Downstream analyses are keyed on this, so re-running an upstream analysis that exports the
+    same arrays does not invalidate them.
+    """
+    import numpy as np
+
+    h = hashlib.sha256()
+    for path in sorted(Path(folder).glob("*.npz")):
+        with np.load(path) as data:
+            for name in sorted(data.files):
+                arr = data[name]
+                h.update(f"{path.name}:{name}:{arr.dtype.str}:{arr.shape}".encode())
+                h.update(np.ascontiguousarray(arr).tobytes())
+    return h.hexdigest()

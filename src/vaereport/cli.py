@@ -78,6 +78,9 @@ def _interrupt(signum, frame):
     """Ctrl-C / SIGTERM: silence the notebook's log stream (no traceback wall), then unwind."""
     logging.getLogger("papermill").setLevel(logging.CRITICAL)
     logging.getLogger("traitlets").setLevel(logging.CRITICAL)
+    from . import pipeline
+
+    pipeline.interrupt()
     raise KeyboardInterrupt
 
 

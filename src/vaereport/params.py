@@ -66,6 +66,11 @@ def _coerce(name: str, spec: Param, value: Any, origin: str) -> Any:
     if spec.kind == "int_or_null" and not (value is None or is_int):
         raise bad("an integer or null")
     if spec.kind == "float":
+        if isinstance(value, str):  # YAML 1.1 reads '1e-3' (no dot) as a string
+            try:
+                value = float(value)
+            except ValueError:
+                raise bad("a finite number") from None
         if not (is_int or isinstance(value, float)) or not math.isfinite(value):
             raise bad("a finite number")
         value = float(value)

@@ -61,7 +61,7 @@ def _upstream_keys(analysis: str, profile: str) -> dict:
                 f"{analysis} reads the outputs of {up}, which has not been run for profile '{profile}'. "
                 f"Run `vaereport run {up} --profile {profile}` first (or `make report`)."
             )
-        keys[up] = meta["key"]
+        keys[up] = meta.get("exports") or meta["key"]
     return keys
 
 
@@ -136,6 +136,46 @@ def replace_dir(new: Path, final: Path) -> None:
 
 
 # ---------------------------------------------------------------- execution
+_running_kernels: list = []  # kernel managers of analyses executing now (killed on Ctrl-C)
+_interrupted = False
+
+
+def interrupt() -> None:
+    """Called from the CLI's signal handler: kill the kernels, remember why the run ends."""
+    global _interrupted
+    _interrupted = True
+    kill_running_kernels()
+
+
+def _kernel_manager_logging_to(log_file):
+    """A kernel manager whose kernel writes its stderr (TensorFlow's C++ logs, interrupt tracebacks) to
+    `log_file` instead of the terminal; cell outputs still reach the console through papermill."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class KernelManagerWithLog(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            kw["stderr"] = log_file
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            _running_kernels.append(self)
+
+    return KernelManagerWithLog
+
+
+def kill_running_kernels() -> None:
+    """Stop every analysis kernel and its worker processes now (their process group), so that Ctrl-C
+    does not wait for a long cell or a parallel sweep to finish."""
+    import signal
+
+    while _running_kernels:
+        km = _running_kernels.pop()
+        pgid = getattr(km.provisioner, "pgid", None)
+        try:
+            if pgid:
+                os.killpg(pgid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 def _notebook_error(exc: Exception, analysis: str, failed_nb: Path) -> VaereportError:
     """Turn a papermill failure into the project error it carries (same message, same exit code)."""
     from . import errors
@@ -166,25 +206,33 @@ def execute(p: Plan) -> dict:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # inherited by the kernel
     os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "2")
     started = time.time()
+    kernel_log = open(tmp / "kernel.log", "wb")
     try:
         papermill.execute_notebook(
             str(notebook_in), str(notebook_out), cwd=str(tmp), kernel_name="python3",
             parameters={"profile": p.profile, "overrides": p.overrides, "output_dir": str(tmp)},
             log_output=True, progress_bar=sys.stderr.isatty(), stdout_file=None,
+            kernel_manager_class=_kernel_manager_logging_to(kernel_log), shutdown_kernel="immediate",
         )
     except BaseException as exc:
+        kill_running_kernels()
+        kernel_log.close()
         failed = root / "failed" / f"{p.analysis}.ipynb"
         if notebook_out.exists():
             failed.parent.mkdir(exist_ok=True)
             shutil.copyfile(notebook_out, failed)
+            shutil.copyfile(tmp / "kernel.log", failed.with_suffix(".kernel.log"))
         shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-            raise
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)) or _interrupted:
+            raise KeyboardInterrupt from None
         raise _notebook_error(exc, p.analysis, failed) from None
+    _running_kernels.clear()
+    kernel_log.close()
     notebook_in.unlink()
     meta = {
         "analysis": p.analysis, "profile": p.profile, "key": p.key, "components": p.components,
         "params": p.params, "overrides": p.overrides, "seed": p.params.get("seed"),
+        "exports": cache.arrays_digest(tmp / "arrays"),
         "wall_seconds": round(time.time() - started, 1),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "notebook": notebook_out.name,
         "packages": provenance.package_versions(), "git": provenance.git_state(),

@@ -40,9 +40,10 @@ def latent_scatter(z: np.ndarray, labels: np.ndarray, class_names, title: str = 
 
 
 def tile(images: np.ndarray, rows: int, cols: int, pad: int = 0) -> np.ndarray:
-    """Arrange images (rows*cols, 28, 28) into one (rows*28, cols*28) mosaic, row-major."""
+    """Arrange images (rows*cols, 28, 28) into one (rows*28, cols*28) mosaic, row-major; the padding is
+    0, which the report's inverted grey map shows as white."""
     h = IMG + pad
-    canvas = np.ones((rows * h - pad, cols * h - pad))
+    canvas = np.zeros((rows * h - pad, cols * h - pad))
     for i, img in enumerate(images[: rows * cols]):
         r, c = divmod(i, cols)
         canvas[r * h: r * h + IMG, c * h: c * h + IMG] = img

@@ -40,7 +40,7 @@ TRAINING = {
     "hidden": HIDDEN,
     "epochs": positive_int("training epochs"),
     "batch_size": positive_int("mini-batch size"),
-    "learning_rate": Param("float", "0 < lr <= 10", lambda v: 0 < v <= 10, "Adam learning rate"),
+    "learning_rate": Param("float", "> 0", lambda v: v > 0, "Adam learning rate"),
     "train_subset": TRAIN_SUBSET,
 }
 

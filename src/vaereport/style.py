@@ -10,7 +10,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 # Okabe & Ito's colour-blind-safe palette, then two greys.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000",
            "#999999", "#7F3C8D"]
-QUALITATIVE_10 = "tab10"  # ten classes: used with markers too, see `class_colors`
+# Ten class colours: Paul Tol's colour-blind-safe "muted" scheme (nine hues) plus black.
+CLASS_COLORS = ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255",
+                "#AA4499", "#000000"]
 SEQUENTIAL = "viridis"
 PAGE_WIDTH = 6.5  # inches: the text width of an A4/letter page with normal margins
 
@@ -39,10 +41,8 @@ def apply() -> None:
 
 
 def class_colors(n: int = 10) -> list:
-    """Ten well-separated colours for class labels (tab10 is distinguishable under common colour blindness
-    when combined with the legend; the palette above has only eight hues)."""
-    cmap = plt.get_cmap(QUALITATIVE_10)
-    return [cmap(i) for i in range(n)]
+    """Colours for up to ten class labels, distinguishable under the common colour-vision deficiencies."""
+    return CLASS_COLORS[:n]
 
 
 apply()
