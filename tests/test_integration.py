@@ -93,5 +93,6 @@ def test_report_has_q2_sections_and_figures(smoke_build):
     out, _, _ = smoke_build
     html = (out / "report.html").read_text()
     for ident in ("fig-q2-recon", "fig-q2-generated", "fig-q2-learning", "fig-q2-paired", "tbl-q2-gen",
-                  "tbl-q2-accuracy", "sec-t21", "sec-t22", "sec-t23"):
+                  "tbl-q2-accuracy", "sec-t21", "sec-t22", "sec-t23", "q1_vae_mnist", "q2_representations",
+                  "q2_semisupervised"):
         assert f'id="{ident}"' in html, ident
