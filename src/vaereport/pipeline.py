@@ -189,6 +189,38 @@ def _notebook_error(exc: Exception, analysis: str, failed_nb: Path) -> Vaereport
                                f"failure is at {failed_nb}; the previous outputs are unchanged.")
 
 
+class PeakMemory:
+    """Samples the resident memory of the running analysis kernels and their workers (psutil)."""
+
+    def __init__(self, interval: float = 0.5):
+        import threading
+
+        self.interval, self.peak_bytes = interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        import psutil
+
+        while not self._stop.wait(self.interval):
+            total = 0
+            for km in list(_running_kernels):
+                try:
+                    proc = psutil.Process(km.provisioner.pid)
+                    total += sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)])
+                except (psutil.Error, AttributeError):
+                    continue
+            self.peak_bytes = max(self.peak_bytes, total)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
 def execute(p: Plan) -> dict:
     """Execute the analysis notebook with papermill into a temp dir; returns its metadata."""
     import jupytext
@@ -207,13 +239,15 @@ def execute(p: Plan) -> dict:
     os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "2")
     started = time.time()
     kernel_log = open(tmp / "kernel.log", "wb")
+    memory = PeakMemory()
     try:
-        papermill.execute_notebook(
-            str(notebook_in), str(notebook_out), cwd=str(tmp), kernel_name="python3",
-            parameters={"profile": p.profile, "overrides": p.overrides, "output_dir": str(tmp)},
-            log_output=True, progress_bar=sys.stderr.isatty(), stdout_file=None,
-            kernel_manager_class=_kernel_manager_logging_to(kernel_log), shutdown_kernel="immediate",
-        )
+        with memory:
+            papermill.execute_notebook(
+                str(notebook_in), str(notebook_out), cwd=str(tmp), kernel_name="python3",
+                parameters={"profile": p.profile, "overrides": p.overrides, "output_dir": str(tmp)},
+                log_output=True, progress_bar=sys.stderr.isatty(), stdout_file=None,
+                kernel_manager_class=_kernel_manager_logging_to(kernel_log), shutdown_kernel="immediate",
+            )
     except BaseException as exc:
         kill_running_kernels()
         kernel_log.close()
@@ -234,6 +268,7 @@ def execute(p: Plan) -> dict:
         "params": p.params, "overrides": p.overrides, "seed": p.params.get("seed"),
         "exports": cache.arrays_digest(tmp / "arrays"),
         "wall_seconds": round(time.time() - started, 1),
+        "peak_rss_mib": round(memory.peak_bytes / 2**20, 1),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "notebook": notebook_out.name,
         "packages": provenance.package_versions(), "git": provenance.git_state(),
         "machine": provenance.machine(),
