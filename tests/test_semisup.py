@@ -1,0 +1,97 @@
+import numpy as np
+import pytest
+
+from vaereport import semisup
+from vaereport.errors import ParameterError
+
+
+@pytest.fixture
+def labels():
+    return np.random.default_rng(0).integers(0, 10, size=6000)
+
+
+def test_subsets_have_the_budget_sizes_and_are_reproducible(labels):
+    a = semisup.draw_subsets(labels, [100, 1000, 6000], n_seeds=3, seed=5)
+    b = semisup.draw_subsets(labels, [100, 1000, 6000], n_seeds=3, seed=5)
+    assert set(a) == {(100, 0), (100, 1), (100, 2), (1000, 0), (1000, 1), (1000, 2), (6000, 0)}
+    for (l, _), idx in a.items():
+        assert len(idx) == l and len(np.unique(idx)) == l
+        np.testing.assert_array_equal(idx, b[(l, _)])
+    assert not np.array_equal(a[(100, 0)], a[(100, 1)])
+    c = semisup.draw_subsets(labels, [100], n_seeds=1, seed=6)
+    assert not np.array_equal(a[(100, 0)], c[(100, 0)])
+
+
+def test_stratified_subsets_follow_class_proportions(labels):
+    idx = semisup.draw_subsets(labels, [500], 1, 0, sampling="stratified")[(500, 0)]
+    counts = np.bincount(labels[idx], minlength=10)
+    expected = 500 * np.bincount(labels, minlength=10) / len(labels)
+    assert np.all(np.abs(counts - expected) <= 1)
+
+
+def test_every_representation_uses_the_same_subsets(labels):
+    subsets = semisup.draw_subsets(labels, [100, 300], 2, 0)
+    cells = semisup.plan_cells(subsets, ["vae", "dae"], ["logreg", "knn"], raw_pixel_mlp=True)
+    keys = {}
+    for cell in cells:
+        keys.setdefault(cell.representation, set()).add((cell.budget, cell.repetition))
+    assert keys["vae"] == keys["dae"] == keys["pixels"] == set(subsets)
+
+
+@pytest.mark.parametrize("budgets,n_seeds,fragment", [
+    ([100, 7000], 2, "exceed the 6000 training images"),
+    ([9, 100], 2, "smaller than the 10 classes"),
+    ([100], 0, "at least one labelled subset"),
+])
+def test_impossible_budgets_are_rejected(budgets, n_seeds, fragment):
+    with pytest.raises(ParameterError, match=fragment):
+        semisup.check_budgets(budgets, 6000, 10, n_seeds)
+
+
+def test_classifier_sees_only_the_labelled_subset(monkeypatch, labels):
+    """A spy estimator records what it is fitted on: the l labelled training labels, never test labels."""
+    seen = {}
+
+    class Spy:
+        def fit(self, x, y):
+            seen["fit_x"], seen["fit_y"] = x, y
+            return self
+
+        def predict(self, x):
+            seen["predict_x"] = x
+            return np.zeros(len(x), dtype=int)
+
+    monkeypatch.setattr(semisup, "make_classifier", lambda *a, **k: Spy())
+    rng = np.random.default_rng(1)
+    x_train, x_test = rng.normal(size=(6000, 4)), rng.normal(size=(500, 4))
+    y_test = np.full(500, 99)  # labels no training label can equal
+    idx = semisup.draw_subsets(labels, [200], 1, 0)[(200, 0)]
+    row = semisup.fit_and_score(semisup.Cell(200, 0, "vae", "logreg"), x_train, labels, x_test, y_test, idx, 0)
+    np.testing.assert_array_equal(seen["fit_y"], labels[idx])
+    np.testing.assert_array_equal(seen["fit_x"], x_train[idx])
+    assert 99 not in seen["fit_y"]
+    assert seen["predict_x"] is x_test
+    assert row["accuracy"] == 0.0
+
+
+def test_real_pipeline_scores_a_separable_problem():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 600)
+    x = rng.normal(size=(600, 2)) + 4 * np.eye(3)[y][:, :2] + 4 * (y == 2)[:, None]
+    for name in semisup.CLASSIFIER_LABELS:
+        row = semisup.fit_and_score(semisup.Cell(300, 0, "vae", name), x[:500], y[:500], x[500:], y[500:],
+                                    np.arange(300), 0)
+        assert row["accuracy"] > 0.9, name
+
+
+def test_summary_interval_and_labels_needed():
+    results = [{"budget": l, "repetition": r, "representation": "vae", "classifier": "mlp",
+                "accuracy": acc + 0.01 * r, "fit_seconds": 0.1}
+               for l, acc in ((100, 0.6), (1000, 0.8)) for r in range(3)]
+    summary = semisup.summarise(results)
+    row = summary[summary.budget == 100].iloc[0]
+    assert row.mean_accuracy == pytest.approx(0.61)
+    assert row.ci95_low < 0.61 < row.ci95_high
+    needed = semisup.labels_needed(summary, 0.71).iloc[0]
+    assert needed.labels_needed == pytest.approx(np.exp(np.log(100) + 0.5 * np.log(10)), rel=1e-6)
+    assert semisup.labels_needed(summary, 0.95).iloc[0].labels_needed is None
