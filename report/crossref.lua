@@ -32,23 +32,18 @@ local function number_section(el)
   if el.identifier ~= "" then numbers[el.identifier] = table.concat(parts, ".") end
 end
 
+local function number_float(el, kind)
+  if prefix_of(el.identifier) ~= kind then return nil end
+  counters[kind] = counters[kind] + 1
+  numbers[el.identifier] = tostring(counters[kind])
+  return label_caption(el, kind, counters[kind])
+end
+
 local function collect(doc)
   doc.blocks = doc.blocks:walk({
     Header = function(el) number_section(el) end,
-    Figure = function(el)
-      if prefix_of(el.identifier) == "fig" then
-        counters.fig = counters.fig + 1
-        numbers[el.identifier] = tostring(counters.fig)
-        return label_caption(el, "fig", counters.fig)
-      end
-    end,
-    Table = function(el)
-      if prefix_of(el.identifier) == "tbl" then
-        counters.tbl = counters.tbl + 1
-        numbers[el.identifier] = tostring(counters.tbl)
-        return label_caption(el, "tbl", counters.tbl)
-      end
-    end,
+    Figure = function(el) return number_float(el, "fig") end,
+    Table = function(el) return number_float(el, "tbl") end,
   })
   return doc
 end
