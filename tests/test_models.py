@@ -82,3 +82,31 @@ def test_vae_train_step_reports_terms_separately():
 def test_unknown_likelihood_is_rejected():
     with pytest.raises(ValueError):
         models.build_decoder(2, [4], 784, "poisson")
+
+
+@pytest.mark.parametrize("kind,level", [("gaussian", 0.1), ("masking", 0.4)])
+def test_pipeline_corruption_matches_layer_statistics(kind, level):
+    """The stateless corruption used in the DAE's input pipeline has the layer's statistics and is seeded."""
+    import tensorflow as tf
+
+    x = np.full((400, 784), 0.5, dtype="float32")
+    seed = tf.constant([3, 4], dtype=tf.int32)
+    a = np.asarray(models.corrupt(x, kind, level, seed))
+    b = np.asarray(models.corrupt(x, kind, level, seed))
+    np.testing.assert_array_equal(a, b)
+    if kind == "gaussian":
+        assert np.std(a - x) == pytest.approx(level, rel=0.05)
+    else:
+        assert np.mean(a == 0.0) == pytest.approx(level, abs=0.01)
+
+
+def test_dae_trains_on_pipeline_corrupted_batches():
+    from vaereport.training import corrupted_batches, fit
+
+    x = np.random.default_rng(0).uniform(size=(300, 784)).astype("float32")
+    dae = build_dae(4, [16], corruption="gaussian", corruption_level=0.2, seed=3)
+    noisy, clean = next(iter(corrupted_batches(dae, x, 100)))
+    assert noisy.shape == clean.shape == (100, 784)
+    assert not np.allclose(np.asarray(noisy), np.asarray(clean))
+    run = fit(dae, x, epochs=2, batch_size=100, learning_rate=1e-3, label="dae")
+    assert len(run["history"]["loss"]) == 2 and np.isfinite(run["history"]["loss"]).all()

@@ -68,6 +68,24 @@ class Sampling(layers.Layer):
         return {**super().get_config(), "seed": self.seed}
 
 
+def corrupt(x, kind: str, level: float, seed):
+    """Corrupt images x (batch, 784): 'gaussian' adds N(0, level^2) noise and clips to [0, 1];
+    'masking' sets each pixel to 0 with probability `level`.
+
+    `seed` is a `keras.random.SeedGenerator` (inside a model) or a (2,) int32 tensor, for TensorFlow's
+    stateless generators inside a tf.data pipeline.
+    """
+    if isinstance(seed, keras.random.SeedGenerator):
+        normal = lambda: keras.random.normal(ops.shape(x), stddev=level, seed=seed)  # noqa: E731
+        uniform = lambda: keras.random.uniform(ops.shape(x), seed=seed)  # noqa: E731
+    else:
+        normal = lambda: tf.random.stateless_normal(tf.shape(x), seed, stddev=level)  # noqa: E731
+        uniform = lambda: tf.random.stateless_uniform(tf.shape(x), seed)  # noqa: E731
+    if kind == "gaussian":
+        return ops.clip(x + normal(), 0.0, 1.0)
+    return ops.where(uniform() >= level, x, ops.zeros_like(x))
+
+
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class Corruption(layers.Layer):
     """Seeded input corruption for the denoising AE: 'gaussian' (additive noise of std `level`, clipped
@@ -83,11 +101,7 @@ class Corruption(layers.Layer):
     def call(self, x, training=False):
         if not training:
             return x
-        if self.kind == "gaussian":
-            noise = keras.random.normal(ops.shape(x), stddev=self.level, seed=self.seed_generator)
-            return ops.clip(x + noise, 0.0, 1.0)
-        keep = keras.random.uniform(ops.shape(x), seed=self.seed_generator) >= self.level
-        return ops.where(keep, x, ops.zeros_like(x))
+        return corrupt(x, self.kind, self.level, self.seed_generator)
 
     def get_config(self):
         return {**super().get_config(), "kind": self.kind, "level": self.level, "seed": self.seed}
@@ -180,10 +194,24 @@ class DenoisingAE(_Autoencoder):
     def call(self, x, training=False):
         return self.decoder(self.encoder(self.corrupt(x, training=training), training=training))
 
-    def loss_terms(self, x, training=False):
-        out = self.decoder(self.encoder(self.corrupt(x, training=training), training=training))
+    def loss_terms(self, x, training=False, noisy=None):
+        """Reconstruction NLL of the clean x from its corruption; `noisy` is the corrupted batch when the
+        input pipeline made it (see `training.fit`), else the model corrupts x itself."""
+        if noisy is None:
+            noisy = self.corrupt(x, training=training)
+        out = self.decoder(self.encoder(noisy, training=training), training=training)
         rec = ops.mean(self.reconstruction(x, out))
         return {"loss": rec, "reconstruction": rec}
+
+    def train_step(self, data):
+        if not (isinstance(data, tuple) and len(data) == 2):
+            return super().train_step(data)
+        noisy, clean = data  # corrupted in the input pipeline: XLA's CPU random numbers are slow
+        with tf.GradientTape() as tape:
+            terms = self.loss_terms(clean, training=True, noisy=noisy)
+        grads = tape.gradient(terms["loss"], self.trainable_weights)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+        return self._update(terms)
 
     def get_config(self):
         return {**super().get_config(), "corruption": self.corruption,

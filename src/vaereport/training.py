@@ -10,6 +10,7 @@ import keras
 import numpy as np
 
 from .errors import TrainingDivergedError
+from .models import DenoisingAE, corrupt
 
 
 def flatten_images(images: np.ndarray) -> np.ndarray:
@@ -41,6 +42,20 @@ class EpochProgress(keras.callbacks.Callback):
         print(f"[{self.label}] epoch {epoch + 1}/{self.epochs} {parts} ({elapsed:.0f} s)", file=self.stream, flush=True)
 
 
+def corrupted_batches(model: DenoisingAE, x: np.ndarray, batch_size: int):
+    """tf.data batches (corrupted, clean) of x (n, 784), reshuffled every epoch; the corruption is drawn
+    here, outside the XLA-compiled train step, from a seeded per-batch seed stream (reproducible)."""
+    import tensorflow as tf
+
+    seed = model.seed
+    clean = tf.data.Dataset.from_tensor_slices(x).shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+    batches = tf.data.Dataset.zip(clean.batch(batch_size), seeds)
+    return batches.map(
+        lambda b, s: (corrupt(b, model.corruption, model.corruption_level, tf.cast(s % (2**31), "int32")), b),
+        num_parallel_calls=1, deterministic=True).prefetch(2)
+
+
 def compile_model(model: keras.Model, learning_rate: float) -> keras.Model:
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), jit_compile=True)
     return model
@@ -50,9 +65,12 @@ def fit(model: keras.Model, x: np.ndarray, *, epochs: int, batch_size: int, lear
         label: str) -> dict:
     """Train on flattened images (n, 784); returns the per-epoch history and the wall time in seconds."""
     compile_model(model, learning_rate)
+    callbacks = [EpochProgress(label, epochs)]
     started = time.perf_counter()
-    history = model.fit(x, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0,
-                        callbacks=[EpochProgress(label, epochs)])
+    if isinstance(model, DenoisingAE):
+        history = model.fit(corrupted_batches(model, x, batch_size), epochs=epochs, verbose=0, callbacks=callbacks)
+    else:
+        history = model.fit(x, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0, callbacks=callbacks)
     seconds = time.perf_counter() - started
     return {"history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
             "seconds": seconds, "images_per_second": epochs * len(x) / seconds}
