@@ -43,9 +43,13 @@ def semisup_facts(metrics: dict) -> dict:
     facts["dae_wins"] = [l for l in budgets if winner[l] == "dae"]
     best_code = {l: best[winner[l]][l] for l in budgets}
     facts["best_code"] = best_code
+    paired = metrics.get("paired", [])
+    facts["vae_minus_dae_mlp"] = {r["budget"]: r for r in paired if r["a"] == "vae/mlp" and r["b"] == "dae/mlp"}
     if has_pixels:
         pix = {l: accuracy(metrics, "pixels", "mlp", l) for l in budgets}
         facts["pixels"] = pix
+        facts["rep_beats_pixels"] = {rep: [l for l in budgets if best[rep][l]["mean_accuracy"] > pix[l]["mean_accuracy"]]
+                                     for rep in codes}
         facts["codes_beat_pixels"] = [l for l in budgets if best_code[l]["mean_accuracy"] > pix[l]["mean_accuracy"]]
         facts["pixels_beat_codes"] = [l for l in budgets if l not in facts["codes_beat_pixels"]]
         crossing = next((l for l in budgets if l in facts["pixels_beat_codes"]), None)
@@ -58,6 +62,9 @@ def semisup_facts(metrics: dict) -> dict:
              "ours_vae": accuracy(metrics, "vae", c, hi)["mean_accuracy"] if _has(metrics, "vae", c, hi) else None,
              "ours_dae": accuracy(metrics, "dae", c, hi)["mean_accuracy"] if _has(metrics, "dae", c, hi) else None}
             for c, acc in PUBLISHED_BASELINES.items()]
+        facts["benchmark_above"] = {
+            key: [b["classifier"] for b in facts["baselines"] if b[f"ours_{key}"] is not None
+                  and b[f"ours_{key}"] > b["published"]] for key in ("vae", "dae", "pixels")}
     return facts
 
 
@@ -101,3 +108,13 @@ def display_budgets(budgets: list[int], wanted=(100, 1000, 10000, 60000)) -> lis
         return list(budgets)
     picked = [b for b in budgets if b in wanted or b in (budgets[0], budgets[-1])]
     return picked[:5]
+
+
+def active_units(encodings_path, threshold: float = 0.01) -> dict:
+    """Latent dimensions whose posterior mean varies across the training images (variance > threshold,
+    the 'active units' criterion of Burda et al., 2016); codes are read from the saved encodings."""
+    import numpy as np
+
+    with np.load(encodings_path) as data:
+        variance = data["vae_train"].var(axis=0)
+    return {"active": int(np.sum(variance > threshold)), "total": int(len(variance)), "threshold": threshold}
