@@ -26,7 +26,10 @@ def learning_curves(summary, representations=("vae", "dae")):
         if len(pixels):
             ax.plot(pixels.budget, 100 * pixels.mean_accuracy, "k--", marker="s", ms=3, label="MLP on raw pixels")
             ax.fill_between(pixels.budget, 100 * pixels.ci95_low, 100 * pixels.ci95_high, color="k", alpha=0.1, lw=0)
-        ax.set(xscale="log", xlabel="labelled training images $l$", title=REPRESENTATION_LABELS[rep], ylim=(0, 100))
+        ax.set(xscale="log", xlabel="labelled training images $l$", title=REPRESENTATION_LABELS[rep])
+    shown = summary[summary.representation.isin([*representations, "pixels"])]
+    low, high = 100 * shown.ci95_low.min(), 100 * shown.ci95_high.max()
+    axes[0][0].set_ylim(max(0.0, low - 3), min(100.0, high + 3))  # zoom on the data, never beyond 0-100 %
     axes[0][0].set_ylabel("test accuracy (%)")
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=3, frameon=False)
