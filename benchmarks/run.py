@@ -2,8 +2,9 @@
 
 Measures the dense float32 matmul roofline with TensorFlow, the training throughput of each model the
 report trains (Q1 Bernoulli/Gaussian VAEs, Q2 VAE/DAE, with their full-profile architectures) and its
-fraction of the roofline, the semi-supervised sweep's cell times and parallel speed-up, and collects
-the wall times recorded by the last analysis runs.
+fraction of the roofline, the semi-supervised sweep's cell times and parallel speed-up, the smoke report
+end to end, and the no-change rebuild. The wall time and peak memory of each full-profile analysis come
+from their metadata; on a fresh clone the full report is built first (about 20 minutes on 2 cores).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def autoencoder_layers(hidden, latent, heads):
     return enc + dec
 
 
-def train_throughput(kind: str, params: dict, n: int = 20000, epochs: int = 3) -> dict:
+def train_throughput(kind: str, params: dict, n: int = 20000, epochs: int = 5) -> dict:
     import keras
 
     from vaereport.models import build_dae, build_vae
@@ -75,11 +76,15 @@ def train_throughput(kind: str, params: dict, n: int = 20000, epochs: int = 3) -
     data = corrupted_batches(model, x, params["batch_size"]) if kind == "dae" else x
     batch = None if kind == "dae" else params["batch_size"]
     model.fit(data, epochs=1, batch_size=batch, verbose=0)  # compile
-    start = time.perf_counter()
-    model.fit(data, epochs=epochs, batch_size=batch, verbose=0)
-    ips = epochs * n / (time.perf_counter() - start)
+    seconds = []
+    for _ in range(epochs):  # best of several epochs: this shared machine's speed varies from minute to minute
+        start = time.perf_counter()
+        model.fit(data, epochs=1, batch_size=batch, verbose=0)
+        seconds.append(time.perf_counter() - start)
+    ips = n / min(seconds)
     flops = mlp_flops_per_image(autoencoder_layers(params["hidden"], params["latent_dim"], 1 if kind == "dae" else 2))
-    return {"images_per_second": ips, "flops_per_image": flops, "gflops": ips * flops / 1e9}
+    return {"images_per_second": ips, "flops_per_image": flops, "gflops": ips * flops / 1e9,
+            "epoch_seconds": seconds}
 
 
 def sweep_cells() -> dict:
@@ -144,7 +149,7 @@ def check_targets(r: dict) -> list[dict]:
                  "met": vae >= 0.5})
     rows.append({"target": "smoke report <= 3 min", "measured": f"{r['smoke_report']['wall_seconds']:.0f} s",
                  "met": r["smoke_report"]["wall_seconds"] <= 180})
-    rebuild = (r["no_change_rebuild_full"] or r["no_change_rebuild_smoke"])["wall_seconds"]
+    rebuild = r["no_change_rebuild_full"]["wall_seconds"]
     rows.append({"target": "no-change rebuild <= 10 s", "measured": f"{rebuild:.1f} s", "met": rebuild <= 10})
     return rows
 
@@ -170,8 +175,10 @@ def main() -> int:
     result["smoke_report"] = timed_command([*vr, "report", "--profile", "smoke", "--force"], smoke_env)
     result["smoke_report"]["analyses"] = recorded_runs("smoke", smoke_build)
     result["no_change_rebuild_smoke"] = timed_command([*vr, "report", "--profile", "smoke"], smoke_env)
-    result["no_change_rebuild_full"] = timed_command([*vr, "report", "--profile", "full"]) \
-        if (build_root() / "full" / "report.pdf").exists() else None
+    if len(recorded_runs("full")) < 3 or not (build_root() / "full" / "report.pdf").exists():
+        # A fresh clone: build the full report once (this is the clean end-to-end measurement).
+        result["full_report_from_clean"] = timed_command([*vr, "report", "--profile", "full"])
+    result["no_change_rebuild_full"] = timed_command([*vr, "report", "--profile", "full"])
     result["full_analyses"] = recorded_runs("full")
     result["peak_rss_bench_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result["targets"] = check_targets(result)
@@ -187,8 +194,9 @@ def main() -> int:
     lines.append(f"- `vaereport report --profile smoke --force`: {sm['wall_seconds']:.0f} s, "
                  f"peak {sm['peak_rss_mib'] or 0:.0f} MiB (largest process)")
     lines.append(f"- no-change rebuild (smoke): {result['no_change_rebuild_smoke']['wall_seconds']:.1f} s")
-    if result["no_change_rebuild_full"]:
-        lines.append(f"- no-change rebuild (full): {result['no_change_rebuild_full']['wall_seconds']:.1f} s")
+    if "full_report_from_clean" in result:
+        lines.append(f"- full report from clean: {result['full_report_from_clean']['wall_seconds'] / 60:.1f} min")
+    lines.append(f"- no-change rebuild (full): {result['no_change_rebuild_full']['wall_seconds']:.1f} s")
     for k, v in result["full_analyses"].items():
         lines.append(f"- full {k} (last run): {v['wall_seconds']:.0f} s, peak {v['peak_rss_mib'] or 0:.0f} MiB")
     lines += ["", "| target | measured | met |", "|---|---|---|"]
