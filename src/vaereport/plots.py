@@ -92,8 +92,7 @@ def sample_panels(panels: dict[str, np.ndarray], rows: int = 6, cols: int = 6):
     for ax, (label, imgs) in zip(np.atleast_1d(axes), panels.items()):
         ax.imshow(tile(imgs, rows, cols, pad=2), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
         ax.set_title(label)
-        ax.set_xticks([]), ax.set_yticks([])
-        ax.grid(False)
+        ax.axis("off")
     return fig
 
 

@@ -68,7 +68,8 @@ def fit(model: keras.Model, x: np.ndarray, *, epochs: int, batch_size: int, lear
     callbacks = [EpochProgress(label, epochs)]
     started = time.perf_counter()
     if isinstance(model, DenoisingAE):
-        history = model.fit(corrupted_batches(model, x, batch_size), epochs=epochs, verbose=0, callbacks=callbacks)
+        history = model.fit(corrupted_batches(model, x, batch_size), epochs=epochs, shuffle=False, verbose=0,
+                            callbacks=callbacks)  # the pipeline shuffles (seeded) itself
     else:
         history = model.fit(x, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0, callbacks=callbacks)
     seconds = time.perf_counter() - started
