@@ -116,7 +116,8 @@ out.timing(sweep_seconds=sweep_seconds, n_jobs=P["n_jobs"], slowest_cells=[
     for (c, r, b), s in slowest.head(5).items()])
 out.record(
     best=best,
-    summary=summary.to_dict(orient="records"), paired=paired.to_dict(orient="records"),
+    summary=summary.drop(columns="mean_fit_seconds").to_dict(orient="records"),
+    paired=paired.to_dict(orient="records"),
     labels_needed=needed.to_dict(orient="records"),
 )
 needed
