@@ -226,8 +226,7 @@ def execute(p: Plan) -> dict:
     import jupytext
     import papermill
 
-    root = profile_dir(p.profile)
-    _ensure_writable(root)
+    root = profile_dir(p.profile)  # made writable-checked by `run`, the only caller
     recover(root)
     tmp = root / f".tmp-{p.analysis}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
