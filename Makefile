@@ -3,9 +3,11 @@ PROFILE ?= full
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 VR      := $(VENV)/bin/vaereport
-# Extra parameter overrides for single analyses, e.g.  make q1 PROFILE=smoke P="epochs=3 seed=2"
+# Extra parameter overrides for single analyses, e.g.  make q1 PROFILE=smoke P="epochs=3 hidden=[8, 4]"
+# (passed as one string; the CLI splits it before each 'key=', so values may contain spaces)
 P       ?=
-OVERRIDES := $(foreach kv,$(P),-p $(kv))
+export VAEREPORT_PARAMS := $(P)
+OVERRIDES = --params "$$VAEREPORT_PARAMS"
 FASHION_DEB := /usr/share/datasets/fashion-mnist
 
 .PHONY: setup data report render q1 q2r q2s status test test-fast bench clean help
@@ -13,11 +15,15 @@ FASHION_DEB := /usr/share/datasets/fashion-mnist
 
 help:
 	@echo "make setup                 create .venv (pinned) and make the datasets available"
+	@echo "make data                  link/install the datasets into ./data and verify them"
 	@echo "make report [PROFILE=...]  run stale analyses, render build/<profile>/report.{pdf,html}"
+	@echo "make render [PROFILE=...]  render the report from the existing analysis outputs only"
 	@echo "make q1|q2r|q2s [P='k=v']  re-run one analysis (optionally with overrides)"
-	@echo "make status                which analyses are up to date, stale or missing"
+	@echo "make status [PROFILE=...]  which analyses are up to date, stale (and why) or missing"
 	@echo "make test                  the test suite (what CI runs)"
+	@echo "make test-fast             the unit tests only (no training, no browser)"
 	@echo "make bench                 benchmarks -> build/bench/bench.json"
+	@echo "make clean                 remove build/ (all outputs and reports)"
 
 setup: $(VENV)/.installed data
 

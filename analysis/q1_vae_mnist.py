@@ -18,8 +18,7 @@
 # evaluates both on the held-out test set and draws the latent-space figures.
 
 # %% tags=["parameters"]
-profile = "smoke"
-overrides = {}
+params = {}  # the resolved parameter set, injected by the runner (empty: the smoke profile)
 output_dir = "build/notebook/q1_vae_mnist"
 
 # %%
@@ -27,16 +26,13 @@ import numpy as np
 
 from vaereport import plots
 from vaereport.data import load_dataset
-from vaereport.determinism import seed_everything
-from vaereport.latent import find_gaps, nearest_labels_idx, nearest_neighbour_distances, prior_mass_within
+from vaereport.latent import find_gaps, nearest_indices, nearest_neighbour_distances, prior_mass_far_from_data
 from vaereport.models import build_vae, decoder_mean
-from vaereport.outputs import Outputs
-from vaereport.params import load_params
+from vaereport.determinism import seed_everything
+from vaereport.notebook import start
 from vaereport.training import evaluate, fit, flatten_images, predict
 
-P = load_params("q1_vae_mnist", profile, overrides)
-out = Outputs(output_dir)
-seed_everything(P["seed"])
+P, out, _ = start("q1_vae_mnist", params, output_dir)
 P
 
 # %% [markdown]
@@ -46,7 +42,7 @@ P
 mnist = load_dataset("mnist")
 x_train = flatten_images(mnist.x_train[: P["train_subset"]])
 x_test, y_test = flatten_images(mnist.x_test), mnist.y_test
-out.record(class_names=list(mnist.class_names), data={"source": mnist.source, "n_train": len(x_train), "n_test": len(x_test), "sha256": mnist.sha256})
+out.record(class_names=list(mnist.class_names), data={"n_train": len(x_train), "n_test": len(x_test), "sha256": mnist.sha256})
 x_train.shape, x_test.shape
 
 # %% [markdown]
@@ -55,7 +51,7 @@ x_train.shape, x_test.shape
 # %%
 models, results = {}, {}
 for likelihood in ("bernoulli", "gaussian"):
-    seed_everything(P["seed"])
+    seed_everything(P["seed"])  # each model starts from the same seed state
     vae = build_vae(P["latent_dim"], P["hidden"], likelihood, sigma=P["gaussian_sigma"], seed=P["seed"])
     run = fit(vae, x_train, epochs=P["epochs"], batch_size=P["batch_size"],
               learning_rate=P["learning_rate"], label=f"VAE {likelihood}")
@@ -116,7 +112,7 @@ gap_radius = 2.0
 gaps, gap_dist = find_gaps(z_test, n_gaps=6, radius=gap_radius)
 gap_images = np.asarray(decoder_mean("bernoulli", predict(vae.decoder, gaps))).reshape(-1, 28, 28)
 out.figure(plots.latent_gaps(z_test, y_test, gaps, gap_images, P["grid_extent"], mnist.class_names), "latent_gaps")
-neighbours = [np.bincount(y_test[idx], minlength=10) / len(idx) for idx in nearest_labels_idx(z_test, gaps, k=25)]
+neighbours = [np.bincount(y_test[idx], minlength=10) / len(idx) for idx in nearest_indices(z_test, gaps, k=25)]
 gap_neighbours = [{"classes": [int(c) for c in np.argsort(-h, kind="stable")[:2]],
                    "shares": [float(v) for v in np.sort(h)[::-1][:2]]} for h in neighbours]
 nn = nearest_neighbour_distances(z_test)
@@ -128,7 +124,7 @@ out.record(latent={
     "median_nn_distance": median_nn,
     "gap_radius": gap_radius, "gap_points": gaps, "gap_nn_distance": gap_dist,
     "gap_to_median_nn_ratio": float(np.min(gap_dist) / median_nn), "gap_neighbours": gap_neighbours,
-    "prior_mass_far_from_data": prior_mass_within(z_test, gap_radius, 10 * median_nn, seed=P["seed"]),
+    "prior_mass_far_from_data": prior_mass_far_from_data(z_test, gap_radius, 10 * median_nn, seed=P["seed"]),
     "prior_mass_far_threshold": 10 * median_nn,
 })
 out.metrics["latent"]

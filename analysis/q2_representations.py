@@ -19,8 +19,7 @@
 # Training is unsupervised on the training images; the test images are used only for evaluation.
 
 # %% tags=["parameters"]
-profile = "smoke"
-overrides = {}
+params = {}  # the resolved parameter set, injected by the runner (empty: the smoke profile)
 output_dir = "build/notebook/q2_representations"
 
 # %%
@@ -34,13 +33,10 @@ from vaereport.genmetrics import (features_and_confidence, fit_gaussian, frechet
                                   train_reference_classifier)
 from vaereport.losses import reconstruction_nll
 from vaereport.models import build_dae, build_vae, decoder_mean
-from vaereport.outputs import Outputs
-from vaereport.params import load_params
+from vaereport.notebook import start
 from vaereport.training import evaluate, fit, flatten_images, predict
 
-P = load_params("q2_representations", profile, overrides)
-out = Outputs(output_dir)
-seed_everything(P["seed"])
+P, out, _ = start("q2_representations", params, output_dir)
 P
 
 # %%
@@ -49,7 +45,7 @@ x_train = flatten_images(fashion.x_train[: P["train_subset"]])
 x_train_all, y_train_all = flatten_images(fashion.x_train), fashion.y_train
 x_test, y_test = flatten_images(fashion.x_test), fashion.y_test
 out.record(class_names=list(fashion.class_names),
-           data={"source": fashion.source, "n_train": len(x_train), "n_test": len(x_test), "sha256": fashion.sha256})
+           data={"n_train": len(x_train), "n_test": len(x_test), "sha256": fashion.sha256})
 x_train.shape
 
 # %% [markdown]

@@ -19,26 +19,19 @@
 # representation and classifier (paired comparisons). The test set is only used for the final score.
 
 # %% tags=["parameters"]
-profile = "smoke"
-overrides = {}
+params = {}  # the resolved parameter set, injected by the runner (empty: the smoke profile)
 output_dir = "build/notebook/q2_semisupervised"
-representations_dir = ""
+inputs = {}  # upstream analysis -> its output folder, injected by the runner
 
 # %%
-from pathlib import Path
-
 import numpy as np
 
 from vaereport import semisup, sweep_plots
 from vaereport.data import load_dataset
-from vaereport.outputs import Outputs
-from vaereport.params import load_params
-from vaereport.paths import analysis_output_dir
+from vaereport.notebook import start
 
-P = load_params("q2_semisupervised", profile, overrides)
-out = Outputs(output_dir)
-source = Path(representations_dir or analysis_output_dir(profile, "q2_representations"))
-codes = np.load(source / "arrays" / "encodings.npz")
+P, out, inputs = start("q2_semisupervised", params, output_dir, inputs, tensorflow=False)
+codes = np.load(inputs["q2_representations"] / "arrays" / "encodings.npz")
 y_train, y_test = codes["y_train"].astype(int), codes["y_test"].astype(int)
 budgets = semisup.check_budgets(P["budgets"], len(y_train), len(np.unique(y_train)), P["n_seeds"])
 P

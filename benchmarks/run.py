@@ -24,6 +24,14 @@ from vaereport.params import load_params
 from vaereport.paths import PROJECT_ROOT, build_root
 
 OUT = build_root() / "bench"
+STEPS = 9
+_started = time.perf_counter()
+
+
+def progress(step: int, what: str) -> None:
+    """One line per benchmark step on stderr, so a run of several minutes shows where it is."""
+    print(f"[bench] step {step}/{STEPS}: {what} ({time.perf_counter() - _started:.0f} s elapsed)",
+          file=sys.stderr, flush=True)
 
 
 def matmul_roofline(n: int = 2048, repeats: int = 20) -> float:
@@ -158,26 +166,31 @@ def main() -> int:
     configure_tensorflow()
     OUT.mkdir(parents=True, exist_ok=True)
     result = {"machine": {"cpu_count": os.cpu_count()}}
+    progress(1, "dense matmul roofline")
     result["matmul_gflops"] = matmul_roofline()
     q1, q2 = load_params("q1_vae_mnist", "full"), load_params("q2_representations", "full")
-    result["training"] = {
-        "q1_vae_bernoulli": train_throughput("vae_bernoulli", q1),
-        "q1_vae_gaussian": train_throughput("vae_gaussian", q1),
-        "q2_vae": train_throughput("vae_" + q2["likelihood"], q2),
-        "q2_dae": train_throughput("dae", q2),
-    }
+    models = {"q1_vae_bernoulli": ("vae_bernoulli", q1), "q1_vae_gaussian": ("vae_gaussian", q1),
+              "q2_vae": ("vae_" + q2["likelihood"], q2), "q2_dae": ("dae", q2)}
+    result["training"] = {}
+    for step, (name, (kind, params)) in enumerate(models.items(), 2):
+        progress(step, f"training throughput of {name}")
+        result["training"][name] = train_throughput(kind, params)
     for entry in result["training"].values():
         entry["fraction_of_roofline"] = entry["gflops"] / result["matmul_gflops"]
+    progress(6, "semi-supervised sweep cells, 1 and 2 workers")
     result["sweep"] = sweep_cells()
     vr = [sys.executable, "-m", "vaereport.cli"]
     smoke_build = OUT / "smoke-build"
     smoke_env = {"VAEREPORT_BUILD_DIR": str(smoke_build)}
+    progress(7, "smoke report end to end, then its no-change rebuild")
     result["smoke_report"] = timed_command([*vr, "report", "--profile", "smoke", "--force"], smoke_env)
     result["smoke_report"]["analyses"] = recorded_runs("smoke", smoke_build)
     result["no_change_rebuild_smoke"] = timed_command([*vr, "report", "--profile", "smoke"], smoke_env)
     if len(recorded_runs("full")) < 3 or not (build_root() / "full" / "report.pdf").exists():
         # A fresh clone: build the full report once (this is the clean end-to-end measurement).
+        progress(8, "full report from a clean build (about 20 minutes)")
         result["full_report_from_clean"] = timed_command([*vr, "report", "--profile", "full"])
+    progress(9, "no-change rebuild of the full report")
     result["no_change_rebuild_full"] = timed_command([*vr, "report", "--profile", "full"])
     result["full_analyses"] = recorded_runs("full")
     result["peak_rss_bench_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

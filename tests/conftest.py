@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ["VAEREPORT_RENDERER"] = "builtin"  # tests check the built-in renderer even where Quarto is installed
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -78,11 +78,11 @@ def test_bad_input_via_cli(case, earlier_outputs, tmp_path):
 
 
 def test_malformed_yaml_is_reported(tmp_path, monkeypatch):
-    from vaereport import params
+    from vaereport import analyses, params
 
     bad = tmp_path / "q1_vae_mnist.yaml"
     bad.write_text("full:\n  epochs: [1, 2\n")
-    monkeypatch.setattr(params, "PARAMS_DIR", tmp_path)
+    monkeypatch.setattr(analyses, "PARAMS_DIR", tmp_path)
     with pytest.raises(errors.ParameterError, match="not valid YAML"):
         params.load_params("q1_vae_mnist", "full")
 

@@ -80,3 +80,25 @@ def test_corrupted_content_names_expected_checksum(tmp_path, monkeypatch):
     with pytest.raises(DataCorruptError) as err:
         data.load_dataset("mnist")
     assert data.DATASETS["mnist"].sha256["test_labels"] in str(err.value)
+
+
+def test_keras_mnist_npz_is_found_and_verified(tmp_path, monkeypatch):
+    """`keras.datasets.mnist` stores one mnist.npz in its cache; the lookup finds and verifies it."""
+    ds = data.load_dataset("mnist")
+    cache = tmp_path / "keras" / "datasets"
+    cache.mkdir(parents=True)
+    np.savez_compressed(cache / "mnist.npz", x_train=ds.x_train, y_train=ds.y_train, x_test=ds.x_test,
+                        y_test=ds.y_test)
+    monkeypatch.setenv("VAEREPORT_DATA_SEARCH", str(cache))
+    found = data.load_dataset("mnist", allow_download=False)
+    assert found.source == str(cache / "mnist.npz") and found.sha256 == ds.sha256
+    assert data.verified_checksums("mnist", record=tmp_path / "verified.json") == ds.sha256
+
+    y_bad = ds.y_test.copy()
+    y_bad[0] = (y_bad[0] + 1) % 10
+    np.savez_compressed(cache / "mnist.npz", x_train=ds.x_train, y_train=ds.y_train, x_test=ds.x_test, y_test=y_bad)
+    with pytest.raises(DataCorruptError, match="mnist.npz: content SHA-256"):
+        data.load_dataset("mnist", allow_download=False)
+    (cache / "mnist.npz").write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(DataCorruptError, match="cannot read the arrays"):
+        data.load_dataset("mnist", allow_download=False)

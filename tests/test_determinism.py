@@ -1,15 +1,20 @@
-"""The same parameters on the same machine give byte-identical metrics and tables."""
+"""The same parameters give byte-identical metrics and tables, also from a second checkout in another
+folder reading the data from another path (results hold no machine facts)."""
+
+import shutil
 
 import pytest
 
-from conftest import run_cli
+from conftest import ROOT, run_cli
 
 pytestmark = pytest.mark.integration
 
 TINY = {
     "q1": ["-p", "epochs=2", "-p", "train_subset=1000", "-p", "hidden=[32]", "-p", "grid_size=4"],
-    "q2r": ["-p", "epochs=1", "-p", "train_subset=1000", "-p", "hidden=[32]", "-p", "n_generated=100"],
+    "q2r": ["-p", "epochs=1", "-p", "train_subset=1000", "-p", "hidden=[32]", "-p", "n_generated=200"],
+    "q2s": ["-p", "budgets=[100, 300]", "-p", "n_seeds=2", "-p", "classifiers=[logreg, knn]"],
 }
+FOLDERS = {"q1": "q1_vae_mnist", "q2r": "q2_representations", "q2s": "q2_semisupervised"}
 
 
 def results_of(out_dir):
@@ -17,14 +22,29 @@ def results_of(out_dir):
     return {f.name: f.read_bytes() for f in files}
 
 
-@pytest.mark.parametrize("analysis,folder", [("q1", "q1_vae_mnist"), ("q2r", "q2_representations")])
-def test_two_runs_are_byte_identical(analysis, folder, tmp_path):
+def second_checkout(tmp_path):
+    """The project's analyses and parameters copied elsewhere, with the data under another path."""
+    root = tmp_path / "checkout-2"
+    for part in ("analysis", "params", "report"):
+        shutil.copytree(ROOT / part, root / part)
+    (root / "data").mkdir()
+    for name in ("mnist", "fashion-mnist"):
+        (root / "data" / name).symlink_to((ROOT / "data" / name).resolve())
+    return {"VAEREPORT_ROOT": str(root), "VAEREPORT_DATA_SEARCH": str(root / "data")}
+
+
+def test_two_checkouts_give_byte_identical_results(tmp_path):
     outputs = []
-    for attempt in ("first", "second"):
-        env = {"VAEREPORT_BUILD_DIR": str(tmp_path / attempt)}
-        result = run_cli("run", analysis, "--profile", "smoke", *TINY[analysis], env=env)
-        assert result.returncode == 0, result.stderr[-2000:]
-        outputs.append(results_of(tmp_path / attempt / "smoke" / folder))
-    assert outputs[0].keys() == outputs[1].keys() and len(outputs[0]) >= 2
-    for name in outputs[0]:
-        assert outputs[0][name] == outputs[1][name], f"{name} differs between identical runs"
+    for attempt, extra_env in (("first", {}), ("second", second_checkout(tmp_path))):
+        env = {"VAEREPORT_BUILD_DIR": str(tmp_path / attempt), **extra_env}
+        results = {}
+        for analysis in ("q1", "q2r", "q2s"):
+            result = run_cli("run", analysis, "--profile", "smoke", *TINY[analysis], env=env)
+            assert result.returncode == 0, result.stderr[-2000:]
+            results[analysis] = results_of(tmp_path / attempt / "smoke" / FOLDERS[analysis])
+        outputs.append(results)
+    for analysis in FOLDERS:
+        first, second = outputs[0][analysis], outputs[1][analysis]
+        assert first.keys() == second.keys() and len(first) >= 2
+        for name in first:
+            assert first[name] == second[name], f"{analysis}: {name} differs between identical runs"

@@ -25,11 +25,19 @@ def normalised_code(source: str) -> str:
     return ast.dump(ast.parse(source), annotate_fields=False, include_attributes=False)
 
 
-def script_code_cells(script: Path) -> list[str]:
-    """The code cells of a percent-format script (markdown cells are not executed)."""
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def script_code_cells(source: str) -> list[str]:
+    """The code cells of a percent-format script's text (markdown cells are not executed)."""
     import jupytext
 
-    notebook = jupytext.read(script)
+    notebook = jupytext.reads(source, fmt="py:percent")
     return [c.source for c in notebook.cells if c.cell_type == "code"]
 
 
@@ -61,15 +69,23 @@ def module_closure(sources: list[str]) -> list[str]:
     return sorted(seen)
 
 
-def key_components(script: Path, params: dict, data_checksums: dict, versions: dict,
-                   upstream_keys: dict) -> dict[str, str]:
-    """One hash per kind of dependency, so a stale output can say what changed."""
-    cells = script_code_cells(script)
+def module_components(source: str) -> dict[str, str]:
+    """Hashes of a script's code cells and of the project modules they import (parsed)."""
+    cells = script_code_cells(source)
     modules = module_closure(cells)
     return {
         "script": sha256_text("\n".join(normalised_code(c) for c in cells)),
         "modules": sha256_text(json.dumps(
             {m: normalised_code((PACKAGE_DIR / f"{m}.py").read_text()) for m in modules}, sort_keys=True)),
+    }
+
+
+def key_components(source: str, params: dict, data_checksums: dict, versions: dict,
+                   upstream_keys: dict) -> dict[str, str]:
+    """One hash per kind of dependency, so a stale output can say what changed. `source` is the text
+    of the percent-format script that will be executed; `params` exactly the values injected into it."""
+    return {
+        **module_components(source),
         "params": sha256_text(json.dumps(params, sort_keys=True)),
         "data": sha256_text(json.dumps(data_checksums, sort_keys=True)),
         "packages": sha256_text(json.dumps(versions, sort_keys=True)),

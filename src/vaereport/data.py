@@ -9,6 +9,7 @@ import gzip
 import hashlib
 import os
 import struct
+import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,10 +155,18 @@ def candidate_dirs(name: str) -> list[Path]:
     return dirs
 
 
+NPZ_KEYS = {"train_images": "x_train", "train_labels": "y_train", "test_images": "x_test", "test_labels": "y_test"}
+
+
 def find_dataset_dir(name: str) -> Path | None:
+    """The first candidate holding the dataset: a folder `<name>/` with the four IDX .gz files, or the
+    file `<name>.npz` beside it (how `keras.datasets.mnist` stores its download)."""
     for directory in candidate_dirs(name):
         if all((directory / f"{stem}.gz").is_file() for stem in SPLIT_FILES.values()):
             return directory
+        npz = directory.parent / f"{name}.npz"
+        if npz.is_file():
+            return npz
     return None
 
 
@@ -186,11 +195,26 @@ def _verify(spec: DatasetSpec, split: str, array: np.ndarray, digest: str, origi
         raise DataCorruptError(f"{origin}: shape {array.shape}, expected {spec.shapes[split]}.")
 
 
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path) as data:
+            return {split: np.asarray(data[key]) for split, key in NPZ_KEYS.items()}
+    except (OSError, ValueError, KeyError, zlib.error, EOFError, zipfile.BadZipFile) as exc:
+        raise DataCorruptError(f"{path}: cannot read the arrays {', '.join(NPZ_KEYS.values())} ({exc}); the file is "
+                               "truncated or corrupt. Delete it and supply an intact copy (see `make data`).") from exc
+
+
 def _load_from_dir(spec: DatasetSpec, directory: Path) -> Dataset:
     arrays, digests = {}, {}
+    npz = _read_npz(directory) if directory.suffix == ".npz" else None
     for split, stem in SPLIT_FILES.items():
-        path = directory / f"{stem}.gz"
-        arrays[split], digests[split] = read_idx_gz(path)
+        if npz is not None:
+            path = directory
+            arrays[split] = npz[split]
+            digests[split] = hashlib.sha256(encode_idx(arrays[split])).hexdigest()
+        else:
+            path = directory / f"{stem}.gz"
+            arrays[split], digests[split] = read_idx_gz(path)
         _verify(spec, split, arrays[split], digests[split], str(path))
     return Dataset(
         spec.name, arrays["train_images"], arrays["train_labels"], arrays["test_images"],
@@ -233,9 +257,9 @@ def load_dataset(name: str, allow_download: bool | None = None) -> Dataset:
     raise DataMissingError(_missing_message(spec, download_error))
 
 
-def _stamp(directory: Path) -> list:
-    return [[str(directory / f"{s}.gz"), (directory / f"{s}.gz").stat().st_size,
-             (directory / f"{s}.gz").stat().st_mtime_ns] for s in SPLIT_FILES.values()]
+def _stamp(source: Path) -> list:
+    files = [source] if source.suffix == ".npz" else [source / f"{s}.gz" for s in SPLIT_FILES.values()]
+    return [[str(f), f.stat().st_size, f.stat().st_mtime_ns] for f in files]
 
 
 def verified_checksums(name: str, record: Path | None = None) -> dict[str, str]:

@@ -3,13 +3,31 @@
 from __future__ import annotations
 
 import os
+import sys
+
+
+def import_tensorflow_quietly():
+    """Import TensorFlow with its C++ start-up lines (oneDNN, absl) kept off the terminal: file
+    descriptor 2 points to /dev/null while the import runs (analysis kernels log stderr to kernel.log)."""
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow as tf
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+    return tf
 
 
 def configure_tensorflow(threads: int | None = None) -> None:
     """Quiet logs; one intra-op pool sized to the cores (set before TensorFlow is imported)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    import tensorflow as tf
+    tf = import_tensorflow_quietly()
 
     n = threads or os.cpu_count() or 1
     try:

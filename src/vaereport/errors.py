@@ -61,4 +61,18 @@ class UpstreamMissingError(VaereportError):
     exit_code = 10
 
 
-INTERRUPTED_EXIT_CODE = 130
+class OutputsModifiedError(VaereportError):
+    """An analysis's outputs differ from what its run recorded (a file edited or deleted since)."""
+
+    exit_code = 11
+
+
+class BuildBusyError(VaereportError):
+    """Another process holds the build folder's lock and --no-wait was given."""
+
+    exit_code = 12
+
+
+def interrupted_exit_code(signum: int) -> int:
+    """The shell's convention: 128 + the signal number (130 for Ctrl-C, 143 for SIGTERM)."""
+    return 128 + signum

@@ -7,10 +7,11 @@ import keras
 import numpy as np
 from scipy import linalg
 
+from .schema import FEATURE_DIM
 from .training import predict
 
 
-def build_reference_classifier(hidden: tuple[int, ...] = (256, 128), n_classes: int = 10) -> keras.Model:
+def build_reference_classifier(hidden: tuple[int, ...] = (256, FEATURE_DIM), n_classes: int = 10) -> keras.Model:
     """MLP on flattened images (n, 784); its last hidden layer is named 'features'."""
     inputs = keras.Input(shape=(784,))
     h = inputs

@@ -31,7 +31,7 @@ def nearest_neighbour_distances(z: np.ndarray) -> np.ndarray:
     return dist[:, 1]
 
 
-def prior_mass_within(z: np.ndarray, radius: float, distance: float, n_samples: int = 20000, seed: int = 0) -> float:
+def prior_mass_far_from_data(z: np.ndarray, radius: float, distance: float, n_samples: int = 20000, seed: int = 0) -> float:
     """Fraction of prior samples N(0, I) with |z| <= radius whose nearest encoded point is farther than `distance`."""
     rng = np.random.default_rng(seed)
     s = rng.standard_normal((n_samples, z.shape[1]))
@@ -40,7 +40,7 @@ def prior_mass_within(z: np.ndarray, radius: float, distance: float, n_samples: 
     return float(np.mean(dist > distance))
 
 
-def nearest_labels_idx(z: np.ndarray, points: np.ndarray, k: int = 25) -> np.ndarray:
+def nearest_indices(z: np.ndarray, points: np.ndarray, k: int = 25) -> np.ndarray:
     """Indices (len(points), k) of the k encoded points nearest to each query point."""
     _, idx = cKDTree(z).query(points, k=k)
     return np.atleast_2d(idx)

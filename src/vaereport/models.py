@@ -127,17 +127,25 @@ class _Autoencoder(keras.Model):
             self.trackers[key].update_state(value)
         return {k: t.result() for k, t in self.trackers.items()}
 
+    @staticmethod
+    def _targets_and_inputs(data):
+        """(clean images, what the encoder sees or None): a tf.data pipeline may deliver
+        (encoder input, clean) pairs — the DAE's batches corrupted outside the XLA step."""
+        if isinstance(data, tuple) and len(data) == 2:
+            return data[1], data[0]
+        return (data[0] if isinstance(data, tuple) else data), None
+
     def train_step(self, data):
-        x = data[0] if isinstance(data, tuple) else data
+        x, inputs = self._targets_and_inputs(data)
         with tf.GradientTape() as tape:
-            terms = self.loss_terms(x, training=True)
+            terms = self.loss_terms(x, training=True, inputs=inputs)
         grads = tape.gradient(terms["loss"], self.trainable_weights)
         self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
         return self._update(terms)
 
     def test_step(self, data):
-        x = data[0] if isinstance(data, tuple) else data
-        return self._update(self.loss_terms(x, training=False))
+        x, inputs = self._targets_and_inputs(data)
+        return self._update(self.loss_terms(x, training=False, inputs=inputs))
 
     def reconstruction(self, x, decoder_output):
         return reconstruction_nll(self.likelihood, x, decoder_output, self.sigma)
@@ -170,8 +178,9 @@ class VAE(_Autoencoder):
         z_mean, z_log_var = self.encoder(x, training=training)
         return self.decoder(self.sampler([z_mean, z_log_var]), training=training)
 
-    def loss_terms(self, x, training=False):
-        z_mean, z_log_var = self.encoder(x, training=training)
+    def loss_terms(self, x, training=False, inputs=None):
+        """Per-batch means of the negative ELBO and its two terms; the encoder sees `inputs` (default x)."""
+        z_mean, z_log_var = self.encoder(x if inputs is None else inputs, training=training)
         z = self.sampler([z_mean, z_log_var])
         rec = ops.mean(self.reconstruction(x, self.decoder(z, training=training)))
         kl = ops.mean(kl_to_standard_normal(z_mean, z_log_var))
@@ -194,24 +203,14 @@ class DenoisingAE(_Autoencoder):
     def call(self, x, training=False):
         return self.decoder(self.encoder(self.corrupt(x, training=training), training=training))
 
-    def loss_terms(self, x, training=False, noisy=None):
-        """Reconstruction NLL of the clean x from its corruption; `noisy` is the corrupted batch when the
-        input pipeline made it (see `training.fit`), else the model corrupts x itself."""
-        if noisy is None:
-            noisy = self.corrupt(x, training=training)
-        out = self.decoder(self.encoder(noisy, training=training), training=training)
+    def loss_terms(self, x, training=False, inputs=None):
+        """Reconstruction NLL of the clean x from what the encoder sees: `inputs` when the input pipeline
+        corrupted the batch (see `training.fit`), else the model's own corruption of x (identity at test)."""
+        if inputs is None:
+            inputs = self.corrupt(x, training=training)
+        out = self.decoder(self.encoder(inputs, training=training), training=training)
         rec = ops.mean(self.reconstruction(x, out))
         return {"loss": rec, "reconstruction": rec}
-
-    def train_step(self, data):
-        if not (isinstance(data, tuple) and len(data) == 2):
-            return super().train_step(data)
-        noisy, clean = data  # corrupted in the input pipeline: XLA's CPU random numbers are slow
-        with tf.GradientTape() as tape:
-            terms = self.loss_terms(clean, training=True, noisy=noisy)
-        grads = tape.gradient(terms["loss"], self.trainable_weights)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
-        return self._update(terms)
 
     def get_config(self):
         return {**super().get_config(), "corruption": self.corruption,

@@ -7,26 +7,25 @@ values they change and inherit the rest from `full`.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from . import analyses
 from .errors import ParameterError, ProfileError
-from .paths import PARAMS_DIR
-from .schema import SCHEMAS, Param
+from .schema import Param
 
 BASE_PROFILE = "full"
 
 
 def params_file(analysis: str) -> Path:
-    return PARAMS_DIR / f"{analysis}.yaml"
+    return analyses.get(analysis).params_file
 
 
 def read_profiles(analysis: str) -> dict[str, dict[str, Any]]:
     path = params_file(analysis)
-    if analysis not in SCHEMAS:
-        raise ParameterError(f"Unknown analysis '{analysis}'. Known: {', '.join(SCHEMAS)}.")
     try:
         data = yaml.safe_load(path.read_text())
     except FileNotFoundError as exc:
@@ -40,8 +39,9 @@ def read_profiles(analysis: str) -> dict[str, dict[str, Any]]:
     return data
 
 
-def available_profiles(analysis: str) -> list[str]:
-    return list(read_profiles(analysis))
+def split_overrides(text: str) -> list[str]:
+    """'epochs=3 hidden=[8, 4]' -> ['epochs=3', 'hidden=[8, 4]']: splits only at spaces before 'key='."""
+    return [part for part in re.split(r"\s+(?=[A-Za-z_]\w*=)", text.strip()) if part]
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -94,7 +94,7 @@ def _coerce(name: str, spec: Param, value: Any, origin: str) -> Any:
 
 def validate(analysis: str, values: dict[str, Any], origin: str) -> dict[str, Any]:
     """Check every key against the schema; returns the coerced parameters in schema order."""
-    schema = SCHEMAS[analysis]
+    schema = analyses.get(analysis).schema
     unknown = sorted(set(values) - set(schema))
     if unknown:
         raise ParameterError(

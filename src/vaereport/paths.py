@@ -25,3 +25,17 @@ def profile_dir(profile: str) -> Path:
 
 def analysis_output_dir(profile: str, analysis: str) -> Path:
     return profile_dir(profile) / analysis
+
+
+def ensure_writable(directory: Path) -> None:
+    """Create `directory` if needed and check a file can be written in it; else one clear `OutputError`."""
+    from .errors import OutputError
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / f".write-test-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise OutputError(f"Cannot write to {directory} ({exc.strerror}). Make it writable or choose another "
+                          "build folder with VAEREPORT_BUILD_DIR=/some/writable/path.") from exc

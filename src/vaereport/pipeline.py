@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import analyses, cache, provenance
-from .data import verified_checksums
-from .errors import (AnalysisFailedError, DataCorruptError, DataMissingError, OutputError, UpstreamMissingError,
-                     VaereportError)
+from .analyses import Analysis
+from .data import find_dataset_dir, verified_checksums
+from .errors import (AnalysisFailedError, DataCorruptError, DataMissingError, OutputsModifiedError,
+                     UpstreamMissingError, VaereportError)
+from .notebook import KERNEL_FACTS
 from .params import load_params
-from .paths import analysis_output_dir, profile_dir
-from .schema import DATASETS_USED, UPSTREAM
+from .paths import analysis_output_dir, ensure_writable, profile_dir
 
 COMPUTE_PACKAGES = ("python", "tensorflow-cpu", "tensorflow", "keras", "numpy", "scipy", "scikit-learn",
                     "pandas", "matplotlib")
@@ -28,78 +29,109 @@ log = logging.getLogger("vaereport")
 
 @dataclass
 class Plan:
-    """Everything decided before an analysis runs."""
+    """Everything decided before an analysis runs: the notebook source and the parameter set that will
+    be injected into it, the folders of its upstream analyses, and the cache key of exactly these."""
 
-    analysis: str
+    analysis: Analysis
     profile: str
     params: dict
     overrides: dict
+    source: str
+    inputs: dict[str, str]
     components: dict
     key: str
     out_dir: Path
 
 
-def read_metadata(profile: str, analysis: str) -> dict | None:
-    path = analysis_output_dir(profile, analysis) / METADATA
+def read_metadata(folder: Path) -> dict | None:
     try:
-        return json.loads(path.read_text())
+        return json.loads((Path(folder) / METADATA).read_text())
     except (OSError, json.JSONDecodeError):
         return None
 
 
-def _data_checksums(analysis: str) -> dict:
+def _data_checksums(analysis: Analysis) -> dict:
     """Verified content checksums of the datasets the analysis reads (fails early if missing/corrupt)."""
-    return {name: verified_checksums(name) for name in DATASETS_USED[analysis]}
+    return {name: verified_checksums(name) for name in analysis.datasets}
 
 
-def _upstream_keys(analysis: str, profile: str) -> dict:
-    keys = {}
-    for up in UPSTREAM[analysis]:
-        meta = read_metadata(profile, up)
+def _upstream(analysis: Analysis, profile: str) -> tuple[dict, dict]:
+    """(upstream name -> output folder, upstream name -> digest of the arrays it exports)."""
+    folders, keys = {}, {}
+    for up in analysis.upstream:
+        folder = analysis_output_dir(profile, up)
+        meta = read_metadata(folder)
         if meta is None:
             raise UpstreamMissingError(
-                f"{analysis} reads the outputs of {up}, which has not been run for profile '{profile}'. "
+                f"{analysis.name} reads the outputs of {up}, which has not been run for profile '{profile}'. "
                 f"Run `vaereport run {up} --profile {profile}` first (or `make report`)."
             )
-        keys[up] = meta.get("exports") or meta["key"]
-    return keys
+        folders[up], keys[up] = str(folder), meta["exports"]
+    return folders, keys
 
 
-def plan(analysis: str, profile: str, overrides: list[str] | dict | None = None) -> Plan:
-    analysis = analyses.resolve(analysis)
-    params = load_params(analysis, profile, overrides)
-    defaults = load_params(analysis, profile)
+def plan(name: str, profile: str, overrides: list[str] | dict | None = None) -> Plan:
+    analysis = analyses.get(name)
+    params = load_params(analysis.name, profile, overrides)
+    defaults = load_params(analysis.name, profile)
     override_dict = {k: v for k, v in params.items() if defaults[k] != v}
     versions = {k: v for k, v in provenance.package_versions().items() if k in COMPUTE_PACKAGES}
-    components = cache.key_components(analyses.script_path(analysis), params, _data_checksums(analysis),
-                                      versions, _upstream_keys(analysis, profile))
-    return Plan(analysis, profile, params, override_dict, components, cache.combine(components),
-                analysis_output_dir(profile, analysis))
+    source = analysis.script.read_text()
+    inputs, upstream_keys = _upstream(analysis, profile)
+    components = cache.key_components(source, params, _data_checksums(analysis), versions, upstream_keys)
+    return Plan(analysis, profile, params, override_dict, source, inputs, components, cache.combine(components),
+                analysis_output_dir(profile, analysis.name))
+
+
+def file_digests(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file under `folder` (relative POSIX path -> hex), metadata.json excepted."""
+    return {p.relative_to(folder).as_posix(): cache.sha256_file(p)
+            for p in sorted(Path(folder).rglob("*")) if p.is_file() and p.name != METADATA}
+
+
+def output_problems(folder: Path, meta: dict) -> list[str]:
+    """What differs between the files in `folder` and those its metadata lists: 'missing: x', 'modified: y'."""
+    recorded = meta.get("outputs", {})
+    problems = []
+    for rel, digest in sorted(recorded.items()):
+        path = Path(folder) / rel
+        if not path.is_file():
+            problems.append(f"missing: {rel}")
+        elif cache.sha256_file(path) != digest:
+            problems.append(f"modified: {rel}")
+    return problems
+
+
+def verify_outputs(folder: Path, analysis: str, profile: str) -> dict:
+    """The metadata of `folder` if every output it lists is intact; otherwise `OutputsModifiedError`."""
+    meta = read_metadata(folder)
+    if meta is None:
+        raise UpstreamMissingError(f"{folder} holds no finished run of {analysis}; run "
+                                   f"`vaereport run {analysis} --profile {profile}` (or `make report PROFILE={profile}`).")
+    problems = output_problems(folder, meta)
+    if problems:
+        raise OutputsModifiedError(
+            f"{folder}: outputs differ from what the run recorded ({', '.join(problems[:5])}"
+            f"{', ...' if len(problems) > 5 else ''}). Re-run it with `vaereport run {analysis} --profile {profile} "
+            "--force`.")
+    return meta
 
 
 def staleness(p: Plan) -> str | None:
-    """None if the outputs match the plan; otherwise why they do not."""
-    meta = read_metadata(p.profile, p.analysis)
+    """None if the outputs match the plan and are intact; otherwise why not."""
+    meta = read_metadata(p.out_dir)
     if meta is None:
         return "missing"
-    if meta.get("key") == p.key:
-        return None
-    changed = [k for k, v in p.components.items() if meta.get("components", {}).get(k) != v]
-    return "stale: " + (", ".join(changed) + " changed" if changed else "key changed")
+    if meta.get("key") != p.key:
+        changed = [k for k, v in p.components.items() if meta.get("components", {}).get(k) != v]
+        return "stale: " + (", ".join(changed) + " changed" if changed else "key changed")
+    problems = output_problems(p.out_dir, meta)
+    if problems:
+        return "stale: outputs modified/missing (" + ", ".join(problems) + ")"
+    return None
 
 
 # ---------------------------------------------------------------- crash-safe directories
-def _ensure_writable(directory: Path) -> None:
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        probe = directory / f".write-test-{os.getpid()}"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise OutputError(f"Cannot write to {directory} ({exc.strerror}). Make it writable or choose another "
-                          "build folder with VAEREPORT_BUILD_DIR=/some/writable/path.") from exc
-
-
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -147,18 +179,22 @@ def interrupt() -> None:
     kill_running_kernels()
 
 
-def _kernel_manager_logging_to(log_file):
-    """A kernel manager whose kernel writes its stderr (TensorFlow's C++ logs, interrupt tracebacks) to
-    `log_file` instead of the terminal; cell outputs still reach the console through papermill."""
+def _project_kernel_manager(log_file):
+    """A kernel manager that starts the kernel on this very interpreter (whose package versions the
+    cache key records), whatever a `python3` kernelspec elsewhere points to, and writes the kernel's
+    stderr (TensorFlow's C++ logs, interrupt tracebacks) to `log_file` instead of the terminal."""
     from jupyter_client.manager import AsyncKernelManager
 
-    class KernelManagerWithLog(AsyncKernelManager):
+    class ProjectKernelManager(AsyncKernelManager):
+        def format_kernel_cmd(self, extra_arguments=None):
+            return [sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file]
+
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             kw["stderr"] = log_file
             await super()._async_launch_kernel(kernel_cmd, **kw)
             _running_kernels.append(self)
 
-    return KernelManagerWithLog
+    return ProjectKernelManager
 
 
 def kill_running_kernels() -> None:
@@ -222,18 +258,19 @@ class PeakMemory:
 
 
 def execute(p: Plan) -> dict:
-    """Execute the analysis notebook with papermill into a temp dir; returns its metadata."""
+    """Execute the analysis notebook with papermill into a temp dir, injecting the plan's parameters;
+    move it into place only on success. Returns its metadata. Call under the build folder's lock."""
     import jupytext
     import papermill
 
-    root = profile_dir(p.profile)  # made writable-checked by `run`, the only caller
+    root = profile_dir(p.profile)
     recover(root)
-    tmp = root / f".tmp-{p.analysis}-{os.getpid()}"
+    tmp = root / f".tmp-{p.analysis.name}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    notebook_in = tmp / f"{p.analysis}.source.ipynb"
-    notebook_out = tmp / f"{p.analysis}.ipynb"
-    jupytext.write(jupytext.read(analyses.script_path(p.analysis)), notebook_in)
+    notebook_in = tmp / f"{p.analysis.name}.source.ipynb"
+    notebook_out = tmp / f"{p.analysis.name}.ipynb"
+    jupytext.write(jupytext.reads(p.source, fmt="py:percent"), notebook_in)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # inherited by the kernel
     os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "2")
     started = time.time()
@@ -243,14 +280,17 @@ def execute(p: Plan) -> dict:
         with memory:
             papermill.execute_notebook(
                 str(notebook_in), str(notebook_out), cwd=str(tmp), kernel_name="python3",
-                parameters={"profile": p.profile, "overrides": p.overrides, "output_dir": str(tmp)},
+                parameters={"params": p.params, "output_dir": ".", **({"inputs": p.inputs} if p.inputs else {})},
                 log_output=True, progress_bar=sys.stderr.isatty(), stdout_file=None,
-                kernel_manager_class=_kernel_manager_logging_to(kernel_log), shutdown_kernel="immediate",
+                kernel_manager_class=_project_kernel_manager(kernel_log), shutdown_kernel="immediate",
             )
+        if cache.module_components(p.source) != {k: p.components[k] for k in ("script", "modules")}:
+            raise AnalysisFailedError(f"The code of {p.analysis.name} or of the modules it imports changed while "
+                                      "it ran, so its outputs cannot be labelled with one version; run it again.")
     except BaseException as exc:
         kill_running_kernels()
         kernel_log.close()
-        failed = root / "failed" / f"{p.analysis}.ipynb"
+        failed = root / "failed" / f"{p.analysis.name}.ipynb"
         if notebook_out.exists():
             failed.parent.mkdir(exist_ok=True)
             shutil.copyfile(notebook_out, failed)
@@ -258,19 +298,26 @@ def execute(p: Plan) -> dict:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, (KeyboardInterrupt, SystemExit)) or _interrupted:
             raise KeyboardInterrupt from None
-        raise _notebook_error(exc, p.analysis, failed) from None
+        if isinstance(exc, VaereportError):
+            raise
+        raise _notebook_error(exc, p.analysis.name, failed) from None
     _running_kernels.clear()
     kernel_log.close()
     notebook_in.unlink()
+    kernel = json.loads((tmp / KERNEL_FACTS).read_text())
+    (tmp / KERNEL_FACTS).unlink()
     meta = {
-        "analysis": p.analysis, "profile": p.profile, "key": p.key, "components": p.components,
-        "params": p.params, "overrides": p.overrides, "seed": p.params.get("seed"),
+        "analysis": p.analysis.name, "profile": p.profile, "key": p.key, "components": p.components,
+        "params": p.params, "overrides": p.overrides, "seed": p.params.get("seed"), "inputs": p.inputs,
+        "data": {name: {"source": str(find_dataset_dir(name) or "keras.datasets download"),
+                        "sha256": verified_checksums(name)} for name in p.analysis.datasets},
         "exports": cache.arrays_digest(tmp / "arrays"),
         "wall_seconds": round(time.time() - started, 1),
         "peak_rss_mib": round(memory.peak_bytes / 2**20, 1),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "notebook": notebook_out.name,
-        "packages": provenance.package_versions(), "git": provenance.git_state(),
-        "machine": provenance.machine(),
+        "kernel": kernel, "packages": provenance.package_versions(), "git": provenance.git_state(),
+        "machine": {**provenance.machine(), "gpus": kernel.get("gpus", [])},
+        "outputs": file_digests(tmp),
     }
     (tmp / METADATA).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     replace_dir(tmp, p.out_dir)
@@ -278,23 +325,24 @@ def execute(p: Plan) -> dict:
 
 
 def run(analysis: str, profile: str, overrides=None, force: bool = False) -> tuple[Plan, str]:
-    """Run one analysis unless its outputs are up to date; returns the plan and what happened."""
+    """Run one analysis unless its outputs are up to date; returns the plan and what happened.
+    Call under the build folder's lock (the CLI takes it)."""
+    ensure_writable(profile_dir(profile))
     p = plan(analysis, profile, overrides)
-    _ensure_writable(profile_dir(profile))
     reason = staleness(p)
     if reason is None and not force:
-        log.info("%s [%s]: up to date (key %s)", p.analysis, profile, p.key)
+        log.info("%s [%s]: up to date (key %s)", p.analysis.name, profile, p.key)
         return p, "up to date"
-    log.info("%s [%s]: running (%s)", p.analysis, profile, "forced" if reason is None else reason)
+    log.info("%s [%s]: running (%s)", p.analysis.name, profile, "forced" if reason is None else reason)
     meta = execute(p)
-    log.info("%s [%s]: done in %.0f s -> %s", p.analysis, profile, meta["wall_seconds"], p.out_dir)
+    log.info("%s [%s]: done in %.0f s -> %s", p.analysis.name, profile, meta["wall_seconds"], p.out_dir)
     return p, "ran"
 
 
 def run_all(profile: str, force: bool = False) -> list[tuple[str, str]]:
     """Run every existing analysis in order (each only if stale)."""
     results = []
-    names = analyses.existing()
+    names = [a.name for a in analyses.existing()]
     for i, name in enumerate(names, 1):
         log.info("analysis %d of %d: %s", i, len(names), name)
         _, status = run(name, profile, force=force)
@@ -303,12 +351,12 @@ def run_all(profile: str, force: bool = False) -> list[tuple[str, str]]:
 
 
 def status(profile: str) -> list[tuple[str, str]]:
-    """(analysis, 'up to date' | 'missing' | 'stale: ...') for every analysis."""
+    """(analysis, 'up to date' | 'missing' | 'stale: ...' | 'blocked: ...') for every analysis."""
     rows = []
-    for name in analyses.existing():
+    for a in analyses.existing():
         try:
-            reason = staleness(plan(name, profile))
+            reason = staleness(plan(a.name, profile))
         except (UpstreamMissingError, DataMissingError, DataCorruptError) as exc:
             reason = f"blocked: {str(exc).splitlines()[0]}"
-        rows.append((name, reason or "up to date"))
+        rows.append((a.name, reason or "up to date"))
     return rows

@@ -36,15 +36,6 @@ def git_state() -> dict[str, object]:
     return {"commit": commit or "unknown", "dirty": dirty}
 
 
-def machine(check_gpu: bool = True) -> dict[str, object]:
-    """CPU count and platform; with `check_gpu` (imports TensorFlow) also the GPUs TensorFlow sees."""
-    gpus: list = []
-    if check_gpu:
-        try:
-            import tensorflow as tf
-
-            gpus = [d.name for d in tf.config.list_physical_devices("GPU")]
-        except Exception:  # TensorFlow missing or broken: the report still renders
-            pass
-    return {"cpu_count": os.cpu_count(), "platform": platform.platform(), "processor": platform.machine(),
-            "gpus": gpus}
+def machine() -> dict[str, object]:
+    """CPU count and platform (the GPUs TensorFlow sees are recorded by the kernel, see `notebook.start`)."""
+    return {"cpu_count": os.cpu_count(), "platform": platform.platform(), "processor": platform.machine()}

@@ -21,7 +21,7 @@ import jinja2
 from . import analyses, findings, provenance
 from .errors import RenderError
 from .paths import PROJECT_ROOT, REPORT_DIR, profile_dir
-from .pipeline import read_metadata
+from .pipeline import verify_outputs
 
 log = logging.getLogger("vaereport")
 TEMPLATE = REPORT_DIR / "report.qmd"
@@ -64,7 +64,7 @@ class AnalysisView:
     def __init__(self, profile: str, name: str):
         self.name, self.profile = name, profile
         self.dir = profile_dir(profile) / name
-        self.meta = read_metadata(profile, name)
+        self.meta = verify_outputs(self.dir, name, profile) if (self.dir / "metadata.json").exists() else None
         self.available = self.meta is not None and (self.dir / "metrics.json").is_file()
         self.metrics = json.loads((self.dir / "metrics.json").read_text()) if self.available else {}
         timings = self.dir / "timings.json"
@@ -101,12 +101,9 @@ class AnalysisView:
             rows = [r for r in rows if where(r)]
         return md_table(rows, columns) + f"\n\n: {caption} (from `analysis/{self.name}.py`) {{#{ident}}}"
 
-    def rows(self, name: str) -> list[dict]:
-        return read_csv_rows(self.dir / "tables" / f"{name}.csv")
-
 
 def context(profile: str) -> dict:
-    views = {name: AnalysisView(profile, name) for name in analyses.ORDER}
+    views = {a.name: AnalysisView(profile, a.name) for a in analyses.ANALYSES.values()}
     return {
         "profile": profile,
         "a": views,
@@ -116,7 +113,7 @@ def context(profile: str) -> dict:
         "git": provenance.git_state(),
         "packages": provenance.package_versions(),
         "machine": next((v.meta["machine"] for v in views.values() if v.available),
-                        provenance.machine(check_gpu=False)),
+                        {**provenance.machine(), "gpus": []}),
         "fmt": fmt, "pct": pct, "md_table": md_table, "findings": findings,
     }
 
@@ -141,14 +138,29 @@ def _pandoc() -> str:
     return pypandoc.get_pandoc_path()
 
 
-def render_key(filled: str, out: Path) -> str:
+def use_quarto() -> bool:
+    return shutil.which("quarto") is not None and os.environ.get("VAEREPORT_RENDERER") != "builtin"
+
+
+def renderer_versions() -> dict[str, str]:
+    """Which renderer runs and the versions of its tools (part of the render key)."""
+    if use_quarto():
+        proc = subprocess.run(["quarto", "--version"], capture_output=True, text=True)
+        return {"renderer": "quarto", "quarto": proc.stdout.strip()}
+    import pypandoc
+
+    return {"renderer": "builtin", "pandoc": pypandoc.get_pandoc_version(),
+            "typst": provenance.package_versions().get("typst", "unknown")}
+
+
+def render_key(filled: str, out: Path, renderer: dict) -> str:
     h = hashlib.sha256(filled.encode())
     for path in sorted(REPORT_DIR.iterdir()):
         if path.is_file():
             h.update(path.name.encode() + path.read_bytes())
     for png in sorted(out.glob("*/figures/*.png")):
         h.update(png.read_bytes())
-    h.update(("quarto" if shutil.which("quarto") else "builtin").encode())
+    h.update(json.dumps(renderer, sort_keys=True).encode())
     return h.hexdigest()[:16]
 
 
@@ -193,14 +205,15 @@ def render(profile: str, force: bool = False) -> tuple[Path, Path]:
     out.mkdir(parents=True, exist_ok=True)
     filled = fill(profile)
     qmd, html, pdf, stamp = out / "report.qmd", out / "report.html", out / "report.pdf", out / ".render-key"
-    key = render_key(filled, out)
+    renderer = renderer_versions()
+    key = render_key(filled, out, renderer)
     if not force and html.is_file() and pdf.is_file() and stamp.is_file() and stamp.read_text() == key:
         log.info("report [%s]: up to date", profile)
         return pdf, html
     qmd.write_text(filled)
-    use_quarto = shutil.which("quarto") is not None and os.environ.get("VAEREPORT_RENDERER") != "builtin"
-    log.info("report [%s]: rendering with %s", profile, "quarto" if use_quarto else "pandoc + typst")
-    (render_quarto if use_quarto else render_builtin)(qmd, html, pdf)
+    quarto = renderer["renderer"] == "quarto"
+    log.info("report [%s]: rendering with %s", profile, "quarto" if quarto else "pandoc + typst")
+    (render_quarto if quarto else render_builtin)(qmd, html, pdf)
     stamp.write_text(key)
     log.info("report [%s]: %s and %s", profile, pdf.relative_to(PROJECT_ROOT) if pdf.is_relative_to(PROJECT_ROOT)
              else pdf, html.name)

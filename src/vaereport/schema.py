@@ -30,6 +30,8 @@ def choice(options: tuple[str, ...], doc: str) -> Param:
     return Param("str", "one of " + ", ".join(options), lambda v: v in options, doc)
 
 
+# Width of the reference classifier's feature layer (genmetrics); the Fréchet distance needs more images.
+FEATURE_DIM = 128
 SEED = Param("int", ">= 0", lambda v: v >= 0, "seed for Python, NumPy, Keras/TF and subset draws")
 HIDDEN = Param("int_list", "non-empty list of ints >= 1", lambda v: len(v) > 0 and min(v) >= 1,
                "hidden-layer widths of the encoder (the decoder mirrors them)")
@@ -44,54 +46,40 @@ TRAINING = {
     "train_subset": TRAIN_SUBSET,
 }
 
-SCHEMAS: dict[str, dict[str, Param]] = {
-    "q1_vae_mnist": {
-        **TRAINING,
-        "latent_dim": Param("int", "== 2 (the latent-plane figures are 2-D)", lambda v: v == 2,
-                            "latent dimension"),
-        "gaussian_sigma": positive_float("fixed pixel std of the Gaussian decoder"),
-        "grid_size": Param("int", "2..40", lambda v: 2 <= v <= 40, "images per side of the decoded grid"),
-        "grid_extent": positive_float("the grid spans [-extent, extent] in latent units"),
-        "n_reconstructions": Param("int", "1..20", lambda v: 1 <= v <= 20, "test digits reconstructed"),
-    },
-    "q2_representations": {
-        **TRAINING,
-        "latent_dim": Param("int", "3..256 (the assignment asks for more than 2)",
-                            lambda v: 3 <= v <= 256, "code / latent dimension of both models"),
-        "likelihood": choice(("bernoulli", "gaussian"), "decoder likelihood of both models"),
-        "gaussian_sigma": positive_float("fixed pixel std if the likelihood is Gaussian"),
-        "corruption": choice(("gaussian", "masking"), "DAE input corruption"),
-        "corruption_level": Param("float", "0 < level < 1", lambda v: 0 < v < 1,
-                                  "noise std (gaussian) or drop probability (masking)"),
-        "n_reconstructions": Param("int", "1..20", lambda v: 1 <= v <= 20, "test images shown"),
-        "n_generated": Param("int", "16..10000", lambda v: 16 <= v <= 10000,
-                             "images generated per method for the scores"),
-        "reference_epochs": positive_int("epochs of the reference classifier for generation scores"),
-    },
-    "q2_semisupervised": {
-        "seed": SEED,
-        "budgets": Param("int_list", "non-empty list of ints (checked against the data before running)",
-                         lambda v: len(v) > 0, "label budgets l"),
-        "n_seeds": Param("int", ">= 1", lambda v: v >= 1, "random labelled subsets per budget below the full set"),
-        "sampling": choice(("uniform", "stratified"), "how labelled subsets are drawn"),
-        "classifiers": Param("str_list", "non-empty subset of logreg, svm_rbf, random_forest, knn, mlp",
-                             lambda v: len(v) > 0 and set(v) <= {"logreg", "svm_rbf", "random_forest", "knn", "mlp"},
-                             "classifiers run on the VAE and DAE codes"),
-        "raw_pixel_mlp": Param("bool", "true or false", doc="also fit an MLP on raw pixels"),
-        "n_jobs": Param("int", ">= 1 or -1 (all cores)", lambda v: v >= 1 or v == -1, "parallel workers"),
-        "target_accuracies": Param("float_list", "values in (0, 1)", lambda v: all(0 < a < 1 for a in v),
-                                   "accuracies for the labels-needed summary"),
-    },
+Q1: dict[str, Param] = {
+    **TRAINING,
+    "latent_dim": Param("int", "== 2 (the latent-plane figures are 2-D)", lambda v: v == 2,
+                        "latent dimension"),
+    "gaussian_sigma": positive_float("fixed pixel std of the Gaussian decoder"),
+    "grid_size": Param("int", "2..40", lambda v: 2 <= v <= 40, "images per side of the decoded grid"),
+    "grid_extent": positive_float("the grid spans [-extent, extent] in latent units"),
+    "n_reconstructions": Param("int", "1..20", lambda v: 1 <= v <= 20, "test digits reconstructed"),
 }
-
-UPSTREAM: dict[str, tuple[str, ...]] = {
-    "q1_vae_mnist": (),
-    "q2_representations": (),
-    "q2_semisupervised": ("q2_representations",),
+Q2_REPRESENTATIONS: dict[str, Param] = {
+    **TRAINING,
+    "latent_dim": Param("int", "3..256 (the assignment asks for more than 2)",
+                        lambda v: 3 <= v <= 256, "code / latent dimension of both models"),
+    "likelihood": choice(("bernoulli", "gaussian"), "decoder likelihood of both models"),
+    "gaussian_sigma": positive_float("fixed pixel std if the likelihood is Gaussian"),
+    "corruption": choice(("gaussian", "masking"), "DAE input corruption"),
+    "corruption_level": Param("float", "0 < level < 1", lambda v: 0 < v < 1,
+                              "noise std (gaussian) or drop probability (masking)"),
+    "n_reconstructions": Param("int", "1..20", lambda v: 1 <= v <= 20, "test images shown"),
+    "n_generated": Param("int", f"{FEATURE_DIM + 1}..10000 (more than the reference features, for a full-rank covariance)",
+                         lambda v: FEATURE_DIM < v <= 10000, "images generated per method for the scores"),
+    "reference_epochs": positive_int("epochs of the reference classifier for generation scores"),
 }
-
-DATASETS_USED: dict[str, tuple[str, ...]] = {
-    "q1_vae_mnist": ("mnist",),
-    "q2_representations": ("fashion-mnist",),
-    "q2_semisupervised": ("fashion-mnist",),
+Q2_SEMISUPERVISED: dict[str, Param] = {
+    "seed": SEED,
+    "budgets": Param("int_list", "non-empty list of ints (checked against the data before running)",
+                     lambda v: len(v) > 0, "label budgets l"),
+    "n_seeds": Param("int", ">= 1", lambda v: v >= 1, "random labelled subsets per budget below the full set"),
+    "sampling": choice(("uniform", "stratified"), "how labelled subsets are drawn"),
+    "classifiers": Param("str_list", "non-empty subset of logreg, svm_rbf, random_forest, knn, mlp",
+                         lambda v: len(v) > 0 and set(v) <= {"logreg", "svm_rbf", "random_forest", "knn", "mlp"},
+                         "classifiers run on the VAE and DAE codes"),
+    "raw_pixel_mlp": Param("bool", "true or false", doc="also fit an MLP on raw pixels"),
+    "n_jobs": Param("int", ">= 1 or -1 (all cores)", lambda v: v >= 1 or v == -1, "parallel workers"),
+    "target_accuracies": Param("float_list", "values in (0, 1)", lambda v: all(0 < a < 1 for a in v),
+                               "accuracies for the labels-needed summary"),
 }
