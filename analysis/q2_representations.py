@@ -29,12 +29,12 @@ import pandas as pd
 from vaereport import plots
 from vaereport.data import load_dataset
 from vaereport.determinism import seed_everything
-from vaereport.genmetrics import (features_and_confidence, fit_gaussian, frechet_distance,
+from vaereport.genmetrics import (bootstrap_frechet, features_and_confidence, fit_gaussian,
                                   train_reference_classifier)
 from vaereport.losses import reconstruction_nll
-from vaereport.models import build_dae, build_vae, decoder_mean
+from vaereport.models import build_dae, build_vae, corrupt, decoder_mean
 from vaereport.notebook import start
-from vaereport.training import evaluate, fit, flatten_images, predict
+from vaereport.training import curve_summary, curves_table, elbo_noise, evaluate, fit, flatten_images, predict
 
 P, out, _ = start("q2_representations", params, output_dir)
 P
@@ -58,17 +58,27 @@ builders = {
     "VAE": lambda: build_vae(**arch),
     "DAE": lambda: build_dae(**arch, corruption=P["corruption"], corruption_level=P["corruption_level"]),
 }
+# Held-out curves (measured after every epoch, used for nothing else): the test images as they are, and for
+# the DAE also one fixed, seeded corruption of them, the task it is trained on.
+x_test_corrupted = np.asarray(corrupt(x_test, P["corruption"], P["corruption_level"],
+                                      np.array([P["seed"], 0], dtype="int32")))
+held_out = {"VAE": {"test": (x_test, x_test)},
+            "DAE": {"test": (x_test, x_test), "corrupted": (x_test_corrupted, x_test)}}
 models, runs = {}, {}
 for name, build in builders.items():
     seed_everything(P["seed"])
     model = build()
     runs[name] = fit(model, x_train, epochs=P["epochs"], batch_size=P["batch_size"],
-                     learning_rate=P["learning_rate"], label=name)
+                     learning_rate=P["learning_rate"], label=name, held_out=held_out[name])
     runs[name]["test"] = evaluate(model, x_test)
     out.timing(**{name: {"train_seconds": runs[name]["seconds"], "images_per_second": runs[name]["images_per_second"]}})
     model.save(out.model_path(name.lower()))
     models[name] = model
 out.figure(plots.training_curves({k: r["history"] for k, r in runs.items()}), "training_curves")
+# The VAE's held-out loss is a one-sample Monte-Carlo estimate; the DAE's is deterministic.
+noise = {"VAE": elbo_noise(models["VAE"], x_test, seed=P["seed"]), "DAE": 0.0}
+curve_set = {"VAE": "test", "DAE": "corrupted"}  # each model's held-out curve on its own training task
+out.table(curves_table({k: r["history"] for k, r in runs.items()}), "loss_curves")
 
 # %% [markdown]
 # ## Encode the full dataset (VAE: posterior means) and save the codes with the labels
@@ -126,8 +136,7 @@ latents = {
     "DAE, code ~ fitted Gaussian": ("DAE", rng.multivariate_normal(dae_mean, dae_cov, size=n)),
 }
 generated = {label: decode(model, z.astype("float32")) for label, (model, z) in latents.items()}
-out.figure(plots.sample_panels({label.replace(", ", "\n", 1): as_img(g[:36]) for label, g in generated.items()}),
-           "generated")
+out.figure(plots.sample_panels({label: as_img(g[:16]) for label, g in generated.items()}), "generated")
 
 # %% [markdown]
 # ## Scoring the generated images with a reference classifier trained on the training images
@@ -139,26 +148,36 @@ half = rng.permutation(len(x_test))
 ref_idx, real_idx = half[: len(x_test) // 2], half[len(x_test) // 2:][:n]
 ref_feats, _ = features_and_confidence(reference, x_test[ref_idx])
 candidates = {**generated, "real test images": x_test[real_idx]}
-scores = []
+features, confidence = {}, {}
 for label, images in candidates.items():
-    feats, conf = features_and_confidence(reference, images)
-    scores.append({"images": label, "n": len(images), "mean_confidence": float(conf.mean()),
-                   "frechet_distance": frechet_distance(feats, ref_feats)})
-scores = pd.DataFrame(scores)
+    features[label], confidence[label] = features_and_confidence(reference, images)
+comparisons = [("DAE, code ~ N(0, I)", "VAE, z ~ N(0, I)"), ("DAE, code ~ fitted Gaussian", "VAE, z ~ N(0, I)"),
+               ("DAE, code ~ N(0, I)", "DAE, code ~ fitted Gaussian")]
+fd = bootstrap_frechet(features, ref_feats, n_boot=P["n_bootstrap"], seed=P["seed"], pairs=comparisons)
+scores = pd.DataFrame([{"images": label, "n": len(images), "mean_confidence": float(confidence[label].mean()),
+                        "frechet_distance": fd[label]["fd"], "fd_ci95_low": fd[label]["ci95_low"],
+                        "fd_ci95_high": fd[label]["ci95_high"]} for label, images in candidates.items()])
 out.table(scores, "generation_scores")
 out.record(
     models={name: {"test": r["test"], "final_train_loss": r["history"]["loss"][-1],
+                   "curve": curve_summary(r["history"], held_out=curve_set[name], noise=noise[name]),
+                   "history": r["history"],
                    "n_parameters": models[name].encoder.count_params() + models[name].decoder.count_params()}
             for name, r in runs.items()},
     reconstruction={r["model"]: r for r in rows},
     generation={r["images"]: r for r in scores.to_dict(orient="records")},
+    frechet_differences={f"{a} - {b}": fd[f"{a} - {b}"] for a, b in comparisons},
+    n_bootstrap=P["n_bootstrap"],
     reference_classifier={"test_accuracy": ref_accuracy, "epochs": P["reference_epochs"],
                           "n_reference_images": len(ref_idx)},
     dae_code_stats={"mean_norm": float(np.linalg.norm(dae_mean)),
                     "std_min": float(np.sqrt(np.diag(dae_cov)).min()), "std_max": float(np.sqrt(np.diag(dae_cov)).max())},
     vae_code_stats={"std_min": float(codes["vae_train"].std(axis=0).min()),
                     "std_max": float(codes["vae_train"].std(axis=0).max()),
-                    "mean_norm": float(np.linalg.norm(codes["vae_train"].mean(axis=0)))},
+                    "mean_norm": float(np.linalg.norm(codes["vae_train"].mean(axis=0))),
+                    # 'active units' (Burda et al., 2016): dimensions whose posterior mean varies across images
+                    "active_units": int(np.sum(codes["vae_train"].var(axis=0) > P["active_unit_threshold"])),
+                    "active_unit_threshold": P["active_unit_threshold"]},
     encodings_file="arrays/encodings.npz",
 )
 scores

@@ -110,3 +110,16 @@ def test_dae_trains_on_pipeline_corrupted_batches():
     assert not np.allclose(np.asarray(noisy), np.asarray(clean))
     run = fit(dae, x, epochs=2, batch_size=100, learning_rate=1e-3, label="dae")
     assert len(run["history"]["loss"]) == 2 and np.isfinite(run["history"]["loss"]).all()
+
+
+def test_aggregate_posterior_equals_the_prior_when_every_posterior_is_the_prior():
+    from vaereport import latent
+
+    n = 50
+    points = latent.disc_grid(1.0, 11)
+    ratio = latent.density_ratio(points, np.zeros((n, 2)), np.zeros((n, 2)))
+    np.testing.assert_allclose(ratio, 1.0, rtol=1e-9)
+    far = latent.prior_mass_below(np.full((n, 2), 6.0), np.full((n, 2), -4.0), 1.0, 0.1, n_samples=2000)
+    assert far["of_disc_mass"] == 1.0 and far["disc_mass"] == pytest.approx(1 - np.exp(-0.5), abs=0.03)
+    picked = latent.low_density_points(points, np.arange(len(points), dtype=float), 3, min_separation=0.5)
+    assert all(np.linalg.norm(points[a] - points[b]) >= 0.5 for a in picked for b in picked if a != b)

@@ -3,6 +3,7 @@ import pytest
 
 from vaereport import semisup
 from vaereport.errors import ParameterError
+from vaereport.schema import CLASSIFIERS
 
 
 @pytest.fixture
@@ -78,7 +79,7 @@ def test_real_pipeline_scores_a_separable_problem():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 3, 600)
     x = rng.normal(size=(600, 2)) + 4 * np.eye(3)[y][:, :2] + 4 * (y == 2)[:, None]
-    for name in semisup.CLASSIFIER_LABELS:
+    for name in CLASSIFIERS:
         row = semisup.fit_and_score(semisup.Cell(300, 0, "vae", name), x[:500], y[:500], x[500:], y[500:],
                                     np.arange(300), 0)
         assert row["accuracy"] > 0.9, name
@@ -95,3 +96,60 @@ def test_summary_interval_and_labels_needed():
     needed = semisup.labels_needed(summary, 0.71).iloc[0]
     assert needed.labels_needed == pytest.approx(np.exp(np.log(100) + 0.5 * np.log(10)), rel=1e-6)
     assert semisup.labels_needed(summary, 0.95).iloc[0].labels_needed is None
+
+
+# ---------------------------------------------------------------- the honest choice and label spreading
+from vaereport import choice  # noqa: E402
+
+
+@pytest.fixture
+def blobs():
+    """Ten well-separated classes in 4-D: (x_train, y_train, x_test, y_test)."""
+    rng = np.random.default_rng(0)
+    centres = rng.normal(scale=4, size=(10, 4))
+    y_train, y_test = rng.integers(0, 10, 3000), rng.integers(0, 10, 500)
+    return (centres[y_train] + rng.normal(size=(3000, 4)), y_train, centres[y_test] + rng.normal(size=(500, 4)), y_test)
+
+
+RULE = choice.SelectionRule(folds=3, cv_max_labels=200, holdout_validation=100, holdout_train_max=150)
+
+
+def test_selection_uses_stratified_folds_for_small_l_and_a_capped_holdout_for_large_l():
+    y = np.repeat(np.arange(10), 10)
+    splits, scheme = choice.selection_splits(y, RULE, seed=0)
+    assert scheme == "3-fold CV" and len(splits) == 3
+    for train, val in splits:
+        assert set(train).isdisjoint(val) and len(train) + len(val) == len(y)
+    y_big = np.repeat(np.arange(10), 100)
+    (train, val), = choice.selection_splits(y_big, RULE, seed=0)[0]
+    assert len(val) == 100 and len(train) == 150 and set(train).isdisjoint(val)
+    y_lonely = np.array([0] * 20 + [1])  # one class has a single label: unstratified folds
+    assert choice.selection_splits(y_lonely, RULE, seed=0)[1] == "3-fold CV (unstratified)"
+
+
+def test_the_choice_never_sees_test_labels_and_reuses_the_sweeps_fit(blobs):
+    x_train, y_train, x_test, y_test = blobs
+    idx = np.arange(300)
+    options = choice.candidates(["logreg", "knn"])
+    first = choice.choose_and_score(x_train, y_train, x_test, y_test, idx, options, RULE, 0, True)
+    shuffled = choice.choose_and_score(x_train, y_train, x_test, np.roll(y_test, 1), idx, options, RULE, 0, True)
+    assert (first["classifier"], first["setting"], first["selection_accuracy"]) == \
+        (shuffled["classifier"], shuffled["setting"], shuffled["selection_accuracy"])  # chosen without test labels
+    assert first["accuracy"] > 0.9 and first["scheme"] == "hold-out"
+    reused = choice.choose_and_score(x_train, y_train, x_test, y_test, idx, [("knn", {"n_neighbors": 5})], RULE, 0,
+                                     True, reuse={"knn": 0.123})
+    assert reused["accuracy"] == 0.123
+
+
+def test_label_spreading_on_a_precomputed_graph_matches_sklearns_knn_kernel(blobs):
+    from sklearn.semi_supervised import LabelSpreading
+
+    x_train, y_train, x_test, y_test = blobs
+    idx = np.random.default_rng(1).choice(len(y_train), 50, replace=False)
+    graph = choice.KNNGraph(x_train, x_test, n_neighbors=7)
+    ours = choice.label_spreading_score(graph, len(y_train), y_train, np.zeros((len(y_test), 1)), y_test, idx, 0.2)
+    y = np.full(len(y_train), -1)
+    y[idx] = y_train[idx]
+    reference = LabelSpreading(kernel="knn", n_neighbors=7, alpha=0.2, max_iter=100).fit(x_train, y)
+    assert ours == pytest.approx(float(np.mean(reference.predict(x_test) == y_test)), abs=0.01)
+    assert ours > 0.9

@@ -1,105 +1,146 @@
 """Facts the report's prose states, derived from what the analyses wrote (never typed by hand).
 
-Each function takes an analysis's metrics dict and returns plain values, so the sentences in
-`report/*.qmd` change when the results change.
+Each function takes an analysis's metrics dict and returns plain values, so that every conditional
+sentence in `report/*.qmd` follows the results. Words that claim something ("helped", "closer", "better")
+are chosen here from intervals, and only where an interval exists.
 """
 
 from __future__ import annotations
 
-from .semisup import CLASSIFIER_LABELS
-
-REPRESENTATIONS = {"vae": "VAE codes", "dae": "DAE codes", "pixels": "raw pixels"}
+from .semisup import CLASSIFIER_LABELS, REPRESENTATION_LABELS
 
 # Raw-pixel test accuracies on all 60000 labels from the Fashion-MNIST benchmark (Xiao et al., 2017,
 # github.com/zalandoresearch/fashion-mnist, best setting per classifier family).
 PUBLISHED_BASELINES = {"svm_rbf": 0.897, "random_forest": 0.873, "mlp": 0.871, "knn": 0.854, "logreg": 0.842}
+LABELS = {**CLASSIFIER_LABELS, "chosen": "chosen on the l labels"}
 
 
-def _rows(metrics: dict, representation: str, budget: int | None = None) -> list[dict]:
-    return [r for r in metrics["summary"] if r["representation"] == representation
-            and (budget is None or r["budget"] == budget)]
+def interval_verdict(low, high) -> str:
+    """'above' / 'below' when a 95 % interval of a difference excludes zero, 'unclear' when it includes
+    it, 'single run' when there is no interval."""
+    if low is None or high is None:
+        return "single run"
+    if low > 0:
+        return "above"
+    if high < 0:
+        return "below"
+    return "unclear"
 
 
-def best_at(metrics: dict, representation: str, budget: int) -> dict:
-    """The classifier with the highest mean test accuracy for a representation and budget (ties: name)."""
-    rows = sorted(_rows(metrics, representation, budget), key=lambda r: (-r["mean_accuracy"], r["classifier"]))
-    return rows[0]
+# ---------------------------------------------------------------- Q1
+def curve_facts(model: dict) -> dict:
+    """What the held-out curve of one trained model shows (see `training.curve_summary`): it over-fits
+    where it rose since its minimum by more than the estimate's noise, it has flattened where it rose by
+    less, and otherwise it was still falling."""
+    c = model["curve"]
+    overfits = c["rise_since_min"] > c.get("noise", 0.0)
+    return {**c, "overfits": overfits, "flattened": not c["lowest_at_end"] and not overfits,
+            "noise": c.get("noise", 0.0), "test_above_train": c["final_gap"] > 0}
 
 
-def accuracy(metrics: dict, representation: str, classifier: str, budget: int) -> dict:
-    return next(r for r in _rows(metrics, representation, budget) if r["classifier"] == classifier)
+def gap_facts(gaps: dict) -> dict:
+    below = gaps["prior_mass_below"]
+    return {"has_gaps": below["of_disc_mass"] > 0, "ratio_low": min(gaps["ratios"]), "ratio_high": max(gaps["ratios"]),
+            **below}
 
 
-def semisup_facts(metrics: dict) -> dict:
-    budgets = metrics["budgets"]
-    lo, hi = budgets[0], budgets[-1]
-    codes = [r for r in ("vae", "dae") if _rows(metrics, r)]
-    has_pixels = bool(_rows(metrics, "pixels"))
-    best = {rep: {l: best_at(metrics, rep, l) for l in budgets} for rep in codes}
-    facts = {"budgets": budgets, "low": lo, "high": hi, "codes": codes, "has_pixels": has_pixels, "best": best}
-    winner = {l: max(codes, key=lambda rep: (best[rep][l]["mean_accuracy"], rep == "vae")) for l in budgets}
-    facts["winner"] = winner
-    facts["vae_wins"] = [l for l in budgets if winner[l] == "vae"]
-    facts["dae_wins"] = [l for l in budgets if winner[l] == "dae"]
-    best_code = {l: best[winner[l]][l] for l in budgets}
-    facts["best_code"] = best_code
-    paired = metrics.get("paired", [])
-    facts["vae_minus_dae_mlp"] = {r["budget"]: r for r in paired if r["a"] == "vae/mlp" and r["b"] == "dae/mlp"}
-    if has_pixels:
-        pix = {l: accuracy(metrics, "pixels", "mlp", l) for l in budgets}
-        facts["pixels"] = pix
-        facts["rep_beats_pixels"] = {rep: [l for l in budgets if best[rep][l]["mean_accuracy"] > pix[l]["mean_accuracy"]]
-                                     for rep in codes}
-        facts["codes_beat_pixels"] = [l for l in budgets if best_code[l]["mean_accuracy"] > pix[l]["mean_accuracy"]]
-        facts["pixels_beat_codes"] = [l for l in budgets if l not in facts["codes_beat_pixels"]]
-        crossing = next((l for l in budgets if l in facts["pixels_beat_codes"]), None)
-        facts["crossing"] = crossing
-        facts["gain_low"] = best_code[lo]["mean_accuracy"] - pix[lo]["mean_accuracy"]
-        facts["gain_high"] = best_code[hi]["mean_accuracy"] - pix[hi]["mean_accuracy"]
-        facts["baselines"] = [
-            {"classifier": CLASSIFIER_LABELS[c], "published": acc,
-             "ours_pixels": pix[hi]["mean_accuracy"] if c == "mlp" else None,
-             "ours_vae": accuracy(metrics, "vae", c, hi)["mean_accuracy"] if _has(metrics, "vae", c, hi) else None,
-             "ours_dae": accuracy(metrics, "dae", c, hi)["mean_accuracy"] if _has(metrics, "dae", c, hi) else None}
-            for c, acc in PUBLISHED_BASELINES.items()]
-        facts["benchmark_above"] = {
-            key: [b["classifier"] for b in facts["baselines"] if b[f"ours_{key}"] is not None
-                  and b[f"ours_{key}"] > b["published"]] for key in ("vae", "dae", "pixels")}
-    return facts
-
-
-def _has(metrics, rep, clf, budget) -> bool:
-    return any(r["classifier"] == clf for r in _rows(metrics, rep, budget))
-
-
-def summary_pivot(metrics: dict, budgets: list[int]) -> list[dict]:
-    """Rows (representation, classifier) x columns budgets of 'mean ± std' accuracy in percent."""
-    cells = {}
-    for r in metrics["summary"]:
-        if r["budget"] in budgets:
-            key = (r["representation"], r["classifier"])
-            spread = f" ± {100 * r['std_accuracy']:.1f}" if r["n"] > 1 else ""
-            cells.setdefault(key, {})[r["budget"]] = f"{100 * r['mean_accuracy']:.1f}{spread}"
-    order = {"vae": 0, "dae": 1, "pixels": 2}
-    return [{"representation": REPRESENTATIONS[rep], "classifier": CLASSIFIER_LABELS[clf],
-             **{str(l): vals.get(l, "–") for l in budgets}}
-            for (rep, clf), vals in sorted(cells.items(), key=lambda kv: (order[kv[0][0]], kv[0][1]))]
-
-
-def generation_facts(metrics: dict) -> dict:
-    gen = metrics["generation"]
-    fd = {k: v["frechet_distance"] for k, v in gen.items()}
-    order = sorted(fd, key=fd.get)
-    return {"fd": fd, "ranking": order, "vae": gen["VAE, z ~ N(0, I)"], "dae_prior": gen["DAE, code ~ N(0, I)"],
-            "dae_fitted": gen["DAE, code ~ fitted Gaussian"], "real": gen["real test images"]}
-
-
+# ---------------------------------------------------------------- Q2.1-2.2
 def reconstruction_facts(metrics: dict) -> dict:
     rec = metrics["reconstruction"]
     better = min(rec, key=lambda k: rec[k]["nll_nats"])
     worse = max(rec, key=lambda k: rec[k]["nll_nats"])
-    return {"better": better, "worse": worse, "rec": rec,
-            "gap_nats": rec[worse]["nll_nats"] - rec[better]["nll_nats"]}
+    train = {name: m["final_train_loss"] for name, m in metrics["models"].items()}
+    return {"better": better, "worse": worse, "rec": rec, "gap_nats": rec[worse]["nll_nats"] - rec[better]["nll_nats"],
+            "train_lower": min(train, key=train.get)}
+
+
+def generation_facts(metrics: dict) -> dict:
+    """Fréchet distances with their bootstrap intervals; `closer[(a, b)]` says whether set a is closer to
+    real images than set b ('above' in `interval_verdict` terms means a's distance is larger)."""
+    gen = metrics["generation"]
+    fd = {k: v["frechet_distance"] for k, v in gen.items()}
+    diffs = metrics.get("frechet_differences", {})
+    verdict = {key: interval_verdict(d["ci95_low"], d["ci95_high"]) for key, d in diffs.items()}
+    return {"fd": fd, "ranking": sorted(fd, key=fd.get), "vae": gen["VAE, z ~ N(0, I)"],
+            "dae_prior": gen["DAE, code ~ N(0, I)"], "dae_fitted": gen["DAE, code ~ fitted Gaussian"],
+            "real": gen["real test images"], "diffs": diffs, "verdict": verdict}
+
+
+# ---------------------------------------------------------------- Q2.3
+def _rows(metrics: dict, representation: str, classifier: str | None = None) -> list[dict]:
+    return [r for r in metrics["summary"] if r["representation"] == representation
+            and (classifier is None or r["classifier"] == classifier)]
+
+
+def at(metrics: dict, representation: str, classifier: str, budget: int) -> dict | None:
+    return next((r for r in _rows(metrics, representation, classifier) if r["budget"] == budget), None)
+
+
+def paired(metrics: dict, a: str, b: str) -> dict[int, dict]:
+    """Paired differences a - b per budget, each with its verdict; a, b are 'representation/classifier'."""
+    return {r["budget"]: {**r, "verdict": interval_verdict(r["ci95_low"], r["ci95_high"])}
+            for r in metrics.get("paired", []) if r["a"] == a and r["b"] == b}
+
+
+def semisup_facts(metrics: dict) -> dict:
+    budgets = metrics["budgets"]
+    low, high = budgets[0], budgets[-1]
+    has_pixels = bool(_rows(metrics, "pixels", "chosen"))
+    has_spreading = bool(_rows(metrics, "vae", "label_spreading"))
+    chosen = {rep: {l: at(metrics, rep, "chosen", l) for l in budgets} for rep in ("vae", "dae", "pixels")
+              if _rows(metrics, rep, "chosen")}
+    facts = {"budgets": budgets, "low": low, "high": high, "has_pixels": has_pixels, "has_spreading": has_spreading,
+             "chosen": chosen,
+             "best_by_test": {rep: {int(l): v for l, v in per.items()} for rep, per in metrics["best_by_test"].items()},
+             "vae_minus_dae": paired(metrics, "vae/chosen", "dae/chosen")}
+    d = facts["vae_minus_dae"]
+    facts["vae_ahead"] = [l for l in budgets if d.get(l, {}).get("verdict") == "above"]
+    facts["dae_ahead"] = [l for l in budgets if d.get(l, {}).get("verdict") == "below"]
+    facts["unclear"] = [l for l in budgets if d.get(l, {}).get("verdict") == "unclear"]
+    facts["single"] = [l for l in budgets if d.get(l, {}).get("verdict") == "single run"]
+    if has_pixels:
+        for rep in ("vae", "dae"):
+            diff = paired(metrics, f"{rep}/chosen", "pixels/chosen")
+            facts[f"{rep}_vs_pixels"] = diff
+            facts[f"{rep}_helped"] = [l for l in budgets if diff.get(l, {}).get("verdict") == "above"]
+            facts[f"{rep}_hurt"] = [l for l in budgets if diff.get(l, {}).get("verdict") == "below"]
+        facts["baselines"] = [
+            {"classifier": CLASSIFIER_LABELS[c], "published": acc,
+             "ours_pixels": (at(metrics, "pixels", c, high) or {}).get("mean_accuracy"),
+             "ours_vae": (at(metrics, "vae", c, high) or {}).get("mean_accuracy"),
+             "ours_dae": (at(metrics, "dae", c, high) or {}).get("mean_accuracy")}
+            for c, acc in PUBLISHED_BASELINES.items()]
+    if has_spreading:
+        for rep in ("vae", "dae"):
+            diff = paired(metrics, f"{rep}/label_spreading", f"{rep}/chosen")
+            facts[f"{rep}_spreading"] = diff
+            facts[f"{rep}_spreading_adds"] = [l for l in budgets if diff.get(l, {}).get("verdict") == "above"]
+            facts[f"{rep}_spreading_loses"] = [l for l in budgets if diff.get(l, {}).get("verdict") == "below"]
+    return facts
+
+
+def summary_pivot(metrics: dict, budgets: list[int]) -> list[dict]:
+    """Rows (input, classifier) x budgets of 'mean ± std' accuracy in percent; the best mean per budget
+    among the code classifiers is in bold. A single run has no ±."""
+    cells, best = {}, {}
+    for r in metrics["summary"]:
+        if r["budget"] in budgets:
+            key = (r["representation"], r["classifier"])
+            spread = f" ± {100 * r['std_accuracy']:.1f}" if r["n"] > 1 and r["std_accuracy"] is not None else ""
+            cells.setdefault(key, {})[r["budget"]] = (r["mean_accuracy"], f"{100 * r['mean_accuracy']:.1f}{spread}")
+            if best.get(r["budget"], -1) < r["mean_accuracy"]:
+                best[r["budget"]] = r["mean_accuracy"]
+    order = {"vae": 0, "dae": 1, "pixels": 2}
+    clf_order = {c: i for i, c in enumerate(["chosen", "label_spreading", *CLASSIFIER_LABELS])}
+
+    def show(l, value):
+        if value is None:
+            return "–"
+        return f"**{value[1]}**" if value[0] == best[l] else value[1]
+
+    return [{"representation": REPRESENTATION_LABELS[rep], "classifier": LABELS[clf],
+             **{str(l): show(l, vals.get(l)) for l in budgets}}
+            for (rep, clf), vals in sorted(cells.items(), key=lambda kv: (order[kv[0][0]], clf_order[kv[0][1]]))]
 
 
 def display_budgets(budgets: list[int], wanted=(100, 1000, 10000, 60000)) -> list[int]:
@@ -108,13 +149,3 @@ def display_budgets(budgets: list[int], wanted=(100, 1000, 10000, 60000)) -> lis
         return list(budgets)
     picked = [b for b in budgets if b in wanted or b in (budgets[0], budgets[-1])]
     return picked[:5]
-
-
-def active_units(encodings_path, threshold: float = 0.01) -> dict:
-    """Latent dimensions whose posterior mean varies across the training images (variance > threshold,
-    the 'active units' criterion of Burda et al., 2016); codes are read from the saved encodings."""
-    import numpy as np
-
-    with np.load(encodings_path) as data:
-        variance = data["vae_train"].var(axis=0)
-    return {"active": int(np.sum(variance > threshold)), "total": int(len(variance)), "threshold": threshold}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import keras
 import numpy as np
-from scipy import linalg
 
 from .schema import FEATURE_DIM
 from .training import predict
@@ -39,13 +38,47 @@ def features_and_confidence(model: keras.Model, x: np.ndarray) -> tuple[np.ndarr
     return np.asarray(feats, dtype=np.float64), probs.max(axis=1)
 
 
+def _sqrt_psd(matrix: np.ndarray) -> np.ndarray:
+    """Symmetric square root of a positive semi-definite matrix (negative round-off eigenvalues -> 0)."""
+    values, vectors = np.linalg.eigh((matrix + matrix.T) / 2)
+    return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+
+
+def frechet_from_moments(mu_a, cov_a, mu_b, cov_b) -> float:
+    """||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^{1/2}).
+
+    Tr (S_a S_b)^{1/2} is computed as Tr (S_a^{1/2} S_b S_a^{1/2})^{1/2}, the square root of a symmetric PSD
+    matrix, so it is real and defined for singular covariances too (no complex round-off to discard)."""
+    root_a = _sqrt_psd(cov_a)
+    middle = np.linalg.eigvalsh(root_a @ cov_b @ root_a)
+    trace_sqrt = float(np.sum(np.sqrt(np.clip(middle, 0.0, None))))
+    return float(np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2.0 * trace_sqrt)
+
+
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^{1/2}) between Gaussians fitted to rows of a and b."""
-    mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
-    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
-    covmean = np.real(covmean)
-    return float(np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a + cov_b - 2.0 * covmean))
+    """Fréchet distance between Gaussians fitted to the rows of a (n, h) and b (m, h)."""
+    return frechet_from_moments(a.mean(axis=0), np.cov(a, rowvar=False), b.mean(axis=0), np.cov(b, rowvar=False))
+
+
+def bootstrap_frechet(sets: dict[str, np.ndarray], reference: np.ndarray, n_boot: int, seed: int,
+                      pairs: list[tuple[str, str]] = ()) -> dict:
+    """Fréchet distance of each feature set to `reference` with a 95 % percentile bootstrap interval
+    (images of both sets resampled with replacement), and of the difference for each (a, b) in `pairs`
+    from the same replicates. Returns {name: {"fd", "ci95_low", "ci95_high"}, "a - b": {...}}."""
+    rng = np.random.default_rng(seed)
+    reps = {name: np.empty(n_boot) for name in sets}
+    for r in range(n_boot):
+        ref = reference[rng.integers(0, len(reference), len(reference))]
+        for name, feats in sets.items():
+            reps[name][r] = frechet_distance(feats[rng.integers(0, len(feats), len(feats))], ref)
+    out = {}
+    for name, feats in sets.items():
+        low, high = np.percentile(reps[name], [2.5, 97.5])
+        out[name] = {"fd": frechet_distance(feats, reference), "ci95_low": float(low), "ci95_high": float(high)}
+    for a, b in pairs:
+        low, high = np.percentile(reps[a] - reps[b], [2.5, 97.5])
+        out[f"{a} - {b}"] = {"fd": out[a]["fd"] - out[b]["fd"], "ci95_low": float(low), "ci95_high": float(high)}
+    return out
 
 
 def fit_gaussian(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,9 @@
-"""Geometry of a 2-D latent space: where the prior has mass but no test point lands."""
+"""Geometry of a 2-D latent space: where the prior has mass but the encoded data do not.
+
+Emptiness is measured by density: the aggregate posterior q(z) = (1/N) sum_i N(z; m_i, diag s_i^2) of the
+encoded images against the prior p(z) = N(0, I). Where q/p is small, sampling the prior lands in regions
+the decoder was rarely trained on.
+"""
 
 from __future__ import annotations
 
@@ -6,38 +11,64 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 
-def find_gaps(z: np.ndarray, n_gaps: int = 6, radius: float = 2.0, resolution: int = 121) -> tuple[np.ndarray, np.ndarray]:
-    """Latent points within `radius` of the origin that are farthest from every encoded point.
+def log_normal_pdf_2d(points: np.ndarray, mean: np.ndarray, log_var: np.ndarray) -> np.ndarray:
+    """log N(points[a]; mean[b], diag exp(log_var[b])) for every pair, shape (len(points), len(mean))."""
+    var = np.exp(log_var)
+    diff = points[:, None, :] - mean[None, :, :]
+    return -0.5 * np.sum(diff**2 / var[None] + log_var[None] + np.log(2 * np.pi), axis=-1)
 
-    z: (n, 2) encoded means. Returns (points (k, 2), distance of each to its nearest encoded point (k,)),
-    chosen greedily so that the gaps are at least `radius / 4` apart.
-    """
+
+def aggregate_posterior_density(points: np.ndarray, z_mean: np.ndarray, z_log_var: np.ndarray,
+                                chunk: int = 64) -> np.ndarray:
+    """q(z) at points (m, K), the average of the N posteriors N(z_mean[i], diag exp(z_log_var[i]))."""
+    out = np.empty(len(points))
+    for start in range(0, len(points), chunk):
+        logp = log_normal_pdf_2d(points[start:start + chunk], z_mean, z_log_var)
+        top = logp.max(axis=1, keepdims=True)
+        out[start:start + chunk] = np.exp(top[:, 0]) * np.exp(logp - top).mean(axis=1)
+    return out
+
+
+def prior_density(points: np.ndarray) -> np.ndarray:
+    return np.exp(-0.5 * np.sum(points**2, axis=1)) / (2 * np.pi) ** (points.shape[1] / 2)
+
+
+def density_ratio(points: np.ndarray, z_mean: np.ndarray, z_log_var: np.ndarray) -> np.ndarray:
+    """q(z) / p(z) at points (m, K)."""
+    return aggregate_posterior_density(points, z_mean, z_log_var) / prior_density(points)
+
+
+def disc_grid(radius: float, resolution: int) -> np.ndarray:
+    """Points of a square grid of `resolution` per side that lie within `radius` of the origin, (m, 2)."""
     axis = np.linspace(-radius, radius, resolution)
-    cand = np.stack(np.meshgrid(axis, axis), -1).reshape(-1, 2)
-    cand = cand[np.linalg.norm(cand, axis=1) <= radius]
-    dist, _ = cKDTree(z).query(cand)
+    grid = np.stack(np.meshgrid(axis, axis), -1).reshape(-1, 2)
+    return grid[np.linalg.norm(grid, axis=1) <= radius]
+
+
+def low_density_points(points: np.ndarray, ratio: np.ndarray, n: int, min_separation: float) -> np.ndarray:
+    """Indices of up to n points with the smallest ratio, greedily kept at least `min_separation` apart."""
     chosen: list[int] = []
-    for i in np.argsort(-dist, kind="stable"):
-        if all(np.linalg.norm(cand[i] - cand[j]) >= radius / 4 for j in chosen):
+    for i in np.argsort(ratio, kind="stable"):
+        if all(np.linalg.norm(points[i] - points[j]) >= min_separation for j in chosen):
             chosen.append(int(i))
-        if len(chosen) == n_gaps:
+        if len(chosen) == n:
             break
-    return cand[chosen].astype("float32"), dist[chosen]
+    return np.array(chosen, dtype=int)
 
 
-def nearest_neighbour_distances(z: np.ndarray) -> np.ndarray:
-    """Distance from each point of z (n, 2) to its nearest other point."""
-    dist, _ = cKDTree(z).query(z, k=2)
-    return dist[:, 1]
+def prior_mass_below(z_mean: np.ndarray, z_log_var: np.ndarray, radius: float, threshold: float,
+                     n_samples: int = 4000, seed: int = 0) -> dict:
+    """Monte-Carlo estimate of the prior's mass within `radius` where q/p < threshold.
 
-
-def prior_mass_far_from_data(z: np.ndarray, radius: float, distance: float, n_samples: int = 20000, seed: int = 0) -> float:
-    """Fraction of prior samples N(0, I) with |z| <= radius whose nearest encoded point is farther than `distance`."""
+    Returns the fraction of all prior mass, the fraction of the mass within the disc, and the disc's mass.
+    """
     rng = np.random.default_rng(seed)
-    s = rng.standard_normal((n_samples, z.shape[1]))
-    s = s[np.linalg.norm(s, axis=1) <= radius]
-    dist, _ = cKDTree(z).query(s)
-    return float(np.mean(dist > distance))
+    s = rng.standard_normal((n_samples, z_mean.shape[1]))
+    inside = np.linalg.norm(s, axis=1) <= radius
+    below = np.zeros(n_samples, dtype=bool)
+    below[inside] = density_ratio(s[inside], z_mean, z_log_var) < threshold
+    return {"of_all_prior_mass": float(below.mean()), "of_disc_mass": float(below[inside].mean()),
+            "disc_mass": float(inside.mean()), "n_samples": n_samples}
 
 
 def nearest_indices(z: np.ndarray, points: np.ndarray, k: int = 25) -> np.ndarray:

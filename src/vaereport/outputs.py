@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-FIGURE_DPI = 150
+FIGURE_DPI = 220  # >= 200 dpi where printed (tests/test_figures.py)
 FLOAT_DIGITS = 6
 
 

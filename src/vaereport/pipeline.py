@@ -187,7 +187,10 @@ def _project_kernel_manager(log_file):
 
     class ProjectKernelManager(AsyncKernelManager):
         def format_kernel_cmd(self, extra_arguments=None):
-            return [sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file]
+            # Without fd capture, C-level stderr (TensorFlow's start-up lines) stays in kernel.log instead of
+            # being forwarded as cell output to the terminal; Python's print() output is forwarded as before.
+            return [sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file,
+                    "--IPKernelApp.capture_fd_output=False"]
 
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             kw["stderr"] = log_file

@@ -6,6 +6,7 @@ Image arrays are float in [0, 1] of shape (n, 28, 28) unless said otherwise.
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from . import style
 from .style import plt
@@ -13,29 +14,78 @@ from .style import plt
 IMG = 28
 
 
+CURVE_TITLES = {"loss": "total", "reconstruction": "reconstruction NLL", "kl": "KL(q(z|x) || p(z))"}
+HELD_OUT_STYLES = {"test": ("held-out test", "--"), "corrupted": ("test, corrupted inputs", ":")}
+
+
+def _zoom_on_late_epochs(ax, series: list[list[float]]) -> None:
+    """Y-range from the lowest value to the highest after the first tenth of the epochs, so that the
+    train/held-out gap of the later epochs is visible (the first epochs' higher losses are cut off)."""
+    values = np.concatenate([np.asarray(s, dtype=float) for s in series])
+    late = np.concatenate([np.asarray(s, dtype=float)[len(s) // 10 + 1:] for s in series])
+    if len(late) and np.all(np.isfinite(values)):
+        low, high = values.min(), late.max()
+        pad = 0.05 * (high - low) or 1.0
+        ax.set_ylim(low - pad, high + pad)
+
+
 def training_curves(histories: dict[str, dict[str, list[float]]], unit: str = "nats / image"):
-    """One panel per loss term; one line per model. `histories[model][term]` is a per-epoch list."""
-    terms = [t for t in ("loss", "reconstruction", "kl") if any(t in h for h in histories.values())]
-    titles = {"loss": "total (negative ELBO)", "reconstruction": "reconstruction NLL", "kl": "KL(q(z|x) || p(z))"}
-    fig, axes = plt.subplots(1, len(terms), figsize=(style.PAGE_WIDTH, 2.4), squeeze=False)
-    for ax, term in zip(axes[0], terms):
-        for model, hist in histories.items():
-            if term in hist:
-                ax.plot(np.arange(1, len(hist[term]) + 1), hist[term], label=model)
-        ax.set(title=titles[term], xlabel="epoch", ylabel=unit)
-    axes[0][0].legend()
+    """One row per model, one panel per loss term, each with its own y-axis: the training value (mean over
+    the epoch's batches, solid) and the held-out values measured at each epoch's end (dashed/dotted).
+    `histories[model]` maps 'loss', 'reconstruction', 'kl' and '<held-out set>_<term>' to per-epoch lists."""
+    terms = [t for t in CURVE_TITLES if any(t in h for h in histories.values())]
+    fig, axes = plt.subplots(len(histories), len(terms), figsize=(style.PAGE_WIDTH, 1.9 * len(histories) + 0.5),
+                             squeeze=False)
+    for row, (model, hist) in zip(axes, histories.items()):
+        for ax, term in zip(row, terms):
+            if term not in hist or (term == "loss" and "kl" not in hist):  # without a KL term, total = reconstruction
+                ax.axis("off")
+                continue
+            epochs = np.arange(1, len(hist[term]) + 1)
+            ax.plot(epochs, hist[term], color=style.PALETTE[0], label="training")
+            for held, (label, ls) in HELD_OUT_STYLES.items():
+                if f"{held}_{term}" in hist:
+                    ax.plot(epochs, hist[f"{held}_{term}"], ls, color=style.PALETTE[1 if held == "test" else 3],
+                            label=label)
+            ax.set_title("total (negative ELBO)" if term == "loss" else CURVE_TITLES[term])
+            ax.set_xlabel("epoch")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            _zoom_on_late_epochs(ax, [hist[k] for k in hist if k == term or k.endswith("_" + term)])
+        next(ax for ax in row if ax.axison).set_ylabel(f"{model}\n{unit}")
+    handles = {}
+    for ax in axes.ravel():
+        for h, l in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(l, h)
+    fig.legend(handles.values(), handles.keys(), loc="outside lower center", ncol=len(handles), frameon=False)
     return fig
 
 
 def latent_scatter(z: np.ndarray, labels: np.ndarray, class_names, title: str = ""):
-    """Test-set latent means z (n, 2) coloured by label."""
-    fig, ax = plt.subplots(figsize=(style.PAGE_WIDTH * 0.75, style.PAGE_WIDTH * 0.62))
-    colors = style.class_colors(len(class_names))
-    for k, name in enumerate(class_names):
+    """Test-set latent means z (n, 2): one small panel per class (its points in colour over all the others
+    in light grey), so that no class hides another."""
+    n = len(class_names)
+    cols = 5
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(style.PAGE_WIDTH, 1.45 * rows + 0.5), sharex=True, sharey=True,
+                             squeeze=False)
+    colors = style.class_colors(n)
+    lim = float(np.quantile(np.abs(z), 0.995)) * 1.05
+    for k, ax in enumerate(axes.ravel()):
+        if k >= n:
+            ax.axis("off")
+            continue
         sel = labels == k
-        ax.scatter(z[sel, 0], z[sel, 1], s=2, color=colors[k], label=name, alpha=0.6, rasterized=True)
-    ax.set(xlabel="$z_1$ (posterior mean)", ylabel="$z_2$ (posterior mean)", title=title, aspect="equal")
-    ax.legend(title="label", markerscale=5, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+        ax.scatter(z[~sel, 0], z[~sel, 1], s=0.5, color="0.86", rasterized=True, linewidths=0)
+        ax.scatter(z[sel, 0], z[sel, 1], s=0.8, color=colors[k], rasterized=True, linewidths=0)
+        ax.set_title(f"{class_names[k]} ({sel.sum()})", fontsize=8)
+        ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal")
+        ax.tick_params(labelsize=8)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("$z_2$")
+    for ax in axes[-1]:
+        ax.set_xlabel("$z_1$")
+    if title:
+        fig.suptitle(title)
     return fig
 
 
@@ -86,42 +136,42 @@ def image_rows(rows: dict[str, np.ndarray], title: str = ""):
     return fig
 
 
-def sample_panels(panels: dict[str, np.ndarray], rows: int = 6, cols: int = 6):
-    """Side-by-side mosaics of generated images, one panel per method."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(style.PAGE_WIDTH, style.PAGE_WIDTH / len(panels) + 0.4))
+def sample_panels(panels: dict[str, np.ndarray], rows: int = 2, cols: int = 8):
+    """Generated images, one block of rows x cols per method, stacked so each image is large enough to judge."""
+    fig, axes = plt.subplots(len(panels), 1, figsize=(style.PAGE_WIDTH, len(panels) * (rows * style.PAGE_WIDTH / cols + 0.3)))
     for ax, (label, imgs) in zip(np.atleast_1d(axes), panels.items()):
         ax.imshow(tile(imgs, rows, cols, pad=2), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
-        ax.set_title(label)
+        ax.set_title(label, fontsize=9)
         ax.axis("off")
     return fig
 
 
-def latent_gaps(z_test: np.ndarray, labels: np.ndarray, gap_points: np.ndarray, gap_images: np.ndarray,
-                extent: float, class_names):
-    """Left: test means with numbered gap points; right: the images decoded at those points."""
+def latent_gaps(ratio_map: np.ndarray, view: float, gap_points: np.ndarray, gap_images: np.ndarray,
+                radius: float, threshold: float):
+    """Left: log10 of q(z)/p(z) over [-view, view]^2 (ratio_map rows from top z2 = view), the disc searched
+    (radius), the threshold's contour and the numbered gap points; right: the images decoded there."""
     fig = plt.figure(figsize=(style.PAGE_WIDTH, style.PAGE_WIDTH * 0.5))
-    left, right = fig.subfigures(1, 2, width_ratios=[1.1, 1])
+    left, right = fig.subfigures(1, 2, width_ratios=[1.25, 1])
     ax = left.subplots()
-    colors = style.class_colors(len(class_names))
-    for k in range(len(class_names)):
-        sel = labels == k
-        ax.scatter(z_test[sel, 0], z_test[sel, 1], s=1, color=colors[k], alpha=0.35, rasterized=True)
+    shown = np.log10(np.clip(ratio_map, 1e-3, 1e3))
+    image = ax.imshow(shown, cmap="RdBu", vmin=-3, vmax=3, extent=(-view, view, -view, view), interpolation="nearest")
+    axis = np.linspace(-view, view, ratio_map.shape[0])
+    ax.contour(axis, axis[::-1], shown, levels=[np.log10(threshold)], colors="black", linewidths=0.8)
     theta = np.linspace(0, 2 * np.pi, 200)
-    for r in (1, 2):
-        ax.plot(r * np.cos(theta), r * np.sin(theta), color="0.3", lw=0.8, ls="--")
-    ax.scatter(gap_points[:, 0], gap_points[:, 1], s=60, facecolor="white", edgecolor="black", zorder=3)
+    ax.plot(radius * np.cos(theta), radius * np.sin(theta), color="black", lw=1.2)
+    ax.scatter(gap_points[:, 0], gap_points[:, 1], s=70, facecolor="white", edgecolor="black", zorder=3)
     for i, (x, y) in enumerate(gap_points):
-        ax.annotate(str(i + 1), (x, y), ha="center", va="center", fontsize=7, zorder=4)
-    ax.set(xlim=(-extent, extent), ylim=(-extent, extent), aspect="equal", xlabel="$z_1$", ylabel="$z_2$",
-           title="test means, prior 1σ/2σ circles, gaps")
+        ax.annotate(str(i + 1), (x, y), ha="center", va="center", fontsize=8, zorder=4)
+    ax.set(xlabel="$z_1$", ylabel="$z_2$", aspect="equal")
+    ax.grid(False)
+    bar = left.colorbar(image, ax=ax, shrink=0.8, ticks=[-3, -2, -1, 0, 1, 2, 3])
+    bar.set_label("$\\log_{10}\\, q(z) / p(z)$")
     n = len(gap_images)
     cols = int(np.ceil(np.sqrt(n)))
     axes = right.subplots(int(np.ceil(n / cols)), cols)
     for i, a in enumerate(np.ravel(axes)):
-        a.set_xticks([]), a.set_yticks([]), a.grid(False)
+        a.axis("off")
         if i < n:
             a.imshow(gap_images[i], cmap="gray_r", vmin=0, vmax=1)
-            a.set_title(f"gap {i + 1}", fontsize=7)
-        else:
-            a.axis("off")
+            a.set_title(f"gap {i + 1}", fontsize=8)
     return fig

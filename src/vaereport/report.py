@@ -9,6 +9,7 @@ HTML with MathML, and to Typst, compiled to PDF by the `typst` package.
 from __future__ import annotations
 
 import hashlib
+import re
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ from pathlib import Path
 import jinja2
 
 from . import analyses, findings, provenance
+from .semisup import REPRESENTATION_LABELS
 from .errors import RenderError
 from .paths import PROJECT_ROOT, REPORT_DIR, profile_dir
 from .pipeline import verify_outputs
@@ -33,20 +35,49 @@ def fmt(value, digits: int = 1) -> str:
     if value is None:
         return "n/a"
     if isinstance(value, int) or (isinstance(value, float) and digits == 0):
-        return f"{value:,.0f}"
-    return f"{value:,.{digits}f}"
+        text = f"{value:,.0f}"
+    else:
+        text = f"{value:,.{digits}f}"
+    return text.replace("-", "\u2212")  # a typographic minus, as in the maths
 
 
 def pct(value, digits: int = 1) -> str:
-    return "n/a" if value is None else f"{100 * value:.{digits}f} %"
+    """A fraction as a percentage; a non-breaking space keeps the number and '%' on one line."""
+    return "n/a" if value is None else f"{100 * value:.{digits}f}\u00a0%"
 
 
-def md_table(rows: list[dict], columns: dict[str, tuple[str, str]]) -> str:
-    """A pipe table from dict rows; `columns` maps key -> (header, format spec or '' for text)."""
+def sig(value, digits: int = 2) -> str:
+    """A number with `digits` significant digits (small values keep theirs: 0.00046, not 0.0)."""
+    if value is None:
+        return "n/a"
+    if value == 0:
+        return "0"
+    import math
+
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    return fmt(round(value, decimals), decimals) if decimals else fmt(float(value), 0)
+
+
+def pct_sig(value, digits: int = 2) -> str:
+    """A fraction as a percentage with `digits` significant digits, so 0.00046 reads 0.046 %, not 0.0 %."""
+    return "n/a" if value is None else f"{sig(100 * value, digits)}\u00a0%"
+
+
+def md_table(rows: list[dict], columns: dict[str, tuple[str, str]], best: dict | None = None,
+             contenders=None) -> str:
+    """A pipe table from dict rows; `columns` maps key -> (header, format spec or '' for text); numbers are
+    right-aligned. `best` maps a column to min or max: that column's best value among the rows for which
+    `contenders(row)` holds (default: all) is set in bold."""
+    among = [r for r in rows if contenders is None or contenders(r)]
+    best_value = {k: pick(r[k] for r in among if r[k] is not None) for k, pick in (best or {}).items()}
+
+    def cell(r, k, spec):
+        text = format(r[k], spec) if spec and r[k] is not None else str(r[k])
+        return f"**{text}**" if k in best_value and r[k] == best_value[k] and r in among else text
+
     head = "| " + " | ".join(h for h, _ in columns.values()) + " |"
     align = "|" + "|".join("---:" if spec else ":---" for _, spec in columns.values()) + "|"
-    body = ["| " + " | ".join(format(r[k], spec) if spec and r[k] is not None else str(r[k])
-                              for k, (_, spec) in columns.items()) + " |" for r in rows]
+    body = ["| " + " | ".join(cell(r, k, spec) for k, (_, spec) in columns.items()) + " |" for r in rows]
     return "\n".join([head, align, *body])
 
 
@@ -86,20 +117,23 @@ class AnalysisView:
         return cells
 
     def figure(self, name: str, caption: str, ident: str) -> str:
-        """Quarto figure markdown whose caption ends with the script and notebook cell that made it."""
+        """Quarto figure markdown whose caption ends with a short link to the notebook cell that made it."""
         path = self.dir / "figures" / f"{name}.png"
         if not path.is_file():
             raise RenderError(f"figure {path} is missing; re-run `vaereport run {self.name} --force`.")
-        cell = self._cells.get(name, "?")
-        source = (f"*Source:* `analysis/{self.name}.py`, cell \\[{cell}\\] of the executed notebook "
-                  f"[`{self.name}/{self.meta['notebook']}`]({self.name}/{self.meta['notebook']}).")
-        return f"![{caption} {source}]({self.name}/figures/{name}.png){{#{ident}}}"
+        return f"![{caption} {self._source(self._cells.get(name, '?'))}]({self.name}/figures/{name}.png){{#{ident}}}"
 
-    def table(self, name: str, columns: dict, caption: str, ident: str, where=None) -> str:
+    def _source(self, cell=None) -> str:
+        where = f"notebook cell {cell}" if cell else "notebook"
+        return f"[{where}]({self.name}/{self.meta['notebook']})"
+
+    def table(self, name: str, columns: dict, caption: str, ident: str, best=None, not_best=None) -> str:
+        """A table from tables/<name>.csv; `best` maps columns to "min"/"max" (set in bold), `not_best` is a
+        {column: value} whose rows do not compete (e.g. the real images' floor)."""
         rows = read_csv_rows(self.dir / "tables" / f"{name}.csv")
-        if where:
-            rows = [r for r in rows if where(r)]
-        return md_table(rows, columns) + f"\n\n: {caption} (from `analysis/{self.name}.py`) {{#{ident}}}"
+        picks = {k: {"min": min, "max": max}[v] for k, v in (best or {}).items()}
+        contenders = (lambda r: all(r[k] != v for k, v in not_best.items())) if not_best else None
+        return md_table(rows, columns, picks, contenders) + f"\n\n: {caption} ({self._source()}) {{#{ident}}}"
 
 
 def context(profile: str) -> dict:
@@ -115,16 +149,22 @@ def context(profile: str) -> dict:
         "machine": next((v.meta["machine"] for v in views.values() if v.available),
                         {**provenance.machine(), "gpus": []}),
         "fmt": fmt, "pct": pct, "md_table": md_table, "findings": findings,
+        "labels": {"classifier": findings.LABELS, "representation": REPRESENTATION_LABELS},
     }
 
 
-def fill(profile: str) -> str:
+UNIT_AFTER_NUMBER = re.compile(r"(?<=\d) (?=(nats|points|labels|s|MiB|%)\b)")
+
+
+def fill(profile: str, ctx: dict | None = None) -> str:
+    """The filled template; `ctx` replaces `context(profile)` (tests drive the prose's branches with it).
+    A non-breaking space joins every number to the unit after it."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(REPORT_DIR), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
                              comment_start_string="{%#", comment_end_string="#%}")  # '{#' starts Quarto ids
-    env.filters.update(fmt=fmt, pct=pct)
+    env.filters.update(fmt=fmt, pct=pct, sig=sig, pct_sig=pct_sig)
     try:
-        return env.get_template("report.qmd").render(**context(profile))
+        return UNIT_AFTER_NUMBER.sub("\u00a0", env.get_template("report.qmd").render(**(ctx or context(profile))))
     except jinja2.TemplateError as exc:
         where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
         raise RenderError(f"report/report.qmd{where}: {exc}. An analysis output it reads may be out of date; "

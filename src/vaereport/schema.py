@@ -30,6 +30,7 @@ def choice(options: tuple[str, ...], doc: str) -> Param:
     return Param("str", "one of " + ", ".join(options), lambda v: v in options, doc)
 
 
+CLASSIFIERS = ("logreg", "svm_rbf", "random_forest", "knn", "mlp")
 # Width of the reference classifier's feature layer (genmetrics); the Fréchet distance needs more images.
 FEATURE_DIM = 128
 SEED = Param("int", ">= 0", lambda v: v >= 0, "seed for Python, NumPy, Keras/TF and subset draws")
@@ -54,6 +55,12 @@ Q1: dict[str, Param] = {
     "grid_size": Param("int", "2..40", lambda v: 2 <= v <= 40, "images per side of the decoded grid"),
     "grid_extent": positive_float("the grid spans [-extent, extent] in latent units"),
     "n_reconstructions": Param("int", "1..20", lambda v: 1 <= v <= 20, "test digits reconstructed"),
+    "iwae_samples": Param("int", "1..5000", lambda v: 1 <= v <= 5000,
+                          "importance samples per test image for the IWAE estimate of log p(x)"),
+    "gap_radius": Param("float", "0 < r <= 3", lambda v: 0 < v <= 3,
+                        "gaps are searched within this many prior standard deviations of the origin"),
+    "gap_ratio_threshold": Param("float", "0 < t < 1", lambda v: 0 < v < 1,
+                                 "a gap is where the aggregate posterior's density is below t times the prior's"),
 }
 Q2_REPRESENTATIONS: dict[str, Param] = {
     **TRAINING,
@@ -68,6 +75,10 @@ Q2_REPRESENTATIONS: dict[str, Param] = {
     "n_generated": Param("int", f"{FEATURE_DIM + 1}..10000 (more than the reference features, for a full-rank covariance)",
                          lambda v: FEATURE_DIM < v <= 10000, "images generated per method for the scores"),
     "reference_epochs": positive_int("epochs of the reference classifier for generation scores"),
+    "n_bootstrap": Param("int", "20..5000", lambda v: 20 <= v <= 5000,
+                         "bootstrap replicates of the Fréchet distances' 95 % intervals"),
+    "active_unit_threshold": Param("float", "> 0", lambda v: v > 0,
+                                   "a VAE code dimension is active if its posterior mean's variance exceeds this"),
 }
 Q2_SEMISUPERVISED: dict[str, Param] = {
     "seed": SEED,
@@ -76,9 +87,23 @@ Q2_SEMISUPERVISED: dict[str, Param] = {
     "n_seeds": Param("int", ">= 1", lambda v: v >= 1, "random labelled subsets per budget below the full set"),
     "sampling": choice(("uniform", "stratified"), "how labelled subsets are drawn"),
     "classifiers": Param("str_list", "non-empty subset of logreg, svm_rbf, random_forest, knn, mlp",
-                         lambda v: len(v) > 0 and set(v) <= {"logreg", "svm_rbf", "random_forest", "knn", "mlp"},
+                         lambda v: len(v) > 0 and set(v) <= set(CLASSIFIERS),
                          "classifiers run on the VAE and DAE codes"),
     "raw_pixel_mlp": Param("bool", "true or false", doc="also fit an MLP on raw pixels"),
+    "pixel_classifiers": Param("str_list", "subset of logreg, svm_rbf, random_forest, knn, mlp (may be empty)",
+                               lambda v: set(v) <= set(CLASSIFIERS),
+                               "classifiers among which the honest choice on raw pixels picks (fixed settings)"),
+    "pixel_svm_max_budget": Param("int", ">= 0", lambda v: v >= 0,
+                                  "the RBF SVM on 784-D pixels is a candidate only up to this budget (cost)"),
+    "selection_folds": Param("int", "2..10", lambda v: 2 <= v <= 10, "folds of the cross-validation for small l"),
+    "cv_max_labels": Param("int", ">= 10", lambda v: v >= 10, "largest l scored by cross-validation"),
+    "holdout_validation": Param("int", ">= 10", lambda v: v >= 10,
+                                "labelled images held out for validation when l > cv_max_labels"),
+    "holdout_train_max": Param("int", ">= 10", lambda v: v >= 10,
+                               "at most this many labelled images fit each candidate when l > cv_max_labels"),
+    "label_spreading": Param("bool", "true or false", doc="also run LabelSpreading on the codes"),
+    "spreading_neighbors": Param("int", "1..100", lambda v: 1 <= v <= 100, "k of LabelSpreading's k-NN graph"),
+    "spreading_alpha": Param("float", "0 < alpha < 1", lambda v: 0 < v < 1, "LabelSpreading's clamping factor"),
     "n_jobs": Param("int", ">= 1 or -1 (all cores)", lambda v: v >= 1 or v == -1, "parallel workers"),
     "target_accuracies": Param("float_list", "values in (0, 1)", lambda v: all(0 < a < 1 for a in v),
                                "accuracies for the labels-needed summary"),

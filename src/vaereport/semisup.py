@@ -21,12 +21,24 @@ from sklearn.svm import SVC
 from .errors import ParameterError
 
 CLASSIFIER_LABELS = {"logreg": "logistic regression", "svm_rbf": "RBF SVM", "random_forest": "random forest",
-                     "knn": "k-NN", "mlp": "MLP"}
+                     "knn": "k-NN", "mlp": "MLP", "label_spreading": "label spreading"}
+REPRESENTATION_LABELS = {"vae": "VAE codes", "dae": "DAE codes", "pixels": "raw pixels"}
+# The fixed settings of every classifier (the sweep uses these; `choice.GRID` varies a few of them).
+CLASSIFIER_SETTINGS = {
+    "logreg": "C = 1 (L2), at most 2000 L-BFGS iterations",
+    "svm_rbf": "C = 10, gamma = 1 / (features x variance)",
+    "random_forest": "200 trees, unlimited depth",
+    "knn": "5 nearest neighbours, distance-weighted",
+    "mlp": "one hidden layer of 256 ReLU units, L2 penalty 0.001, Adam, at most 300 epochs; from 1000 labels "
+           "early stopping on a tenth of the labelled set",
+}
 
 
 # ---------------------------------------------------------------- label budgets and subsets
 def check_budgets(budgets: list[int], n_train: int, n_classes: int, n_seeds: int) -> list[int]:
-    """Sorted unique budgets; raises before any work if one cannot be drawn."""
+    """Sorted unique budgets; raises before any work if one cannot be drawn. (A budget of at least the
+    number of classes does not guarantee every class a label under uniform sampling; the analysis records
+    how many classes each subset holds.)"""
     if n_seeds < 1:
         raise ParameterError(f"n_seeds = {n_seeds}: at least one labelled subset per budget is needed.")
     bad_high = [b for b in budgets if b > n_train]
@@ -36,7 +48,7 @@ def check_budgets(budgets: list[int], n_train: int, n_classes: int, n_seeds: int
                              f"use budgets up to {n_train}.")
     if bad_low:
         raise ParameterError(f"label budget(s) {bad_low} are smaller than the {n_classes} classes, so some "
-                             f"classes could have no label at all; use budgets >= {n_classes}.")
+                             f"classes would have no label at all; use budgets >= {n_classes}.")
     return sorted(set(budgets))
 
 
@@ -69,9 +81,9 @@ def _stratified(y: np.ndarray, l: int, rng: np.random.Generator) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- classifiers
-def make_classifier(name: str, n_labelled: int, seed: int, standardise: bool = True) -> Pipeline:
-    """A scikit-learn pipeline: StandardScaler (for codes) then the classifier, with fixed documented
-    hyper-parameters (no tuning, so no labels beyond the l given are ever needed)."""
+def make_classifier(name: str, n_labelled: int, seed: int, standardise: bool = True, **params) -> Pipeline:
+    """A scikit-learn pipeline: StandardScaler (for codes) then the classifier, with the fixed settings of
+    `CLASSIFIER_SETTINGS`; `params` override some of them (e.g. C=0.1), as `choice.GRID` does."""
     if name == "logreg":
         clf = LogisticRegression(C=1.0, max_iter=2000, random_state=seed)
     elif name == "svm_rbf":
@@ -85,6 +97,9 @@ def make_classifier(name: str, n_labelled: int, seed: int, standardise: bool = T
                             early_stopping=n_labelled >= 1000, n_iter_no_change=10)
     else:
         raise ParameterError(f"unknown classifier '{name}'; choose from {', '.join(CLASSIFIER_LABELS)}")
+    if "n_neighbors" in params:
+        params["n_neighbors"] = min(params["n_neighbors"], n_labelled)
+    clf.set_params(**params)
     steps = [("scale", StandardScaler())] if standardise else []
     return Pipeline(steps + [("classifier", clf)])
 
@@ -119,37 +134,46 @@ def fit_and_score(cell: Cell, x_train, y_train, x_test, y_test, indices, seed: i
             "classifier": cell.classifier, "accuracy": accuracy, "fit_seconds": fit_seconds}
 
 
+def run_parallel(tasks: list, n_jobs: int, label: str, stream=None) -> list:
+    """Run `tasks` (joblib `delayed` calls) in worker processes, printing 'k/n done' with an ETA about
+    twenty times; returns the results in the order of `tasks`."""
+    from joblib import Parallel
+
+    stream = stream or sys.stdout
+    started = time.perf_counter()
+    results = []
+    step = max(1, len(tasks) // 20)
+    for i, row in enumerate(Parallel(n_jobs=n_jobs, return_as="generator", batch_size=1)(tasks), 1):
+        results.append(row)
+        if i % step == 0 or i == len(tasks):
+            elapsed = time.perf_counter() - started
+            eta = elapsed / i * (len(tasks) - i)
+            print(f"[{label}] {i}/{len(tasks)} done, {elapsed:.0f} s elapsed, ETA {eta:.0f} s", file=stream, flush=True)
+    return results
+
+
 def run_sweep(cells: list[Cell], data: dict, subsets, seed: int, n_jobs: int, stream=None) -> list[dict]:
-    """Run every cell with joblib (processes), printing cells done of total with an ETA.
+    """Fit and score every cell in parallel (largest first, as planned).
 
     `data[representation]` is (x_train, x_test); labels are in data['labels'] = (y_train, y_test).
     """
-    from joblib import Parallel, delayed
+    from joblib import delayed
 
-    stream = stream or sys.stdout
     y_train, y_test = data["labels"]
-    started = time.perf_counter()
-    results = []
-    jobs = (delayed(fit_and_score)(c, data[c.representation][0], y_train, data[c.representation][1], y_test,
-                                   subsets[(c.budget, c.repetition)], seed) for c in cells)
-    step = max(1, len(cells) // 20)
-    for i, row in enumerate(Parallel(n_jobs=n_jobs, return_as="generator", batch_size=1)(jobs), 1):
-        results.append(row)
-        if i % step == 0 or i == len(cells):
-            elapsed = time.perf_counter() - started
-            eta = elapsed / i * (len(cells) - i)
-            print(f"[sweep] {i}/{len(cells)} cells, {elapsed:.0f} s elapsed, ETA {eta:.0f} s", file=stream, flush=True)
+    tasks = [delayed(fit_and_score)(c, data[c.representation][0], y_train, data[c.representation][1], y_test,
+                                    subsets[(c.budget, c.repetition)], seed) for c in cells]
+    results = run_parallel(tasks, n_jobs, "sweep", stream)
     return sorted(results, key=lambda r: (r["budget"], r["repetition"], r["representation"], r["classifier"]))
 
 
 # ---------------------------------------------------------------- summaries
 def t_interval(values: np.ndarray) -> tuple[float, float]:
-    """Mean and the half-width of its 95 % Student-t interval (0 for a single value)."""
+    """Mean and the half-width of its 95 % Student-t interval (NaN for a single value: no interval)."""
     from scipy import stats
 
     values = np.asarray(values, dtype=float)
     if len(values) < 2:
-        return float(values.mean()), 0.0
+        return float(values.mean()), float("nan")
     return float(values.mean()), float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
 
 
@@ -162,7 +186,7 @@ def summarise(results):
     for (l, rep, clf), g in frame.groupby(["budget", "representation", "classifier"], sort=True):
         mean, half = t_interval(g["accuracy"].to_numpy())
         rows.append({"budget": l, "representation": rep, "classifier": clf, "n": len(g), "mean_accuracy": mean,
-                     "std_accuracy": float(g["accuracy"].std(ddof=1)) if len(g) > 1 else 0.0,
+                     "std_accuracy": float(g["accuracy"].std(ddof=1)) if len(g) > 1 else float("nan"),
                      "ci95_low": mean - half, "ci95_high": mean + half,
                      "mean_fit_seconds": float(g["fit_seconds"].mean())})
     return pd.DataFrame(rows)
@@ -186,21 +210,24 @@ def paired_differences(results, a: tuple[str, str], b: tuple[str, str]):
 
 def labels_needed(summary, target: float):
     """Smallest budget at which each (representation, classifier) reaches `target` mean accuracy
-    (None if it never does), linearly interpolated in log(l) between the budgets that bracket it."""
+    (None if it never does), linearly interpolated in log(l) between the budgets that bracket it.
+    `at_most` is True when the target is met already at the smallest budget: then `labels_needed` is
+    that budget and means "at most this many"."""
     rows = []
     for (rep, clf), g in summary.groupby(["representation", "classifier"], sort=True):
         g = g.sort_values("budget")
         l, acc = g["budget"].to_numpy(float), g["mean_accuracy"].to_numpy()
-        needed = None
+        needed, at_most = None, False
         hit = np.flatnonzero(acc >= target)
         if len(hit):
             i = hit[0]
             if i == 0:
-                needed = l[0]
+                needed, at_most = l[0], True
             else:
                 frac = (target - acc[i - 1]) / (acc[i] - acc[i - 1])
                 needed = float(np.exp(np.log(l[i - 1]) + frac * (np.log(l[i]) - np.log(l[i - 1]))))
-        rows.append({"representation": rep, "classifier": clf, "target": target, "labels_needed": needed})
+        rows.append({"representation": rep, "classifier": clf, "target": target, "labels_needed": needed,
+                     "at_most": at_most})
     import pandas as pd
 
     return pd.DataFrame(rows)

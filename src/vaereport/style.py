@@ -14,7 +14,7 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F
 CLASS_COLORS = ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255",
                 "#AA4499", "#000000"]
 SEQUENTIAL = "viridis"
-PAGE_WIDTH = 6.5  # inches: the text width of an A4/letter page with normal margins
+PAGE_WIDTH = 6.4  # inches: within the text width of the report's A4 page (16.6 cm), so printed 1:1
 
 
 def apply() -> None:
