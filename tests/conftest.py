@@ -17,6 +17,14 @@ def run_cli(*args, env=None, timeout=900):
                           capture_output=True, text=True, timeout=timeout)
 
 
+def run_folder(build, analysis, profile="smoke"):
+    """The most recently finished kept run of `analysis` (runs with overrides are kept beside the profile's
+    own, in build/<profile>/runs/<analysis>/<id>/)."""
+    metas = sorted(Path(build, profile, "runs", analysis).glob("*/metadata.json"), key=lambda p: p.stat().st_mtime)
+    assert metas, f"no run of {analysis} in {build}"
+    return metas[-1].parent
+
+
 @pytest.fixture
 def build_dir(tmp_path, monkeypatch):
     d = tmp_path / "build"

@@ -12,6 +12,8 @@ from conftest import ROOT, run_cli
 
 pytestmark = pytest.mark.integration
 TINY = ["-p", "epochs=1", "-p", "train_subset=500", "-p", "hidden=[8]", "-p", "grid_size=3"]
+# Long enough to be killed inside training, short enough for a test: the same run is forced again.
+SLOW = ["-p", "epochs=40", "-p", "train_subset=3000", "-p", "hidden=[32]", "-p", "grid_size=3", "-p", "iwae_samples=5"]
 
 
 def snapshot(folder):
@@ -21,11 +23,11 @@ def snapshot(folder):
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM])
 def test_killed_run_keeps_previous_outputs(sig, tmp_path):
     env = {**os.environ, "VAEREPORT_BUILD_DIR": str(tmp_path)}
-    assert run_cli("run", "q1", "--profile", "smoke", *TINY, env=env).returncode == 0
-    final = tmp_path / "smoke" / "q1_vae_mnist"
+    assert run_cli("run", "q1", "--profile", "smoke", *SLOW, env=env).returncode == 0
+    final = tmp_path / "smoke" / "runs"  # every kept run, the killed one's earlier outputs included
     before = snapshot(final)
-    proc = subprocess.Popen([sys.executable, "-m", "vaereport.cli", "run", "q1", "--profile", "smoke", *TINY,
-                             "-p", "epochs=50", "--force"], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "vaereport.cli", "run", "q1", "--profile", "smoke", *SLOW,
+                             "--force"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while not list((tmp_path / "smoke").glob(".tmp-*/figures")) and time.time() < deadline:
@@ -39,7 +41,7 @@ def test_killed_run_keeps_previous_outputs(sig, tmp_path):
         assert err.strip().splitlines()[-1] == "vaereport: interrupted; earlier outputs are unchanged."
         assert "Traceback" not in err
     assert snapshot(final) == before
-    again = run_cli("run", "q1", "--profile", "smoke", *TINY, env=env)
+    again = run_cli("run", "q1", "--profile", "smoke", *SLOW, env=env)
     assert again.returncode == 0 and "up to date" in again.stderr
     assert not list((tmp_path / "smoke").glob(".tmp-*")) or sig == signal.SIGKILL
     forced = run_cli("run", "q1", "--profile", "smoke", *TINY, "--force", env=env)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, run_folder
 from vaereport import errors
 from vaereport.lock import build_lock
 from vaereport.params import split_overrides
@@ -77,8 +77,9 @@ def test_two_concurrent_runs_one_waits_both_finish(tmp_path):
     assert "waiting for it to finish" in second.stderr and "up to date" in second.stderr
     from vaereport.pipeline import verify_outputs
 
-    assert verify_outputs(tmp_path / "smoke" / "q1_vae_mnist", "q1", "smoke")["params"]["epochs"] == 1
-    assert not list((tmp_path / "smoke").glob(".tmp-*")) and not list((tmp_path / "smoke").glob(".old-*"))
+    assert verify_outputs(run_folder(tmp_path, "q1_vae_mnist"), "q1", "smoke")["params"]["epochs"] == 1
+    assert len(list((tmp_path / "smoke" / "runs" / "q1_vae_mnist").iterdir())) == 1  # one run, made once
+    assert not list((tmp_path / "smoke").glob(".tmp-*")) and not list((tmp_path / "smoke").rglob(".old-*"))
 
 
 @pytest.mark.integration

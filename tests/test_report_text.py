@@ -108,7 +108,7 @@ def test_summary_pivot_marks_the_best_and_gives_no_spread_for_single_runs():
     m = semisup_metrics({}, {}, {})
     rows = findings.summary_pivot(m, [100, 60000])
     best = [r for r in rows if r["100"].startswith("**")]
-    assert len(best) == 1 and best[0]["representation"] == "DAE codes" and best[0]["classifier"] == "label spreading"
+    assert len(best) == 1 and best[0]["representation"] == "DAE" and best[0]["classifier"] == "label spreading"
     assert all("±" not in r["60000"] for r in rows) and all("±" in r["100"] for r in rows)
 
 

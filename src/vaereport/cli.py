@@ -33,15 +33,24 @@ def _parser() -> argparse.ArgumentParser:
                        help="if another process is using the build folder, exit at once (code 12) instead of waiting")
         return p
 
-    run = with_lock(with_overrides(with_profile(sub.add_parser(
-        "run", help="run one analysis (or 'all') if its outputs are stale"))))
+    def with_choice(p, what):
+        p.add_argument("--run", action="append", default=[], metavar="ANALYSIS=RUN_ID", dest="choose",
+                       help=f"use this run of an analysis instead of the profile's own {what} (repeatable)")
+        return p
+
+    run = with_choice(with_lock(with_overrides(with_profile(sub.add_parser(
+        "run", help="run one analysis (or 'all') unless that run is already kept; runs with overrides are kept "
+                    "beside the profile's own")))), "as its upstream, e.g. --run q2r=3fa2c1")
     run.add_argument("analysis", help="q1_vae_mnist (q1), q2_representations (q2r), q2_semisupervised (q2s), or all")
     run.add_argument("--force", action="store_true", help="re-run even if up to date")
 
-    report = with_lock(with_profile(sub.add_parser("report", help="run stale analyses, then render PDF and HTML")))
+    report = with_choice(with_lock(with_profile(sub.add_parser(
+        "report", help="run missing analyses, then render PDF and HTML"))),
+        "(an experiment report, written beside the profile's report)")
     report.add_argument("--force", action="store_true", help="re-run every analysis and re-render")
 
-    render = with_lock(with_profile(sub.add_parser("render", help="render the report from existing outputs only")))
+    render = with_choice(with_lock(with_profile(sub.add_parser(
+        "render", help="render the report from existing outputs only"))), "(an experiment report)")
     render.add_argument("--force", action="store_true", help="re-render even if unchanged")
 
     with_profile(sub.add_parser("status", help="list each analysis as up to date / stale (and why) / missing"))
@@ -49,6 +58,22 @@ def _parser() -> argparse.ArgumentParser:
         "params", help="print the validated parameters of an analysis, each with what it means")))
     params.add_argument("analysis", help="q1_vae_mnist (q1), q2_representations (q2r) or q2_semisupervised (q2s)")
     sub.add_parser("data", help="check that every dataset is found and intact")
+
+    runs = with_profile(sub.add_parser("runs", help="list the kept runs of an analysis: id, when, what differs "
+                                                    "from the profile, headline metrics, wall time"))
+    runs.add_argument("analysis", help="q1_vae_mnist (q1), q2_representations (q2r) or q2_semisupervised (q2s)")
+    runs.add_argument("--json", action="store_true", help="print JSON instead of an aligned table")
+
+    diff = with_profile(sub.add_parser("diff", help="compare two runs: parameters, metrics, tables (and a figure)"))
+    diff.add_argument("run_a", help="run id (or unique prefix), or 'profile' for the profile's own run")
+    diff.add_argument("run_b", help="run id (or unique prefix), or 'profile' for the profile's own run")
+    diff.add_argument("--md", metavar="FILE", help="also write the comparison as Markdown to FILE")
+    diff.add_argument("--figure", metavar="NAME", help="write a side-by-side PNG of this figure of both runs")
+
+    gc = with_lock(with_profile(sub.add_parser("gc", help="remove kept runs the profile's report does not use")))
+    gc.add_argument("--keep", type=int, default=3, metavar="N",
+                    help="also keep the N most recent runs of each analysis (default 3)")
+    gc.add_argument("--dry-run", action="store_true", help="only print what would be removed")
     return parser
 
 
@@ -75,20 +100,28 @@ def _dispatch(args) -> int:
     from .lock import build_lock
     from .paths import profile_dir
 
-    if args.command in ("run", "report", "render"):
+    if args.command in ("run", "report", "render", "gc"):
         with build_lock(profile_dir(args.profile), wait=not args.no_wait):
+            pipeline.recover(profile_dir(args.profile))
+            if args.command == "gc":
+                _gc(args)
+                return 0
+            chosen = _chosen(args)
             if args.command == "run":
                 overrides = _overrides(args)
                 if args.analysis == "all":
                     if overrides:
                         raise VaereportError("-p overrides apply to one analysis; name it instead of 'all'.")
-                    pipeline.run_all(args.profile, force=args.force)
+                    pipeline.run_all(args.profile, force=args.force, chosen=chosen)
                 else:
-                    pipeline.run(args.analysis, args.profile, overrides, force=args.force)
+                    pipeline.run(args.analysis, args.profile, overrides, force=args.force, upstream_runs=chosen)
             else:
-                if args.command == "report":
-                    pipeline.run_all(args.profile, force=args.force)
-                report.render(args.profile, force=args.force)
+                runs = pipeline.run_all(args.profile, force=args.force, chosen=chosen) if args.command == "report" else chosen
+                report.render(args.profile, force=args.force, runs=runs if chosen else None)
+    elif args.command == "runs":
+        _list_runs(args)
+    elif args.command == "diff":
+        _diff(args)
     elif args.command == "status":
         for name, state in pipeline.status(args.profile):
             print(f"{name:22s} {state}")
@@ -101,6 +134,56 @@ def _dispatch(args) -> int:
             ds = load_dataset(name)
             print(f"{name:14s} ok  {ds.source}  train {ds.x_train.shape}  test {ds.x_test.shape}")
     return 0
+
+
+def _chosen(args) -> dict:
+    """{analysis: run folder} from --run ANALYSIS=ID (verified), for commands that have the option."""
+    from . import runs
+
+    return {name: run.folder for name, run in runs.parse_choices(getattr(args, "choose", []), args.profile).items()}
+
+
+def _list_runs(args) -> None:
+    import json
+
+    from . import analyses, runs
+
+    rows = runs.listing(args.profile, analyses.get(args.analysis).name)
+    print(json.dumps(rows, indent=1) if args.json else runs.aligned(rows))
+
+
+def _diff(args) -> None:
+    from pathlib import Path
+
+    from . import runs
+
+    a = None if args.run_a == "profile" else runs.find(args.profile, args.run_a)
+    b = None if args.run_b == "profile" else runs.find(args.profile, args.run_b)
+    if a is None and b is None:
+        raise runs.RunNotFoundError("Name at least one run by its id: `vaereport diff RUN_ID profile`.")
+    a = a or runs.find(b.meta["profile"], "profile", b.analysis)
+    b = b or runs.find(a.meta["profile"], "profile", a.analysis)
+    d = runs.diff(runs.verified(a), runs.verified(b))
+    print(runs.diff_text(d), end="")
+    if args.md:
+        Path(args.md).write_text(runs.diff_text(d, markdown=True))
+        print(f"Markdown: {args.md}")
+    if args.figure:
+        from .paths import profile_dir
+
+        out = profile_dir(a.meta["profile"]) / "diffs" / f"{args.figure}-{a.id[:8]}-{b.id[:8]}.png"
+        print(f"figure: {runs.figure_diff(a, b, args.figure, out)}")
+
+
+def _gc(args) -> None:
+    from . import runs
+
+    removed, freed = runs.collect_garbage(args.profile, args.keep, dry_run=args.dry_run)
+    verb = "would remove" if args.dry_run else "removed"
+    for run in removed:
+        print(f"{verb} {run.analysis} run {run.id[:8]} ({run.meta.get('finished', '')[:19]})")
+    print(f"{verb} {len(removed)} run(s), {freed / 2**20:.1f} MiB; kept the runs the report uses and the "
+          f"{args.keep} most recent of each analysis.")
 
 
 def _interrupt(signum, frame):

@@ -7,12 +7,13 @@ are chosen here from intervals, and only where an interval exists.
 
 from __future__ import annotations
 
-from .semisup import CLASSIFIER_LABELS, REPRESENTATION_LABELS
+from .semisup import CLASSIFIER_LABELS
 
 # Raw-pixel test accuracies on all 60000 labels from the Fashion-MNIST benchmark (Xiao et al., 2017,
 # github.com/zalandoresearch/fashion-mnist, best setting per classifier family).
 PUBLISHED_BASELINES = {"svm_rbf": 0.897, "random_forest": 0.873, "mlp": 0.871, "knn": 0.854, "logreg": 0.842}
-LABELS = {**CLASSIFIER_LABELS, "chosen": "chosen on the l labels"}
+SHORT_REPRESENTATION_LABELS = {"vae": "VAE", "dae": "DAE", "pixels": "pixels"}
+LABELS = {**CLASSIFIER_LABELS, "chosen": "honest choice"}
 
 
 def interval_verdict(low, high) -> str:
@@ -138,7 +139,7 @@ def summary_pivot(metrics: dict, budgets: list[int]) -> list[dict]:
             return "–"
         return f"**{value[1]}**" if value[0] == best[l] else value[1]
 
-    return [{"representation": REPRESENTATION_LABELS[rep], "classifier": LABELS[clf],
+    return [{"representation": SHORT_REPRESENTATION_LABELS[rep], "classifier": LABELS[clf],
              **{str(l): show(l, vals.get(l)) for l in budgets}}
             for (rep, clf), vals in sorted(cells.items(), key=lambda kv: (order[kv[0][0]], clf_order[kv[0][1]]))]
 

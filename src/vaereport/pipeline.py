@@ -41,6 +41,48 @@ class Plan:
     components: dict
     key: str
     out_dir: Path
+    is_profile_run: bool  # the profile's own parameters and upstream runs: the report's default
+
+
+# ---------------------------------------------------------------- where runs live
+# A run is an analysis executed with one fully resolved parameter set, stored under its cache key in
+# build/<profile>/runs/<analysis>/<key>/. build/<profile>/<analysis> is a symbolic link to the profile's own
+# run (its parameters and upstream runs), which the report uses unless told otherwise.
+RUNS = "runs"
+
+
+def runs_dir(profile: str, analysis: str) -> Path:
+    return profile_dir(profile) / RUNS / analysis
+
+
+def profile_run_dir(profile: str, analysis: str) -> Path:
+    """The link to the profile's own run of `analysis` (it may not exist yet)."""
+    return analysis_output_dir(profile, analysis)
+
+
+def link_profile_run(profile: str, analysis: str, run: Path) -> None:
+    """Point build/<profile>/<analysis> at `run`, atomically (a new link renamed over the old one)."""
+    link = profile_run_dir(profile, analysis)
+    tmp = link.with_name(f".link-{analysis}-{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(os.path.relpath(run, link.parent))
+    os.replace(tmp, link)
+
+
+def adopt_folder_layout(profile_root: Path) -> None:
+    """Builds made before runs were kept hold each analysis in a plain folder: move it into the run store
+    under its key and link to it, so nothing is re-run."""
+    for folder in sorted(profile_root.glob("*/")):
+        meta = read_metadata(folder)
+        if folder.is_symlink() or meta is None or "analysis" not in meta or folder.name != meta["analysis"]:
+            continue
+        target = profile_root / RUNS / meta["analysis"] / meta["key"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            shutil.rmtree(folder)
+        else:
+            folder.rename(target)
+        link_profile_run(profile_root.name, meta["analysis"], target)
 
 
 def read_metadata(folder: Path) -> dict | None:
@@ -55,11 +97,12 @@ def _data_checksums(analysis: Analysis) -> dict:
     return {name: verified_checksums(name) for name in analysis.datasets}
 
 
-def _upstream(analysis: Analysis, profile: str) -> tuple[dict, dict]:
-    """(upstream name -> output folder, upstream name -> digest of the arrays it exports)."""
+def _upstream(analysis: Analysis, profile: str, chosen: dict[str, Path]) -> tuple[dict, dict]:
+    """(upstream name -> run folder, upstream name -> digest of the arrays it exports); the profile's own
+    upstream runs unless `chosen` names another run folder."""
     folders, keys = {}, {}
     for up in analysis.upstream:
-        folder = analysis_output_dir(profile, up)
+        folder = Path(chosen[up]) if up in chosen else profile_run_dir(profile, up).resolve()
         meta = read_metadata(folder)
         if meta is None:
             raise UpstreamMissingError(
@@ -70,17 +113,23 @@ def _upstream(analysis: Analysis, profile: str) -> tuple[dict, dict]:
     return folders, keys
 
 
-def plan(name: str, profile: str, overrides: list[str] | dict | None = None) -> Plan:
+def plan(name: str, profile: str, overrides: list[str] | dict | None = None,
+         upstream_runs: dict[str, Path] | None = None) -> Plan:
+    """Resolve everything an analysis run depends on; `upstream_runs` replaces the profile's own run of an
+    upstream analysis by another run folder (see `vaereport report --run`)."""
     analysis = analyses.get(name)
     params = load_params(analysis.name, profile, overrides)
     defaults = load_params(analysis.name, profile)
     override_dict = {k: v for k, v in params.items() if defaults[k] != v}
     versions = {k: v for k, v in provenance.package_versions().items() if k in COMPUTE_PACKAGES}
     source = analysis.script.read_text()
-    inputs, upstream_keys = _upstream(analysis, profile)
+    chosen = {up: run for up, run in (upstream_runs or {}).items() if up in analysis.upstream}
+    inputs, upstream_keys = _upstream(analysis, profile, chosen)
     components = cache.key_components(source, params, _data_checksums(analysis), versions, upstream_keys)
-    return Plan(analysis, profile, params, override_dict, source, inputs, components, cache.combine(components),
-                analysis_output_dir(profile, analysis.name))
+    key = cache.combine(components)
+    is_own = not override_dict and all(Path(f) == profile_run_dir(profile, up).resolve() for up, f in inputs.items())
+    return Plan(analysis, profile, params, override_dict, source, inputs, components, key,
+                runs_dir(profile, analysis.name) / key, is_own)
 
 
 def file_digests(folder: Path) -> dict[str, str]:
@@ -118,14 +167,18 @@ def verify_outputs(folder: Path, analysis: str, profile: str) -> dict:
 
 
 def staleness(p: Plan) -> str | None:
-    """None if the outputs match the plan and are intact; otherwise why not."""
-    meta = read_metadata(p.out_dir)
+    """None if the run the plan describes exists and is intact; otherwise why not (for the profile's own
+    run: what changed since the run its link points to)."""
+    folder, meta = p.out_dir, read_metadata(p.out_dir)
     if meta is None:
-        return "missing"
-    if meta.get("key") != p.key:
-        changed = [k for k, v in p.components.items() if meta.get("components", {}).get(k) != v]
-        return "stale: " + (", ".join(changed) + " changed" if changed else "key changed")
-    problems = output_problems(p.out_dir, meta)
+        folder = profile_run_dir(p.profile, p.analysis.name)
+        meta = read_metadata(folder) if p.is_profile_run else None
+        if meta is None:
+            return "missing"
+        if meta.get("key") != p.key:  # the profile's run is an older one (or a folder not yet adopted)
+            changed = [k for k, v in p.components.items() if meta.get("components", {}).get(k) != v]
+            return "stale: " + (", ".join(changed) + " changed" if changed else "key changed")
+    problems = output_problems(folder, meta)
     if problems:
         return "stale: outputs modified/missing (" + ", ".join(problems) + ")"
     return None
@@ -143,23 +196,29 @@ def _pid_alive(pid: int) -> bool:
 
 
 def recover(profile_root: Path) -> None:
-    """Undo what a killed run left: restore a moved-aside output, drop abandoned temp dirs."""
+    """Undo what a killed run left: restore a moved-aside output, drop abandoned temp dirs and links,
+    adopt folders of the layout before runs were kept. Call under the build folder's lock."""
     if not profile_root.is_dir():
         return
-    for tmp in profile_root.glob(".tmp-*"):
+    for tmp in [*profile_root.glob(".tmp-*"), *profile_root.glob(".link-*")]:
         pid = int(tmp.name.rsplit("-", 1)[-1]) if tmp.name.rsplit("-", 1)[-1].isdigit() else 0
         if not _pid_alive(pid):
-            shutil.rmtree(tmp, ignore_errors=True)
-    for old in profile_root.glob(".old-*"):
-        final = profile_root / old.name[len(".old-"):].rsplit("-", 1)[0]
+            if tmp.is_symlink():
+                tmp.unlink()
+            else:
+                shutil.rmtree(tmp, ignore_errors=True)
+    for old in [*profile_root.glob(".old-*"), *profile_root.glob(f"{RUNS}/*/.old-*")]:
+        final = old.parent / old.name[len(".old-"):].rsplit("-", 1)[0]
         if final.exists():
             shutil.rmtree(old, ignore_errors=True)
         else:
             old.rename(final)
+    adopt_folder_layout(profile_root)
 
 
 def replace_dir(new: Path, final: Path) -> None:
     """Move `new` to `final`; the previous `final` is moved aside first and removed last."""
+    final.parent.mkdir(parents=True, exist_ok=True)
     old = final.parent / f".old-{final.name}-{os.getpid()}"
     if final.exists():
         final.rename(old)
@@ -267,7 +326,6 @@ def execute(p: Plan) -> dict:
     import papermill
 
     root = profile_dir(p.profile)
-    recover(root)
     tmp = root / f".tmp-{p.analysis.name}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -324,17 +382,24 @@ def execute(p: Plan) -> dict:
     }
     (tmp / METADATA).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     replace_dir(tmp, p.out_dir)
+    if p.is_profile_run:
+        link_profile_run(p.profile, p.analysis.name, p.out_dir)
     return meta
 
 
-def run(analysis: str, profile: str, overrides=None, force: bool = False) -> tuple[Plan, str]:
-    """Run one analysis unless its outputs are up to date; returns the plan and what happened.
+def run(analysis: str, profile: str, overrides=None, force: bool = False,
+        upstream_runs: dict[str, Path] | None = None) -> tuple[Plan, str]:
+    """Run one analysis unless that run exists and is intact; returns the plan and what happened. A run
+    with overrides (or another upstream run) is kept beside the profile's own, never replacing it.
     Call under the build folder's lock (the CLI takes it)."""
     ensure_writable(profile_dir(profile))
-    p = plan(analysis, profile, overrides)
+    recover(profile_dir(profile))
+    p = plan(analysis, profile, overrides, upstream_runs)
     reason = staleness(p)
     if reason is None and not force:
-        log.info("%s [%s]: up to date (key %s)", p.analysis.name, profile, p.key)
+        if p.is_profile_run and profile_run_dir(profile, p.analysis.name).resolve() != p.out_dir.resolve():
+            link_profile_run(profile, p.analysis.name, p.out_dir)  # back to a run that is still kept
+        log.info("%s [%s]: up to date (run %s)", p.analysis.name, profile, p.key)
         return p, "up to date"
     log.info("%s [%s]: running (%s)", p.analysis.name, profile, "forced" if reason is None else reason)
     meta = execute(p)
@@ -342,15 +407,19 @@ def run(analysis: str, profile: str, overrides=None, force: bool = False) -> tup
     return p, "ran"
 
 
-def run_all(profile: str, force: bool = False) -> list[tuple[str, str]]:
-    """Run every existing analysis in order (each only if stale)."""
-    results = []
+def run_all(profile: str, force: bool = False, chosen: dict[str, Path] | None = None) -> dict[str, Path]:
+    """Run every existing analysis in order (each only if its run is missing); `chosen` fixes the run of
+    some analyses (they are not run), and the others read them. Returns analysis -> run folder."""
+    runs = dict(chosen or {})
     names = [a.name for a in analyses.existing()]
     for i, name in enumerate(names, 1):
+        if name in runs:
+            log.info("analysis %d of %d: %s: chosen run %s", i, len(names), name, Path(runs[name]).name)
+            continue
         log.info("analysis %d of %d: %s", i, len(names), name)
-        _, status = run(name, profile, force=force)
-        results.append((name, status))
-    return results
+        p, _ = run(name, profile, force=force, upstream_runs=runs)
+        runs[name] = p.out_dir
+    return runs
 
 
 def status(profile: str) -> list[tuple[str, str]]:

@@ -9,10 +9,10 @@ HTML with MathML, and to Typst, compiled to PDF by the `typst` package.
 from __future__ import annotations
 
 import hashlib
-import re
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -20,10 +20,10 @@ from pathlib import Path
 import jinja2
 
 from . import analyses, findings, provenance
-from .semisup import REPRESENTATION_LABELS
 from .errors import RenderError
 from .paths import PROJECT_ROOT, REPORT_DIR, profile_dir
 from .pipeline import verify_outputs
+from .semisup import REPRESENTATION_LABELS
 
 log = logging.getLogger("vaereport")
 TEMPLATE = REPORT_DIR / "report.qmd"
@@ -75,9 +75,13 @@ def md_table(rows: list[dict], columns: dict[str, tuple[str, str]], best: dict |
         text = format(r[k], spec) if spec and r[k] is not None else str(r[k])
         return f"**{text}**" if k in best_value and r[k] == best_value[k] and r in among else text
 
+    cells = [[cell(r, k, spec) for k, (_, spec) in columns.items()] for r in rows]
+    # Dash counts proportional to each column's widest entry: pandoc sizes the columns from them.
+    widths = [max([len(h), *(len(c[i]) for c in cells)]) for i, (h, _) in enumerate(columns.values())]
     head = "| " + " | ".join(h for h, _ in columns.values()) + " |"
-    align = "|" + "|".join("---:" if spec else ":---" for _, spec in columns.values()) + "|"
-    body = ["| " + " | ".join(cell(r, k, spec) for k, (_, spec) in columns.items()) + " |" for r in rows]
+    align = "|" + "|".join("-" * max(3, w - 1) + ":" if spec else ":" + "-" * max(3, w - 1)
+                           for w, (_, spec) in zip(widths, columns.values())) + "|"
+    body = ["| " + " | ".join(c) + " |" for c in cells]
     return "\n".join([head, align, *body])
 
 
@@ -92,9 +96,11 @@ def read_csv_rows(path: Path) -> list[dict]:
 class AnalysisView:
     """What the template sees of one analysis: metrics, metadata, and figure/table helpers."""
 
-    def __init__(self, profile: str, name: str):
+    def __init__(self, profile: str, name: str, run: Path | None = None):
+        """The profile's own run of `name`, or the run folder `run`."""
         self.name, self.profile = name, profile
-        self.dir = profile_dir(profile) / name
+        self.dir = Path(run) if run else profile_dir(profile) / name
+        self.rel = os.path.relpath(self.dir, profile_dir(profile))  # how the report (in the profile folder) links it
         self.meta = verify_outputs(self.dir, name, profile) if (self.dir / "metadata.json").exists() else None
         self.available = self.meta is not None and (self.dir / "metrics.json").is_file()
         self.metrics = json.loads((self.dir / "metrics.json").read_text()) if self.available else {}
@@ -121,11 +127,11 @@ class AnalysisView:
         path = self.dir / "figures" / f"{name}.png"
         if not path.is_file():
             raise RenderError(f"figure {path} is missing; re-run `vaereport run {self.name} --force`.")
-        return f"![{caption} {self._source(self._cells.get(name, '?'))}]({self.name}/figures/{name}.png){{#{ident}}}"
+        return f"![{caption} {self._source(self._cells.get(name, '?'))}]({self.rel}/figures/{name}.png){{#{ident}}}"
 
     def _source(self, cell=None) -> str:
         where = f"notebook cell {cell}" if cell else "notebook"
-        return f"[{where}]({self.name}/{self.meta['notebook']})"
+        return f"[{where}]({self.rel}/{self.meta['notebook']})"
 
     def table(self, name: str, columns: dict, caption: str, ident: str, best=None, not_best=None) -> str:
         """A table from tables/<name>.csv; `best` maps columns to "min"/"max" (set in bold), `not_best` is a
@@ -136,10 +142,12 @@ class AnalysisView:
         return md_table(rows, columns, picks, contenders) + f"\n\n: {caption} ({self._source()}) {{#{ident}}}"
 
 
-def context(profile: str) -> dict:
-    views = {a.name: AnalysisView(profile, a.name) for a in analyses.ANALYSES.values()}
+def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[str, str] | None = None) -> dict:
+    """What the template sees: a view per analysis (of `runs[analysis]` where given, else the profile's own
+    run) and `experiment`, the analyses whose run is not the profile's own (analysis -> run id)."""
+    views = {a.name: AnalysisView(profile, a.name, (runs or {}).get(a.name)) for a in analyses.ANALYSES.values()}
     return {
-        "profile": profile,
+        "profile": profile, "experiment": experiment or {},
         "a": views,
         "q1": views["q1_vae_mnist"],
         "q2r": views["q2_representations"],
@@ -239,12 +247,26 @@ def render_quarto(qmd: Path, html: Path, pdf: Path) -> None:
         (qmd.parent / f".{target.name}.tmp").replace(target)
 
 
-def render(profile: str, force: bool = False) -> tuple[Path, Path]:
-    """Fill the template and write build/<profile>/report.{pdf,html}; skipped when nothing changed."""
+def experiment_runs(profile: str, runs: dict[str, Path] | None) -> dict[str, str]:
+    """analysis -> run id of the `runs` that are not the profile's own (what makes a report an experiment)."""
+    from .pipeline import profile_run_dir, read_metadata
+
+    return {name: read_metadata(folder)["key"] for name, folder in (runs or {}).items()
+            if Path(folder).resolve() != profile_run_dir(profile, name).resolve()}
+
+
+def render(profile: str, force: bool = False, runs: dict[str, Path] | None = None) -> tuple[Path, Path]:
+    """Fill the template and write build/<profile>/report.{pdf,html}; skipped when nothing changed. With
+    `runs` (analysis -> run folder) that are not all the profile's own, an experiment report is written
+    beside it: report-experiment-<analysis>-<id>….{pdf,html}."""
     out = profile_dir(profile)
     out.mkdir(parents=True, exist_ok=True)
-    filled = fill(profile)
-    qmd, html, pdf, stamp = out / "report.qmd", out / "report.html", out / "report.pdf", out / ".render-key"
+    experiment = experiment_runs(profile, runs)
+    stem = "report" + "".join(f"-{analyses.get(a).short}-{key[:8]}" for a, key in sorted(experiment.items()))
+    stem = stem.replace("report-", "report-experiment-", 1) if experiment else stem
+    filled = fill(profile, context(profile, runs, experiment))
+    qmd, html, pdf = out / f"{stem}.qmd", out / f"{stem}.html", out / f"{stem}.pdf"
+    stamp = out / f".render-key{stem[len('report'):]}"
     renderer = renderer_versions()
     key = render_key(filled, out, renderer)
     if not force and html.is_file() and pdf.is_file() and stamp.is_file() and stamp.read_text() == key:

@@ -1,0 +1,321 @@
+"""Runs kept side by side: find one by its id, list them, compare two, and remove the unused ones.
+
+A run is an analysis executed with one fully resolved parameter set, stored under its cache key in
+`build/<profile>/runs/<analysis>/<key>/` (see `pipeline`). Its id is the key; any unique prefix of at
+least four characters names it, and `profile` names the profile's own run.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import analyses
+from .errors import VaereportError
+from .params import load_params
+from .pipeline import RUNS, profile_run_dir, read_metadata, runs_dir
+
+
+class RunNotFoundError(VaereportError):
+    """A run id names no run, or more than one."""
+
+    exit_code = 13
+
+
+class RunMismatchError(VaereportError):
+    """Two runs that should be of the same analysis are not, or a run is used for the wrong analysis."""
+
+    exit_code = 14
+
+
+def _headline_q1(m: dict) -> dict:
+    return {"test −ELBO (Bernoulli)": m["models"]["bernoulli"]["test_neg_elbo"],
+            "IWAE log p (Bernoulli)": m.get("iwae", {}).get("bernoulli", {}).get("mean_log_likelihood")}
+
+
+def _headline_q2r(m: dict) -> dict:
+    return {"VAE test −ELBO": m["models"]["VAE"]["test"]["loss"], "DAE test NLL": m["models"]["DAE"]["test"]["loss"]}
+
+
+def _headline_q2s(m: dict) -> dict:
+    budgets = m["budgets"]
+    chosen = {(r["representation"], r["budget"]): r["mean_accuracy"] for r in m["summary"] if r["classifier"] == "chosen"}
+    return {f"{rep.upper()} acc l={l}": chosen.get((rep, l)) for rep in ("vae", "dae") for l in (budgets[0], budgets[-1])}
+
+
+HEADLINES = {"q1_vae_mnist": _headline_q1, "q2_representations": _headline_q2r, "q2_semisupervised": _headline_q2s}
+
+
+@dataclass
+class Run:
+    """One stored run: its folder and metadata."""
+
+    folder: Path
+    meta: dict
+
+    @property
+    def id(self) -> str:
+        return self.meta["key"]
+
+    @property
+    def analysis(self) -> str:
+        return self.meta["analysis"]
+
+    def metrics(self) -> dict:
+        return json.loads((self.folder / "metrics.json").read_text())
+
+
+def all_runs(profile: str, analysis: str | None = None) -> list[Run]:
+    """Every stored run of the profile (of one analysis), oldest first."""
+    names = [analyses.get(analysis).name] if analysis else [a.name for a in analyses.existing()]
+    found = []
+    for name in names:
+        for folder in sorted(runs_dir(profile, name).glob("*/")):
+            meta = read_metadata(folder)
+            if meta is not None:
+                found.append(Run(folder, meta))
+    return sorted(found, key=lambda r: (r.meta.get("finished", ""), r.id))
+
+
+def profile_run(profile: str, analysis: str) -> Run | None:
+    link = profile_run_dir(profile, analysis)
+    meta = read_metadata(link)
+    return Run(link.resolve(), meta) if meta else None
+
+
+def find(profile: str, ref: str, analysis: str | None = None) -> Run:
+    """The run `ref` names: an id (or unique prefix) or 'profile' (then `analysis` is needed)."""
+    if ref == "profile":
+        if analysis is None:
+            raise RunNotFoundError("'profile' names the profile's own run of an analysis; compare it with a run id "
+                                   "(e.g. `vaereport diff 3fa2c1 profile`).")
+        run = profile_run(profile, analysis)
+        if run is None:
+            raise RunNotFoundError(f"Profile '{profile}' has no run of {analysis} yet; run `make report PROFILE={profile}`.")
+        return run
+    if len(ref) < 4:
+        raise RunNotFoundError(f"Run id '{ref}' is too short; give at least four characters (see `vaereport runs`).")
+    matches = [r for r in all_runs(profile, analysis) if r.id.startswith(ref)]
+    if not matches:  # ids are content hashes: look in the other profiles too
+        from .paths import build_root
+
+        others = [d.parent.name for d in sorted(build_root().glob(f"*/{RUNS}")) if d.parent.name != profile]
+        matches = [r for other in others for r in all_runs(other, analysis) if r.id.startswith(ref)]
+    if not matches:
+        raise RunNotFoundError(f"No run '{ref}' in profile '{profile}'. List them with `vaereport runs "
+                               f"{analysis or 'q1'} --profile {profile}`.")
+    if len(matches) > 1:
+        raise RunNotFoundError(f"Run id '{ref}' is ambiguous in profile '{profile}': "
+                               f"{', '.join(r.id for r in matches)}. Give more characters.")
+    return matches[0]
+
+
+def verified(run: Run) -> Run:
+    """`run` if its outputs are intact (else OutputsModifiedError, see `pipeline.verify_outputs`)."""
+    from .pipeline import verify_outputs
+
+    verify_outputs(run.folder, run.analysis, run.meta["profile"])
+    return run
+
+
+def param_changes(run: Run, profile: str) -> dict[str, object]:
+    """Parameters of `run` that differ from the profile's, plus the upstream runs it read if not the profile's."""
+    defaults = load_params(run.analysis, profile)
+    changes = {k: v for k, v in run.meta["params"].items() if defaults.get(k) != v}
+    for up, folder in run.meta.get("inputs", {}).items():
+        own = profile_run(profile, up)
+        if own is None or Path(folder).resolve() != own.folder:
+            changes[f"{up} run"] = Path(folder).name[:8]
+    return changes
+
+
+# ---------------------------------------------------------------- list
+def listing(profile: str, analysis: str) -> list[dict]:
+    """One row per run: id, when, what differs from the profile, headline metrics, wall time."""
+    own = profile_run(profile, analysis)
+    rows = []
+    for run in all_runs(profile, analysis):
+        changes = param_changes(run, profile)
+        differs = ", ".join(f"{k}={json.dumps(v)}" for k, v in changes.items()) or "(profile's parameters)"
+        headline = HEADLINES[run.analysis](run.metrics()) if (run.folder / "metrics.json").is_file() else {}
+        rows.append({"id": run.id[:8], "finished": run.meta.get("finished", "")[:19].replace("T", " "),
+                     "profile run": own is not None and own.folder == run.folder.resolve(),
+                     "differs": differs, **headline, "wall s": run.meta.get("wall_seconds")})
+    return rows
+
+
+def aligned(rows: list[dict]) -> str:
+    """Rows as an aligned text table (numbers to 4 significant digits)."""
+    if not rows:
+        return "(no runs)"
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+
+    def show(v):
+        if isinstance(v, bool):
+            return "yes" if v else ""
+        if isinstance(v, float):
+            return f"{v:.4g}"
+        return "" if v is None else str(v)
+
+    cells = [[show(r.get(c)) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- diff
+def flatten(metrics: dict, prefix: str = "") -> dict[str, float]:
+    """Scalar numbers of a nested metrics dict under dotted keys (lists of numbers are left out)."""
+    flat = {}
+    for key, value in metrics.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, name + "."))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            flat[name] = float(value)
+    return flat
+
+
+INDEX_COLUMNS = ("budget", "repetition", "epoch", "target")  # numeric columns that name a row, not measure it
+
+
+def table_diff(a: Path, b: Path) -> list[dict]:
+    """Two CSV tables joined on their key columns (text, and budget/repetition/epoch/target); one row per
+    joined row whose numbers differ or that only one table has."""
+    import pandas as pd
+
+    left, right = pd.read_csv(a), pd.read_csv(b)
+    shared = [c for c in left.columns if c in right.columns]
+    keys = [c for c in shared if c in INDEX_COLUMNS or not pd.api.types.is_numeric_dtype(left[c])]
+    numbers = [c for c in shared if c not in keys]
+    if not keys:
+        return []
+    joined = left.merge(right, on=keys, how="outer", suffixes=(" A", " B"), indicator=True)
+    rows = []
+    for _, r in joined.iterrows():
+        changed = [c for c in numbers if not (pd.isna(r[f"{c} A"]) and pd.isna(r[f"{c} B"])) and r[f"{c} A"] != r[f"{c} B"]]
+        if changed or r["_merge"] != "both":
+            row = {k: r[k] for k in keys}
+            for c in changed or numbers:
+                row[f"{c} A"], row[f"{c} B"] = r[f"{c} A"], r[f"{c} B"]
+            rows.append(row)
+    return rows
+
+
+def diff(a: Run, b: Run) -> dict:
+    """Parameters that differ, every scalar metric with both values and the change, and tables joined."""
+    if a.analysis != b.analysis:
+        raise RunMismatchError(f"Run {a.id[:8]} is of {a.analysis} and run {b.id[:8]} of {b.analysis}; "
+                               "compare two runs of the same analysis.")
+    params = {k: (a.meta["params"].get(k), b.meta["params"].get(k))
+              for k in sorted(set(a.meta["params"]) | set(b.meta["params"]))
+              if a.meta["params"].get(k) != b.meta["params"].get(k)}
+    ma, mb = flatten(a.metrics()), flatten(b.metrics())
+    metrics = {k: (ma.get(k), mb.get(k), None if k not in ma or k not in mb else mb[k] - ma[k])
+               for k in sorted(set(ma) | set(mb)) if ma.get(k) != mb.get(k)}
+    tables = {}
+    for table in sorted((a.folder / "tables").glob("*.csv")):
+        other = b.folder / "tables" / table.name
+        if other.is_file():
+            rows = table_diff(table, other)
+            if rows:
+                tables[table.stem] = rows
+    return {"analysis": a.analysis, "a": a.id, "b": b.id, "params": params, "metrics": metrics, "tables": tables}
+
+
+def diff_text(d: dict, markdown: bool = False, max_rows: int = 12) -> str:
+    """The diff as aligned text, or Markdown with `markdown=True`."""
+    def table(rows):
+        if not rows:
+            return "(none)"
+        if not markdown:
+            return aligned(rows)
+        cols = list(dict.fromkeys(k for r in rows for k in r))
+        fmt = lambda v: f"{v:.6g}" if isinstance(v, float) else ("" if v is None else str(v))  # noqa: E731
+        return "\n".join(["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols),
+                          *("| " + " | ".join(fmt(r.get(c)) for c in cols) + " |" for r in rows)])
+
+    head = "## " if markdown else ""
+    out = [f"{'# ' if markdown else ''}{d['analysis']}: run A {d['a'][:8]} vs run B {d['b'][:8]}", "",
+           f"{head}parameters", table([{"parameter": k, "A": json.dumps(a), "B": json.dumps(b)}
+                                       for k, (a, b) in d["params"].items()]), "",
+           f"{head}metrics", table([{"metric": k, "A": a, "B": b, "B - A": c} for k, (a, b, c) in d["metrics"].items()])]
+    for name, rows in d["tables"].items():
+        more = f" (first {max_rows} of {len(rows)} changed rows)" if len(rows) > max_rows else ""
+        out += ["", f"{head}table {name}{more}", table(rows[:max_rows])]
+    return "\n".join(out) + "\n"
+
+
+def figure_diff(a: Run, b: Run, name: str, out: Path) -> Path:
+    """A side-by-side PNG of figure `name` of runs A and B."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.image as mpimg
+    import matplotlib.pyplot as plt
+
+    paths = [r.folder / "figures" / f"{name}.png" for r in (a, b)]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        available = sorted(p.stem for p in (a.folder / "figures").glob("*.png"))
+        raise RunNotFoundError(f"No figure '{name}' in {', '.join(missing)}; figures: {', '.join(available)}.")
+    images = [mpimg.imread(p) for p in paths]
+    height = max(i.shape[0] for i in images) / 150
+    fig, axes = plt.subplots(1, 2, figsize=(sum(i.shape[1] for i in images) / 150, height + 0.4))
+    for ax, image, run, label in zip(axes, images, (a, b), "AB"):
+        ax.imshow(image)
+        ax.set_title(f"run {label}: {run.id[:8]}")
+        ax.axis("off")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=150, bbox_inches="tight")
+    plt.close(fig)
+    return out
+
+
+# ---------------------------------------------------------------- gc
+def referenced(profile: str) -> set[Path]:
+    """Runs the profile's report uses: the linked runs and the upstream runs they read."""
+    keep = set()
+    for a in analyses.existing():
+        run = profile_run(profile, a.name)
+        if run is not None:
+            keep.add(run.folder)
+            keep.update(Path(f).resolve() for f in run.meta.get("inputs", {}).values())
+    return keep
+
+
+def collect_garbage(profile: str, keep_recent: int, dry_run: bool = False) -> tuple[list[Run], int]:
+    """Remove every run that the profile's report does not use and that is not among the `keep_recent`
+    most recent runs of its analysis, and the upstream runs a kept run reads. Returns (removed, bytes)."""
+    keep = referenced(profile)
+    for a in analyses.existing():
+        recent = all_runs(profile, a.name)[-keep_recent:] if keep_recent else []
+        for run in recent:
+            keep.add(run.folder.resolve())
+            keep.update(Path(f).resolve() for f in run.meta.get("inputs", {}).values())
+    removed, freed = [], 0
+    for run in all_runs(profile):
+        if run.folder.resolve() not in keep:
+            freed += sum(p.stat().st_size for p in run.folder.rglob("*") if p.is_file())
+            removed.append(run)
+            if not dry_run:
+                shutil.rmtree(run.folder)
+    return removed, freed
+
+
+def parse_choices(texts: list[str], profile: str) -> dict[str, Run]:
+    """['q1=3fa2c1', ...] -> {analysis: verified run}: the runs `--run` picks instead of the profile's own."""
+    chosen = {}
+    for text in texts:
+        if "=" not in text:
+            raise RunNotFoundError(f"--run {text!r} must look like ANALYSIS=RUN_ID, e.g. --run q1=3fa2c1.")
+        name, ref = text.split("=", 1)
+        analysis = analyses.get(name.strip()).name
+        run = find(profile, ref.strip())
+        if run.analysis != analysis:
+            raise RunMismatchError(f"Run {run.id[:8]} is a run of {run.analysis}, not of {analysis}.")
+        chosen[analysis] = verified(run)
+    return chosen
