@@ -189,7 +189,7 @@ def test_q1_prose_follows_the_held_out_curve_and_the_gap_measure(smoke_context):
     curve.update(lowest_at_end=True, rise_since_min=0.0)
     assert "there is no sign of over-fitting" in prose(smoke_context)
     curve.update(lowest_at_end=False, min_epoch=1, rise_since_min=0.5, noise=1.0, min=curve["first"])
-    assert "the curve has flattened, with no clear sign of over-fitting" in prose(smoke_context)
+    assert "held-out curve has flattened, with no clear sign of over-fitting yet" in prose(smoke_context)
     curve.update(rise_since_min=5.0, noise=1.0)
     text = prose(smoke_context)
     assert "more than the 1.00 nats by which two evaluations can differ" in text
@@ -236,7 +236,7 @@ def test_q2_semisupervised_prose_says_helped_only_with_an_interval_excluding_zer
         set_diff(f"{rep}/chosen", "pixels/chosen", -0.01, 0.01, every_budget=True)
     text = prose(smoke_context)
     assert "did not beat the same labels on raw pixels at any budget" in text
-    assert "neither better nor worse at any budget where the paired interval excludes zero" in text
+    assert "each with its honest choice of classifier: at no budget does the paired interval exclude zero" in text
     set_diff("dae/chosen", "pixels/chosen", -0.03, -0.01)
     assert f"the codes were worse (DAE codes at {low} labels)" in prose(smoke_context)
     set_diff("vae/chosen", "pixels/chosen", 0.01, 0.03)

@@ -39,6 +39,22 @@ def curve_facts(model: dict) -> dict:
             "noise": c.get("noise", 0.0), "test_above_train": c["final_gap"] > 0}
 
 
+def gap_growth(model: dict) -> dict:
+    """The held-out minus training loss after the first fifth of the epochs and after the last one."""
+    history = model["history"]
+    test, train = history["test_loss"], history["loss"]
+    early = max(0, len(test) // 5 - 1)
+    return {"early": test[early] - train[early], "early_epoch": early + 1,
+            "late": test[-1] - train[-1], "late_epoch": len(test)}
+
+
+def prior_mass_within(radius: float, dim: int = 2) -> float:
+    """The mass of N(0, I) in `dim` dimensions within `radius` of the origin (chi-square CDF)."""
+    from scipy.stats import chi2
+
+    return float(chi2.cdf(radius**2, dim))
+
+
 def gap_facts(gaps: dict) -> dict:
     below = gaps["prior_mass_below"]
     return {"has_gaps": below["of_disc_mass"] > 0, "ratio_low": min(gaps["ratios"]), "ratio_high": max(gaps["ratios"]),
@@ -83,7 +99,9 @@ def paired(metrics: dict, a: str, b: str) -> dict[int, dict]:
             for r in metrics.get("paired", []) if r["a"] == a and r["b"] == b}
 
 
-def semisup_facts(metrics: dict) -> dict:
+def semisup_facts(metrics: dict, chosen_rows: list[dict] | None = None) -> dict:
+    """Facts of Q2.3; `chosen_rows` (the chosen_classifiers table) tells which classifier each honest choice
+    picked, so the benchmark comparison can use a pixel classifier that was fitted only as a choice."""
     budgets = metrics["budgets"]
     low, high = budgets[0], budgets[-1]
     has_pixels = bool(_rows(metrics, "pixels", "chosen"))
@@ -105,12 +123,20 @@ def semisup_facts(metrics: dict) -> dict:
             facts[f"{rep}_vs_pixels"] = diff
             facts[f"{rep}_helped"] = [l for l in budgets if diff.get(l, {}).get("verdict") == "above"]
             facts[f"{rep}_hurt"] = [l for l in budgets if diff.get(l, {}).get("verdict") == "below"]
+        picked_at_high = {r["classifier"]: r["accuracy"] for r in (chosen_rows or [])
+                          if r["representation"] == "pixels" and r["budget"] == high}
         facts["baselines"] = [
             {"classifier": CLASSIFIER_LABELS[c], "published": acc,
-             "ours_pixels": (at(metrics, "pixels", c, high) or {}).get("mean_accuracy"),
+             "ours_pixels": (at(metrics, "pixels", c, high) or {}).get("mean_accuracy", picked_at_high.get(c)),
              "ours_vae": (at(metrics, "vae", c, high) or {}).get("mean_accuracy"),
              "ours_dae": (at(metrics, "dae", c, high) or {}).get("mean_accuracy")}
             for c, acc in PUBLISHED_BASELINES.items()]
+        best_code = max(((rep, b[f"ours_{rep}"], b["classifier"]) for b in facts["baselines"] for rep in ("vae", "dae")
+                         if b[f"ours_{rep}"] is not None), key=lambda t: t[1])
+        pixel_mlp = (at(metrics, "pixels", "mlp", high) or {}).get("mean_accuracy")
+        facts["best_code_at_high"] = {"representation": best_code[0], "accuracy": best_code[1],
+                                      "classifier": best_code[2]}
+        facts["pixel_mlp_at_high"] = pixel_mlp
     if has_spreading:
         for rep in ("vae", "dae"):
             diff = paired(metrics, f"{rep}/label_spreading", f"{rep}/chosen")

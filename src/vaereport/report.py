@@ -133,6 +133,10 @@ class AnalysisView:
         where = f"notebook cell {cell}" if cell else "notebook"
         return f"[{where}]({self.rel}/{self.meta['notebook']})"
 
+    def rows(self, name: str) -> list[dict]:
+        """The rows of tables/<name>.csv as dicts."""
+        return read_csv_rows(self.dir / "tables" / f"{name}.csv")
+
     def table(self, name: str, columns: dict, caption: str, ident: str, best=None, not_best=None) -> str:
         """A table from tables/<name>.csv; `best` maps columns to "min"/"max" (set in bold), `not_best` is a
         {column: value} whose rows do not compete (e.g. the real images' floor)."""
