@@ -38,6 +38,7 @@ class Plan:
     overrides: dict
     source: str
     inputs: dict[str, str]
+    data: dict[str, dict[str, str]]  # dataset -> verified content checksums (what the key covers)
     components: dict
     key: str
     out_dir: Path
@@ -125,10 +126,11 @@ def plan(name: str, profile: str, overrides: list[str] | dict | None = None,
     source = analysis.script.read_text()
     chosen = {up: run for up, run in (upstream_runs or {}).items() if up in analysis.upstream}
     inputs, upstream_keys = _upstream(analysis, profile, chosen)
-    components = cache.key_components(source, params, _data_checksums(analysis), versions, upstream_keys)
+    data = _data_checksums(analysis)
+    components = cache.key_components(source, params, data, versions, upstream_keys)
     key = cache.combine(components)
     is_own = not override_dict and all(Path(f) == profile_run_dir(profile, up).resolve() for up, f in inputs.items())
-    return Plan(analysis, profile, params, override_dict, source, inputs, components, key,
+    return Plan(analysis, profile, params, override_dict, source, inputs, data, components, key,
                 runs_dir(profile, analysis.name) / key, is_own)
 
 
@@ -370,8 +372,8 @@ def execute(p: Plan) -> dict:
     meta = {
         "analysis": p.analysis.name, "profile": p.profile, "key": p.key, "components": p.components,
         "params": p.params, "overrides": p.overrides, "seed": p.params.get("seed"), "inputs": p.inputs,
-        "data": {name: {"source": str(find_dataset_dir(name) or "keras.datasets download"),
-                        "sha256": verified_checksums(name)} for name in p.analysis.datasets},
+        "data": {name: {"source": str(find_dataset_dir(name) or "keras.datasets download"), "sha256": sha256}
+                 for name, sha256 in p.data.items()},
         "exports": cache.arrays_digest(tmp / "arrays"),
         "wall_seconds": round(time.time() - started, 1),
         "peak_rss_mib": round(memory.peak_bytes / 2**20, 1),
@@ -391,9 +393,8 @@ def run(analysis: str, profile: str, overrides=None, force: bool = False,
         upstream_runs: dict[str, Path] | None = None) -> tuple[Plan, str]:
     """Run one analysis unless that run exists and is intact; returns the plan and what happened. A run
     with overrides (or another upstream run) is kept beside the profile's own, never replacing it.
-    Call under the build folder's lock (the CLI takes it)."""
+    Call under the build folder's lock, after `recover` (the CLI does both)."""
     ensure_writable(profile_dir(profile))
-    recover(profile_dir(profile))
     p = plan(analysis, profile, overrides, upstream_runs)
     reason = staleness(p)
     if reason is None and not force:

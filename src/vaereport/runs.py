@@ -276,15 +276,15 @@ def figure_diff(a: Run, b: Run, name: str, out: Path) -> Path:
 
 
 # ---------------------------------------------------------------- gc
+def _with_inputs(run: Run) -> set[Path]:
+    """The run's folder and the folders of the upstream runs it read."""
+    return {run.folder.resolve(), *(Path(f).resolve() for f in run.meta.get("inputs", {}).values())}
+
+
 def referenced(profile: str) -> set[Path]:
     """Runs the profile's report uses: the linked runs and the upstream runs they read."""
-    keep = set()
-    for a in analyses.existing():
-        run = profile_run(profile, a.name)
-        if run is not None:
-            keep.add(run.folder)
-            keep.update(Path(f).resolve() for f in run.meta.get("inputs", {}).values())
-    return keep
+    runs = (profile_run(profile, a.name) for a in analyses.existing())
+    return set().union(*(_with_inputs(run) for run in runs if run is not None))
 
 
 def collect_garbage(profile: str, keep_recent: int, dry_run: bool = False) -> tuple[list[Run], int]:
@@ -292,10 +292,8 @@ def collect_garbage(profile: str, keep_recent: int, dry_run: bool = False) -> tu
     most recent runs of its analysis, and the upstream runs a kept run reads. Returns (removed, bytes)."""
     keep = referenced(profile)
     for a in analyses.existing():
-        recent = all_runs(profile, a.name)[-keep_recent:] if keep_recent else []
-        for run in recent:
-            keep.add(run.folder.resolve())
-            keep.update(Path(f).resolve() for f in run.meta.get("inputs", {}).values())
+        for run in all_runs(profile, a.name)[-keep_recent:] if keep_recent else []:
+            keep |= _with_inputs(run)
     removed, freed = [], 0
     for run in all_runs(profile):
         if run.folder.resolve() not in keep:
