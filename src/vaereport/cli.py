@@ -38,16 +38,28 @@ def _parser() -> argparse.ArgumentParser:
                        help=f"use this run of an analysis instead of the profile's own {what} (repeatable)")
         return p
 
+    def with_cluster(p):
+        p.add_argument("--workers", type=int, metavar="N",
+                       help="worker processes of the local Dask cluster for grids (default: one per two cores)")
+        p.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run grids on the Dask scheduler at ADDRESS (or set VAEREPORT_SCHEDULER) instead of a local cluster")
+        return p
+
     run = with_choice(with_lock(with_overrides(with_profile(sub.add_parser(
         "run", help="run one analysis (or 'all') unless that run is already kept; runs with overrides are kept "
                     "beside the profile's own")))), "as its upstream, e.g. --run q2r=3fa2c1")
     run.add_argument("analysis", help="q1_vae_mnist (q1), q2_representations (q2r), q2_semisupervised (q2s), or all")
     run.add_argument("--force", action="store_true", help="re-run even if up to date")
+    run.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2",
+                     help="run a grid of parameter sets on a Dask cluster instead of one, e.g. --grid latent_dim=8,16,32 "
+                          "--grid seed=1,2 (Cartesian product; repeatable)")
+    with_cluster(run)
 
     report = with_choice(with_lock(with_profile(sub.add_parser(
         "report", help="run missing analyses, then render PDF and HTML"))),
         "(an experiment report, written beside the profile's report)")
     report.add_argument("--force", action="store_true", help="re-run every analysis and re-render")
+    with_cluster(report)
 
     render = with_choice(with_lock(with_profile(sub.add_parser(
         "render", help="render the report from existing outputs only"))), "(an experiment report)")
@@ -96,7 +108,7 @@ def _print_params(analysis: str, profile: str, overrides: list[str]) -> None:
 
 
 def _dispatch(args) -> int:
-    from . import pipeline, report
+    from . import pipeline, report, study
     from .lock import build_lock
     from .paths import profile_dir
 
@@ -108,15 +120,13 @@ def _dispatch(args) -> int:
                 return 0
             chosen = _chosen(args)
             if args.command == "run":
-                overrides = _overrides(args)
-                if args.analysis == "all":
-                    if overrides:
-                        raise VaereportError("-p overrides apply to one analysis; name it instead of 'all'.")
-                    pipeline.run_all(args.profile, force=args.force, chosen=chosen)
-                else:
-                    pipeline.run(args.analysis, args.profile, overrides, force=args.force, upstream_runs=chosen)
+                _run(args, chosen)
             else:
-                runs = pipeline.run_all(args.profile, force=args.force, chosen=chosen) if args.command == "report" else chosen
+                if args.command == "report" and not chosen and study.has_grid(args.profile):
+                    _study(args)
+                    runs = None
+                else:
+                    runs = pipeline.run_all(args.profile, force=args.force, chosen=chosen) if args.command == "report" else chosen
                 report.render(args.profile, force=args.force, runs=runs if chosen else None)
     elif args.command == "runs":
         _list_runs(args)
@@ -134,6 +144,35 @@ def _dispatch(args) -> int:
             ds = load_dataset(name)
             print(f"{name:14s} ok  {ds.source}  train {ds.x_train.shape}  test {ds.x_test.shape}")
     return 0
+
+
+def _run(args, chosen: dict) -> None:
+    from . import pipeline, study
+
+    overrides = _overrides(args)
+    if args.analysis == "all":
+        if overrides or args.grid:
+            raise VaereportError("-p overrides and --grid apply to one analysis; name it instead of 'all'.")
+        if study.has_grid(args.profile) and not chosen:
+            _study(args)
+        else:
+            pipeline.run_all(args.profile, force=args.force, chosen=chosen)
+    elif args.grid:
+        if chosen:
+            raise VaereportError("--run and --grid cannot be combined; a grid runs on the profile's own upstream runs.")
+        _study(args, [args.analysis], args.grid, overrides)
+    else:
+        pipeline.run(args.analysis, args.profile, overrides, force=args.force, upstream_runs=chosen)
+
+
+def _study(args, targets=None, grid_options=(), overrides=()) -> None:
+    from . import study
+    from .grid import parse_grid_options
+    from .params import parse_override
+
+    study.run_study(args.profile, targets, parse_grid_options(list(grid_options)) or None,
+                    dict(parse_override(o) for o in overrides) or None, force=args.force,
+                    scheduler=args.scheduler, workers=args.workers)
 
 
 def _chosen(args) -> dict:
@@ -200,7 +239,7 @@ def _interrupt(signum, frame):
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    for noisy in ("papermill", "traitlets", "blib2to3"):
+    for noisy in ("papermill", "traitlets", "blib2to3", "distributed", "bokeh", "tornado"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("papermill").setLevel(logging.INFO)  # cell output = training progress
     args = _parser().parse_args(argv)

@@ -23,13 +23,21 @@ def import_tensorflow_quietly():
     return tf
 
 
+THREADS_ENV = "VAEREPORT_THREADS"  # set by a cluster whose workers share the cores (see `cluster`)
+
+
+def thread_budget() -> int:
+    """Cores an analysis may use: VAEREPORT_THREADS if set (several workers on one machine), else all."""
+    return int(os.environ.get(THREADS_ENV) or 0) or os.cpu_count() or 1
+
+
 def configure_tensorflow(threads: int | None = None) -> None:
-    """Quiet logs; one intra-op pool sized to the cores (set before TensorFlow is imported)."""
+    """Quiet logs; one intra-op pool of `thread_budget()` threads (set before TensorFlow is imported)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     tf = import_tensorflow_quietly()
 
-    n = threads or os.cpu_count() or 1
+    n = threads or thread_budget()
     try:
         tf.config.threading.set_intra_op_parallelism_threads(n)
         tf.config.threading.set_inter_op_parallelism_threads(1)

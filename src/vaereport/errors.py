@@ -73,6 +73,18 @@ class BuildBusyError(VaereportError):
     exit_code = 12
 
 
+class StudyIncompleteError(VaereportError):
+    """Some cells of a grid failed (the others completed and are kept); running it again retries them."""
+
+    exit_code = 15
+
+
+class ClusterError(VaereportError):
+    """The Dask scheduler could not be reached or started."""
+
+    exit_code = 16
+
+
 def interrupted_exit_code(signum: int) -> int:
     """The shell's convention: 128 + the signal number (130 for Ctrl-C, 143 for SIGTERM)."""
     return 128 + signum

@@ -43,7 +43,9 @@ def start(analysis: str, params: dict, output_dir: str, inputs: dict | None = No
               for up in spec.upstream}
     random.seed(params["seed"])
     np.random.seed(params["seed"])
-    facts = {"executable": sys.executable, "python": sys.version.split()[0]}
+    from .determinism import thread_budget
+
+    facts = {"executable": sys.executable, "python": sys.version.split()[0], "threads": thread_budget()}
     if tensorflow:
         from .determinism import seed_everything
 

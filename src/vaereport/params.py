@@ -1,7 +1,8 @@
 """Load a profile's parameter set from `params/<analysis>.yaml`, apply overrides, validate it.
 
 A file holds one mapping per profile. The `full` profile is complete; other profiles list only the
-values they change and inherit the rest from `full`.
+values they change and inherit the rest from `full` (or from the profile named by `extends:`). A profile
+may also declare a `grid:` of parameter sets to run besides its own (see `grid`); it is not inherited.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .errors import ParameterError, ProfileError
 from .schema import Param
 
 BASE_PROFILE = "full"
+RESERVED_KEYS = ("extends", "grid")  # profile keys that are not parameters
 
 
 def params_file(analysis: str) -> Path:
@@ -107,15 +109,40 @@ def validate(analysis: str, values: dict[str, Any], origin: str) -> dict[str, An
     return {k: _coerce(k, schema[k], values[k], origin) for k in schema}
 
 
-def load_params(analysis: str, profile: str, overrides: list[str] | dict[str, Any] | None = None) -> dict[str, Any]:
-    """The validated parameter set of `analysis` under `profile`, with `overrides` applied last."""
-    profiles = read_profiles(analysis)
+def _check_profile(analysis: str, profiles: dict, profile: str) -> None:
     if profile not in profiles:
         raise ProfileError(
             f"Unknown profile '{profile}' for {analysis}; available: {', '.join(profiles)}. "
             f"Add a '{profile}:' section to {params_file(analysis)} or pick one of those."
         )
-    values = {**profiles[BASE_PROFILE], **profiles[profile]}
+
+
+def profile_values(analysis: str, profile: str) -> dict[str, Any]:
+    """The profile's parameter values (unvalidated): `full`, then the `extends:` chain, then its own."""
+    profiles = read_profiles(analysis)
+    chain, name = [], profile
+    while name != BASE_PROFILE:
+        _check_profile(analysis, profiles, name)
+        if name in chain:
+            raise ParameterError(f"{params_file(analysis)}: profiles extend each other in a loop: {' -> '.join(chain + [name])}.")
+        chain.append(name)
+        name = profiles[name].get("extends", BASE_PROFILE)
+    values = dict(profiles[BASE_PROFILE])
+    for name in reversed(chain):
+        values.update({k: v for k, v in profiles[name].items() if k not in RESERVED_KEYS})
+    return values
+
+
+def profile_grid(analysis: str, profile: str) -> Any:
+    """The `grid:` the profile declares for `analysis` (None if it declares none)."""
+    profiles = read_profiles(analysis)
+    _check_profile(analysis, profiles, profile)
+    return profiles[profile].get("grid")
+
+
+def load_params(analysis: str, profile: str, overrides: list[str] | dict[str, Any] | None = None) -> dict[str, Any]:
+    """The validated parameter set of `analysis` under `profile`, with `overrides` applied last."""
+    values = profile_values(analysis, profile)
     validate(analysis, values, f"{params_file(analysis).name} [{profile}]")
     if isinstance(overrides, dict):
         pairs = list(overrides.items())

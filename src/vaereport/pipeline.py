@@ -43,6 +43,7 @@ class Plan:
     key: str
     out_dir: Path
     is_profile_run: bool  # the profile's own parameters and upstream runs: the report's default
+    cell: str | None = None  # the grid cell this run is (names its failed notebook), if any
 
 
 # ---------------------------------------------------------------- where runs live
@@ -115,7 +116,7 @@ def _upstream(analysis: Analysis, profile: str, chosen: dict[str, Path]) -> tupl
 
 
 def plan(name: str, profile: str, overrides: list[str] | dict | None = None,
-         upstream_runs: dict[str, Path] | None = None) -> Plan:
+         upstream_runs: dict[str, Path] | None = None, cell: str | None = None) -> Plan:
     """Resolve everything an analysis run depends on; `upstream_runs` replaces the profile's own run of an
     upstream analysis by another run folder (see `vaereport report --run`)."""
     analysis = analyses.get(name)
@@ -131,7 +132,7 @@ def plan(name: str, profile: str, overrides: list[str] | dict | None = None,
     key = cache.combine(components)
     is_own = not override_dict and all(Path(f) == profile_run_dir(profile, up).resolve() for up, f in inputs.items())
     return Plan(analysis, profile, params, override_dict, source, inputs, data, components, key,
-                runs_dir(profile, analysis.name) / key, is_own)
+                runs_dir(profile, analysis.name) / key, is_own, cell)
 
 
 def file_digests(folder: Path) -> dict[str, str]:
@@ -328,7 +329,7 @@ def execute(p: Plan) -> dict:
     import papermill
 
     root = profile_dir(p.profile)
-    tmp = root / f".tmp-{p.analysis.name}-{os.getpid()}"
+    tmp = root / f".tmp-{p.analysis.name}-{p.key}-{os.getpid()}"  # unique per run and process
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     notebook_in = tmp / f"{p.analysis.name}.source.ipynb"
@@ -353,9 +354,9 @@ def execute(p: Plan) -> dict:
     except BaseException as exc:
         kill_running_kernels()
         kernel_log.close()
-        failed = root / "failed" / f"{p.analysis.name}.ipynb"
+        failed = failed_notebook(p)
         if notebook_out.exists():
-            failed.parent.mkdir(exist_ok=True)
+            failed.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(notebook_out, failed)
             shutil.copyfile(tmp / "kernel.log", failed.with_suffix(".kernel.log"))
         shutil.rmtree(tmp, ignore_errors=True)
@@ -389,14 +390,44 @@ def execute(p: Plan) -> dict:
     return meta
 
 
+def failed_notebook(p: Plan) -> Path:
+    """Where the executed notebook of a failed run is kept: build/<profile>/failed/<analysis>[/<cell>].ipynb."""
+    failed = profile_dir(p.profile) / "failed"
+    return failed / p.analysis.name / f"{p.cell}.ipynb" if p.cell else failed / f"{p.analysis.name}.ipynb"
+
+
+def copy_from_other_profile(p: Plan) -> bool:
+    """If another profile of this build folder keeps an intact run under the same key (same code, parameters,
+    data, packages and upstream exports), copy it in with hard links instead of computing it again."""
+    for other in sorted(profile_dir(p.profile).parent.glob(f"*/{RUNS}/{p.analysis.name}/{p.key}")):
+        meta = read_metadata(other)
+        if other.parent == p.out_dir.parent or meta is None or output_problems(other, meta):
+            continue
+        tmp = profile_dir(p.profile) / f".tmp-{p.analysis.name}-{p.key}-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(other, tmp, copy_function=os.link, ignore=shutil.ignore_patterns(METADATA))
+        meta = {**meta, "profile": p.profile, "copied_from": str(other)}
+        (tmp / METADATA).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        replace_dir(tmp, p.out_dir)
+        log.info("%s [%s]: same run kept by profile '%s' (%s), linked in", p.analysis.name, p.profile,
+                 other.parents[2].name, p.key)
+        return True
+    return False
+
+
 def run(analysis: str, profile: str, overrides=None, force: bool = False,
-        upstream_runs: dict[str, Path] | None = None) -> tuple[Plan, str]:
-    """Run one analysis unless that run exists and is intact; returns the plan and what happened. A run
-    with overrides (or another upstream run) is kept beside the profile's own, never replacing it.
-    Call under the build folder's lock, after `recover` (the CLI does both)."""
+        upstream_runs: dict[str, Path] | None = None, cell: str | None = None) -> tuple[Plan, str]:
+    """Run one analysis unless that run exists and is intact (here, or under another profile: then it is
+    copied); returns the plan and what happened ('up to date', 'copied' or 'ran'). A run with overrides
+    (or another upstream run) is kept beside the profile's own, never replacing it. Call under the build
+    folder's lock, after `recover` (the CLI does both)."""
     ensure_writable(profile_dir(profile))
-    p = plan(analysis, profile, overrides, upstream_runs)
+    p = plan(analysis, profile, overrides, upstream_runs, cell)
     reason = staleness(p)
+    if reason is not None and not force and copy_from_other_profile(p):
+        if p.is_profile_run:
+            link_profile_run(profile, p.analysis.name, p.out_dir)
+        return p, "copied"
     if reason is None and not force:
         if p.is_profile_run and profile_run_dir(profile, p.analysis.name).resolve() != p.out_dir.resolve():
             link_profile_run(profile, p.analysis.name, p.out_dir)  # back to a run that is still kept

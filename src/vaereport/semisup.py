@@ -136,9 +136,13 @@ def fit_and_score(cell: Cell, x_train, y_train, x_test, y_test, indices, seed: i
 
 def run_parallel(tasks: list, n_jobs: int, label: str, stream=None) -> list:
     """Run `tasks` (joblib `delayed` calls) in worker processes, printing 'k/n done' with an ETA about
-    twenty times; returns the results in the order of `tasks`."""
+    twenty times; returns the results in the order of `tasks`. At most `thread_budget()` processes run
+    (each task is seeded on its own, so the results do not depend on how many)."""
     from joblib import Parallel
 
+    from .determinism import thread_budget
+
+    n_jobs = min(thread_budget() if n_jobs == -1 else n_jobs, thread_budget())
     stream = stream or sys.stdout
     started = time.perf_counter()
     results = []

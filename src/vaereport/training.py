@@ -9,13 +9,21 @@ import time
 import keras
 import numpy as np
 
-from .errors import TrainingDivergedError
-from .models import DenoisingAE, corrupt
+from .errors import ParameterError, TrainingDivergedError
+from .models import DenoisingAE, corrupt, decoder_mean
 
 
 def flatten_images(images: np.ndarray) -> np.ndarray:
     """uint8 (n, 28, 28) -> float32 (n, 784) in [0, 1]."""
     return images.reshape(len(images), -1).astype("float32") / 255.0
+
+
+def split_validation(x: np.ndarray, n_validation: int) -> tuple[np.ndarray, np.ndarray]:
+    """(training part, last `n_validation` rows) of x (n, 784); the validation part is never fitted."""
+    if n_validation >= len(x):
+        raise ParameterError(f"validation_size={n_validation} leaves no training images out of {len(x)}; "
+                             "lower validation_size or raise train_subset.")
+    return x[: len(x) - n_validation], x[len(x) - n_validation:]
 
 
 class EpochProgress(keras.callbacks.Callback):
@@ -108,6 +116,14 @@ def evaluate(model: keras.Model, x: np.ndarray, batch_size: int = 500) -> dict[s
     """Mean per-image loss terms (nats) on `x` — for the VAE one Monte-Carlo sample per image."""
     result = model.evaluate(x, batch_size=batch_size, verbose=0, return_dict=True)
     return {k: float(v) for k, v in result.items()}
+
+
+def reconstruction_mse(vae, likelihood: str, x: np.ndarray) -> float:
+    """Mean squared pixel error (pixels in [0, 1]) of the decoder's mean at each image's posterior mean:
+    a reconstruction error that, unlike the NLL, does not depend on the decoder's likelihood or σ."""
+    z_mean, _ = predict(vae.encoder, x)
+    x_hat = np.asarray(decoder_mean(likelihood, predict(vae.decoder, z_mean)))
+    return float(np.mean((x - x_hat) ** 2))
 
 
 def predict(model: keras.Model, x: np.ndarray, batch_size: int = 2000):

@@ -1,0 +1,119 @@
+"""Grids of parameter sets: read them from a profile or the command line, expand them into cells, name them.
+
+A grid is a mapping parameter -> list of values (their Cartesian product), or a list of such mappings
+whose cells are united: `[{latent_dim: [4, 8, 16]}, {seed: [1, 2, 3]}]` is 3 + 3 cells, less the ones
+they share. Every cell is the profile's parameter set with the grid's values put in, validated before
+anything runs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from . import analyses
+from .errors import ParameterError
+from .params import params_file, profile_grid, profile_values, validate
+
+BASE_CELL = "base"  # the name of the only cell of a grid whose cells do not differ
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One fully resolved parameter set of an analysis and its readable name."""
+
+    analysis: str
+    name: str
+    params: dict
+    varying: dict  # the parameters that differ between the grid's cells -> this cell's values
+
+
+def parse_grid_options(options: list[str]) -> dict[str, list]:
+    """['latent_dim=8,16,32', 'hidden=[8, 4],[16, 8]'] -> {'latent_dim': [8, 16, 32], 'hidden': [[8, 4], [16, 8]]}
+    (each value list is read as YAML, so numbers and lists keep their type)."""
+    grid: dict[str, list] = {}
+    for option in options:
+        if "=" not in option:
+            raise ParameterError(f"--grid '{option}' must look like name=value1,value2, e.g. --grid latent_dim=8,16,32.")
+        key, raw = (part.strip() for part in option.split("=", 1))
+        try:
+            values = yaml.safe_load(f"[{raw}]")
+        except yaml.YAMLError as exc:
+            raise ParameterError(f"--grid '{option}': the values are not valid YAML ({exc}).") from None
+        if key in grid:
+            raise ParameterError(f"--grid names '{key}' twice; give all its values at once, e.g. --grid {key}=1,2,3.")
+        grid[key] = values
+    return grid
+
+
+def normalise(spec: Any, origin: str) -> list[dict[str, list]]:
+    """A grid as a list of mappings name -> non-empty list of values (one clear error otherwise)."""
+    blocks = spec if isinstance(spec, list) else [spec]
+    if not blocks:
+        raise ParameterError(f"{origin}: the grid is an empty list; give at least one mapping like {{seed: [1, 2]}}.")
+    for block in blocks:
+        if not isinstance(block, dict) or not block:
+            raise ParameterError(f"{origin}: a grid must map parameter names to lists of values, e.g. "
+                                 f"{{latent_dim: [8, 16]}}; got {block!r}.")
+        for name, values in block.items():
+            if not isinstance(values, list):
+                raise ParameterError(f"{origin}: grid parameter '{name}' must have a list of values, e.g. "
+                                     f"{name}: [{values!r}]; got {values!r}.")
+            if not values:
+                raise ParameterError(f"{origin}: grid parameter '{name}' has an empty list of values; "
+                                     "give at least one value.")
+    return blocks
+
+
+def expand(analysis: str, base: dict, spec: Any, origin: str) -> list[Cell]:
+    """The distinct cells of the grid `spec` applied to the parameter set `base`, in grid order."""
+    name = analyses.get(analysis).name
+    schema = analyses.get(analysis).schema
+    resolved: list[dict] = []
+    for block in normalise(spec, origin):
+        unknown = sorted(set(block) - set(schema))
+        if unknown:
+            raise ParameterError(f"{origin}: unknown grid parameter(s) {', '.join(unknown)} for {name}. "
+                                 f"Valid names: {', '.join(schema)}.")
+        for values in itertools.product(*block.values()):
+            setting = dict(zip(block, values))
+            where = f"{origin}, grid cell {' '.join(f'{k}={json.dumps(v)}' for k, v in setting.items())}"
+            params = validate(name, {**base, **setting}, where)
+            if params not in resolved:
+                resolved.append(params)
+    varying = [k for k in schema if len({json.dumps(p[k]) for p in resolved}) > 1]
+    return [Cell(name, cell_name({k: p[k] for k in varying}), p, {k: p[k] for k in varying}) for p in resolved]
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, list):
+        return "x".join(_value_text(v) for v in value) or "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if value is None:
+        return "all"
+    return str(value)
+
+
+def cell_name(varying: dict) -> str:
+    """{'seed': 2, 'latent_dim': 8} -> 'seed-2_latent_dim-8' (usable as a folder name); 'base' if empty."""
+    if not varying:
+        return BASE_CELL
+    text = "_".join(f"{k}-{_value_text(v)}" for k, v in varying.items())
+    return re.sub(r"[^A-Za-z0-9._+-]", "-", text)
+
+
+def profile_cells(analysis: str, profile: str, cli_grid: dict | None = None,
+                  overrides: dict | None = None) -> list[Cell] | None:
+    """The cells of the grid given on the command line, else of the profile's `grid:`; None if neither."""
+    spec, origin = (cli_grid, "--grid") if cli_grid else (profile_grid(analysis, profile),
+                                                           f"{params_file(analysis).name} [{profile}]")
+    if spec is None:
+        return None
+    base = {**profile_values(analysis, profile), **(overrides or {})}
+    return expand(analysis, base, spec, origin)
