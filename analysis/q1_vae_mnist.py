@@ -115,6 +115,7 @@ out.figure(plots.latent_scatter(z_test, y_test, mnist.class_names), "latent_scat
 
 axis, grid_z = plots.grid_points(P["grid_size"], P["grid_extent"])
 grid_images = np.asarray(decoder_mean(record, predict(vae.decoder, grid_z))).reshape(-1, 28, 28)
+out.array("latent_grid", images=grid_images, axis=axis)  # the study's report draws several side by side
 out.figure(plots.latent_grid(grid_images, axis), "latent_grid")
 
 # %% [markdown]
@@ -127,6 +128,8 @@ rows = {"original": x_test[picked].reshape(-1, 28, 28)}
 for likelihood, model in models.items():
     z_mean, _ = predict(model.encoder, x_test[picked])
     rows[f"{likelihood.capitalize()} VAE"] = np.asarray(decoder_mean(likelihood, predict(model.decoder, z_mean))).reshape(-1, 28, 28)
+out.array("reconstructions", test_index=picked, original=rows["original"],
+          **{k: rows[f"{k.capitalize()} VAE"] for k in models})
 out.figure(plots.image_rows(rows), "reconstructions")
 
 # %% [markdown]
