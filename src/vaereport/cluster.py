@@ -45,8 +45,9 @@ def connect(scheduler: str | None = None, workers: int | None = None, dashboard:
     loopback LocalCluster with `workers` processes of one task slot each; the local cluster is closed
     on exit (also on Ctrl-C)."""
     # Read by distributed when it is first imported, here and in the worker processes it spawns: the
-    # study prints one line per cell, the scheduler's and workers' INFO lines would bury them.
-    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
+    # study prints one line per cell (failures with their notebook), which the scheduler's and workers'
+    # INFO lines and tracebacks would bury.
+    os.environ.setdefault("DASK_LOGGING", repr({"distributed": "warning", "distributed.worker": "critical"}))
     from distributed import Client, LocalCluster
 
     address = scheduler or os.environ.get(SCHEDULER_ENV)

@@ -176,3 +176,63 @@ def display_budgets(budgets: list[int], wanted=(100, 1000, 10000, 60000)) -> lis
         return list(budgets)
     picked = [b for b in budgets if b in wanted or b in (budgets[0], budgets[-1])]
     return picked[:5]
+
+
+# ---------------------------------------------------------------- Choices and robustness (a study's grid)
+def _overlaps(a: dict, b: dict) -> bool:
+    """Whether two accuracy summaries' 95 % intervals overlap (a single run: its mean stands for both ends)."""
+    def ends(r):
+        low, high = r["ci95_low"], r["ci95_high"]
+        return (r["mean_accuracy"], r["mean_accuracy"]) if low != low or high != high else (low, high)
+
+    (al, ah), (bl, bh) = ends(a), ends(b)
+    return al <= bh and bl <= ah
+
+
+def code_size_facts(rows: list[dict], chosen: int) -> dict:
+    """What the code-size sweep shows: per model and budget the code size with the best test accuracy and
+    whether the chosen size's interval overlaps the best one's; the trend of reconstruction error; active
+    units at the largest size."""
+    sizes = [r["latent_dim"] for r in rows]
+    facts = {"sizes": sizes, "chosen": chosen, "has_chosen": chosen in sizes, "accuracy": {}, "not_among_best": []}
+    at_chosen = next((r for r in rows if r["latent_dim"] == chosen), None)
+    for rep in ("vae", "dae"):
+        for l in rows[0]["budgets"] if rows else []:
+            best = max(rows, key=lambda r: (r["accuracy"][(rep, l)]["mean_accuracy"], -r["latent_dim"]))
+            entry = {"best_size": best["latent_dim"], "best": best["accuracy"][(rep, l)],
+                     "chosen": at_chosen["accuracy"][(rep, l)] if at_chosen else None}
+            entry["chosen_among_best"] = bool(at_chosen) and _overlaps(entry["chosen"], entry["best"])
+            facts["accuracy"][(rep, l)] = entry
+            if at_chosen and not entry["chosen_among_best"]:
+                facts["not_among_best"].append((rep, l))
+    for model in ("vae", "dae"):
+        mse = [r[f"{model}_mse"] for r in rows]
+        facts[f"{model}_mse_falls"] = all(b < a for a, b in zip(mse, mse[1:]))
+        facts[f"{model}_mse_range"] = (mse[0], mse[-1]) if mse else (None, None)
+    largest = rows[-1] if rows else None
+    facts["largest"] = {"size": largest["latent_dim"], "active": largest["active_units"]} if largest else None
+    facts["max_active"] = max((r["active_units"] for r in rows), default=None)
+    facts["best_elbo_size"] = min(rows, key=lambda r: r["vae_neg_elbo"])["latent_dim"] if rows else None
+    return facts
+
+
+def seed_facts(rows: list[dict], single: dict[int, dict]) -> dict:
+    """The seed-aware VAE − DAE verdict per budget ('vae', 'dae' or 'undecided') and the budgets where the
+    single trained pair's verdict (`single`: budget -> paired difference row of the report's own run) differs."""
+    verdicts = {r["budget"]: r["verdict"] for r in rows}
+    single_verdict = {l: {"above": "vae", "below": "dae"}.get(interval_verdict(d.get("ci95_low"), d.get("ci95_high")),
+                                                           "undecided")
+                      for l, d in single.items() if l in verdicts and d.get("ci95_low") is not None
+                      and d["ci95_low"] == d["ci95_low"]}  # a single run (NaN/None) has no verdict to compare
+    return {"by_budget": {r["budget"]: r for r in rows}, "verdicts": verdicts,
+            "vae_ahead": [l for l, v in verdicts.items() if v == "vae"],
+            "dae_ahead": [l for l, v in verdicts.items() if v == "dae"],
+            "undecided": [l for l, v in verdicts.items() if v == "undecided"],
+            "changed": [l for l, v in single_verdict.items() if v != verdicts[l]],
+            "single": single_verdict}
+
+
+def sigma_facts(rows: list[dict]) -> dict:
+    """Whether, across increasing σ, the test KL term falls and the test reconstruction error rises at every step."""
+    kl, mse = [r["test_kl"] for r in rows], [r["test_mse"] for r in rows]
+    return {"kl_falls": all(b < a for a, b in zip(kl, kl[1:])), "mse_rises": all(b > a for a, b in zip(mse, mse[1:]))}

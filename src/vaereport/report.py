@@ -146,6 +146,79 @@ class AnalysisView:
         return md_table(rows, columns, picks, contenders) + f"\n\n: {caption} ({self._source()}) {{#{ident}}}"
 
 
+class StudyView:
+    """What the template's 'Choices and robustness' section sees: the sweeps of the profile's grid cells
+    (see `robustness`) and their figures, drawn into build/<profile>/study/figures/."""
+
+    def __init__(self, profile: str, enabled: bool = True):
+        from . import robustness, study
+
+        self.available = enabled and study.has_grid(profile)
+        if not self.available:
+            return
+        self.profile, self.dir, self.rel = profile, profile_dir(profile) / "study", "study"
+        cells = robustness.kept_cells(profile)
+        self.n_cells = len(cells)
+        self.compute_seconds = sum(read_json(c.folder / "metadata.json")["wall_seconds"] for c in cells.values()
+                                   if not c.node.own)
+        self.code = robustness.code_size_rows(cells)
+        self.seeds = robustness.seed_rows(cells)
+        self.seed_settings = robustness.seed_settings(cells)
+        self.sigma = robustness.sigma_rows(cells)
+        self.best_sigma = {k: robustness.best_sigma(self.sigma, k) for k in ("validation_neg_elbo", "validation_mse")}
+        self.code_classifiers = self._code_classifiers(cells)
+        self._draw(profile)
+
+    def _code_classifiers(self, cells) -> list[str]:
+        from . import robustness
+
+        swept = robustness.sweep(cells, robustness.Q2R, "latent_dim")
+        below = robustness.downstream(cells, swept[0]) if swept else None
+        return below.node.params["classifiers"] if below else []
+
+    def _draw(self, profile: str) -> None:
+        import numpy as np
+
+        from . import robustness_plots as rp
+        from .outputs import FIGURE_DPI
+        from .style import plt
+
+        figures = self.dir / "figures"
+        figures.mkdir(parents=True, exist_ok=True)
+        drawn = {}
+        if self.code:
+            own = AnalysisView(profile, "q2_representations")
+            chosen = own.meta["params"]["latent_dim"] if own.meta else None
+            drawn["code_size"] = rp.code_size(self.code, chosen)
+        if self.seeds:
+            drawn["seed_differences"] = rp.seed_differences(self.seeds)
+        if self.sigma:
+            grids, recon = {}, {}
+            for r in self.sigma:
+                with np.load(r["folder"] / "arrays" / "latent_grid.npz") as g:
+                    grids[r["sigma"]] = (g["images"], g["axis"])
+                with np.load(r["folder"] / "arrays" / "reconstructions.npz") as g:
+                    recon[r["sigma"]], original = g["gaussian"], g["original"]
+            drawn["sigma_grids"] = rp.sigma_grids(self.sigma, grids)
+            drawn["sigma_reconstructions"] = rp.sigma_reconstructions(original, recon)
+        for name, fig in drawn.items():
+            tmp = figures / f".{name}.png"
+            fig.savefig(tmp, dpi=FIGURE_DPI, metadata={"Software": None})
+            plt.close(fig)
+            tmp.replace(figures / f"{name}.png")
+
+    def figure(self, name: str, caption: str, ident: str, analysis: str) -> str:
+        """Figure markdown; the caption links the index of the cells it was drawn from."""
+        return f"![{caption} [cells]({CELLS_DIR}/{analysis}/cells.csv)]({self.rel}/figures/{name}.png){{#{ident}}}"
+
+
+CELLS_DIR = "cells"
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(Path(path).read_text())
+
+
 def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[str, str] | None = None) -> dict:
     """What the template sees: a view per analysis (of `runs[analysis]` where given, else the profile's own
     run) and `experiment`, the analyses whose run is not the profile's own (analysis -> run id)."""
@@ -156,6 +229,7 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
         "q1": views["q1_vae_mnist"],
         "q2r": views["q2_representations"],
         "q2s": views["q2_semisupervised"],
+        "study": StudyView(profile, enabled=not experiment),
         "git": provenance.git_state(),
         "packages": provenance.package_versions(),
         "machine": next((v.meta["machine"] for v in views.values() if v.available),

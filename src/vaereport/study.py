@@ -78,7 +78,7 @@ def build_graph(profile: str, targets: list[str] | None = None, cli_grid: dict |
         seen: dict[tuple, Node] = {}
         for combo in itertools.product(*(by_analysis[u] for u in ups)):
             own_upstream = all(n.own for n in combo)
-            prefix = "__".join(n.cell for n in combo)
+            prefix = "__".join(n.cell for n in combo if n.cell != OWN_CELL)
             settings = []
             if own_upstream:
                 settings.append((own_params, None, True, {}))

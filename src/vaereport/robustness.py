@@ -1,0 +1,180 @@
+"""'Choices and robustness': what a study's grid cells say about the report's choices.
+
+Three sweeps are read from the cells of the profile's graph (see `study`): the Q2 code size (cells that
+differ only in `latent_dim`), the autoencoders' seed (cells that differ only in `seed`) and the Q1
+Gaussian decoder's σ (cells that differ only in `gaussian_sigma`). Each is found by its varying parameter,
+so a profile with other values (or the tiny `study_smoke` grid) is read the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import study
+from .errors import RenderError
+from .pipeline import verify_outputs
+
+Q1, Q2R, Q2S = "q1_vae_mnist", "q2_representations", "q2_semisupervised"
+
+
+@dataclass
+class CellRun:
+    node: study.Node
+    folder: Path
+    metrics: dict
+
+
+def kept_cells(profile: str) -> dict[str, CellRun]:
+    """Node id -> its verified run, for every cell of the profile's graph; RenderError naming the missing."""
+    found, missing = {}, []
+    for node in study.build_graph(profile):
+        link = study.cell_link(profile, node.analysis, node.cell)
+        if not (link / "metadata.json").is_file():
+            missing.append(node.id)
+            continue
+        verify_outputs(link, node.analysis, profile)
+        found[node.id] = CellRun(node, link.resolve(), json.loads((link / "metrics.json").read_text()))
+    if missing:
+        raise RenderError(f"{len(missing)} cell(s) of profile '{profile}' have not run ({', '.join(missing[:4])}"
+                          f"{', ...' if len(missing) > 4 else ''}); run `make report PROFILE={profile}`.")
+    return found
+
+
+def sweep(cells: dict[str, CellRun], analysis: str, parameter: str) -> list[CellRun]:
+    """The largest set of grid cells of `analysis` that differ only in `parameter`, ordered by its value."""
+    groups: dict[str, list[CellRun]] = {}
+    for c in cells.values():
+        if c.node.analysis == analysis and parameter in c.node.varying:
+            rest = {k: v for k, v in c.node.params.items() if k != parameter}
+            groups.setdefault(json.dumps(rest, sort_keys=True), []).append(c)
+    best = max(groups.values(), key=len, default=[])
+    return sorted(best, key=lambda c: c.node.params[parameter]) if len(best) > 1 else []
+
+
+def downstream(cells: dict[str, CellRun], upstream: CellRun) -> CellRun | None:
+    """The grid cell of q2_semisupervised that read `upstream` (not the profile's own run)."""
+    return next((c for c in cells.values() if c.node.analysis == Q2S and not c.node.cell == study.OWN_CELL
+                 and c.node.upstream.get(Q2R) == upstream.node.id), None)
+
+
+def chosen_accuracy(metrics: dict, representation: str, budget: int) -> dict | None:
+    return next((r for r in metrics["summary"] if r["classifier"] == "chosen" and r["representation"] == representation
+                 and r["budget"] == budget), None)
+
+
+# ---------------------------------------------------------------- code size
+def code_size_rows(cells: dict[str, CellRun]) -> list[dict]:
+    """One row per code size: reconstruction, −ELBO, active units, Fréchet distances, downstream accuracy."""
+    rows = []
+    for c in sweep(cells, Q2R, "latent_dim"):
+        m, s = c.metrics, downstream(cells, c)
+        gen = m["generation"]
+        row = {"latent_dim": c.node.params["latent_dim"], "epochs": c.node.params["epochs"],
+               "seed": c.node.params["seed"],
+               "vae_mse": m["reconstruction"]["VAE"]["mse_per_pixel"], "dae_mse": m["reconstruction"]["DAE"]["mse_per_pixel"],
+               "vae_neg_elbo": m["models"]["VAE"]["test"]["loss"], "active_units": m["vae_code_stats"]["active_units"],
+               "vae_fd": gen["VAE, z ~ N(0, I)"], "dae_fd": gen["DAE, code ~ fitted Gaussian"],
+               "budgets": s.metrics["budgets"] if s else [], "accuracy": {}}
+        for rep in ("vae", "dae"):
+            for l in row["budgets"]:
+                row["accuracy"][(rep, l)] = chosen_accuracy(s.metrics, rep, l)
+        rows.append(row)
+    return rows
+
+
+# ---------------------------------------------------------------- autoencoder seed
+def crossed_interval(d: np.ndarray) -> tuple[float, float, float]:
+    """Mean of d (seeds x labelled subsets) and its 95 % interval when both the autoencoder's seed and the
+    labelled subset are random (two-way crossed random effects: Var(mean) = (MS_seed + MS_subset − MS_error)
+    / (S R), Satterthwaite's degrees of freedom). With one subset (l = all labels) only the seeds vary."""
+    from scipy import stats
+
+    d = np.asarray(d, dtype=float)
+    n_seeds, n_subsets = d.shape
+    mean = float(d.mean())
+    if n_seeds < 2:
+        return mean, float("nan"), float("nan")
+    if n_subsets == 1:
+        var, df = d[:, 0].var(ddof=1) / n_seeds, n_seeds - 1
+    else:
+        rows, cols = d.mean(axis=1), d.mean(axis=0)
+        ms_seed, ms_subset = n_subsets * rows.var(ddof=1), n_seeds * cols.var(ddof=1)
+        ms_error = ((d - rows[:, None] - cols[None, :] + mean) ** 2).sum() / ((n_seeds - 1) * (n_subsets - 1))
+        combined = max(ms_seed + ms_subset - ms_error, ms_seed, ms_subset)  # never below either main effect
+        var = combined / (n_seeds * n_subsets)
+        df = combined ** 2 / (ms_seed ** 2 / (n_seeds - 1) + ms_subset ** 2 / (n_subsets - 1)
+                              + ms_error ** 2 / ((n_seeds - 1) * (n_subsets - 1)) + 1e-300)
+    half = float(stats.t.ppf(0.975, max(df, 1.0)) * np.sqrt(var))
+    return mean, mean - half, mean + half
+
+
+def _accuracy_by_subset(folder: Path) -> dict[tuple, float]:
+    import pandas as pd
+
+    t = pd.read_csv(folder / "tables" / "accuracy_by_cell.csv")
+    t = t[t.classifier == "chosen"]
+    return {(int(r.budget), int(r.repetition), r.representation): float(r.accuracy) for r in t.itertuples()}
+
+
+def seed_rows(cells: dict[str, CellRun]) -> list[dict]:
+    """Per label budget: the VAE − DAE accuracy difference (chosen classifiers) for each autoencoder seed
+    (mean over the shared labelled subsets, with the subsets-only interval) and pooled over seeds with the
+    interval that counts both sources of randomness."""
+    from .semisup import t_interval
+
+    runs = [(c, downstream(cells, c)) for c in sweep(cells, Q2R, "seed")]
+    runs = [(c, s) for c, s in runs if s is not None]
+    if len(runs) < 2:
+        return []
+    acc = {c.node.params["seed"]: _accuracy_by_subset(s.folder) for c, s in runs}
+    rows = []
+    for l in runs[0][1].metrics["budgets"]:
+        reps = sorted({r for (b, r, _) in next(iter(acc.values())) if b == l})
+        d = np.array([[a[(l, r, "vae")] - a[(l, r, "dae")] for r in reps] for a in acc.values()])
+        per_seed = {}
+        for seed, row in zip(acc, d):
+            m, half = t_interval(row)
+            per_seed[seed] = {"mean": m, "low": m - half, "high": m + half}
+        mean, low, high = crossed_interval(d)
+        rows.append({"budget": l, "n_seeds": d.shape[0], "n_subsets": d.shape[1], "mean": mean, "low": low,
+                     "high": high, "per_seed": per_seed, "verdict": _verdict(low, high)})
+    return rows
+
+
+def _verdict(low: float, high: float) -> str:
+    if np.isnan(low):
+        return "undecided"
+    return "vae" if low > 0 else "dae" if high < 0 else "undecided"
+
+
+def seed_settings(cells: dict[str, CellRun]) -> dict:
+    """The parameters shared by the seed sweep's autoencoders and their classifiers."""
+    runs = sweep(cells, Q2R, "seed")
+    s = downstream(cells, runs[0]) if runs else None
+    return {"seeds": [c.node.params["seed"] for c in runs], "latent_dim": runs[0].node.params["latent_dim"] if runs else None,
+            "epochs": runs[0].node.params["epochs"] if runs else None,
+            "classifiers": s.node.params["classifiers"] if s else [], "n_seeds": s.node.params["n_seeds"] if s else None}
+
+
+# ---------------------------------------------------------------- Q1 σ
+def sigma_rows(cells: dict[str, CellRun]) -> list[dict]:
+    """One row per σ of the Gaussian decoder: validation and test −ELBO, reconstruction MSE, KL."""
+    rows = []
+    for c in sweep(cells, Q1, "gaussian_sigma"):
+        g = c.metrics["models"]["gaussian"]
+        rows.append({"sigma": c.node.params["gaussian_sigma"], "epochs": c.node.params["epochs"],
+                     "n_validation": c.metrics["data"]["n_validation"], "n_train": c.metrics["data"]["n_train"],
+                     "validation_neg_elbo": g.get("validation_neg_elbo"), "validation_mse": g.get("validation_mse"),
+                     "test_neg_elbo": g["test_neg_elbo"], "test_mse": g["test_mse"], "test_kl": g["test_kl"],
+                     "folder": c.folder})
+    return rows
+
+
+def best_sigma(rows: list[dict], key: str) -> float | None:
+    """The σ with the lowest validation value of `key` (validation_neg_elbo or validation_mse)."""
+    scored = [r for r in rows if r.get(key) is not None]
+    return min(scored, key=lambda r: r[key])["sigma"] if scored else None

@@ -1,0 +1,100 @@
+"""Grids: parsing, expansion into cells, naming, the study graph, and the seed-aware interval."""
+
+import numpy as np
+import pytest
+
+from vaereport import cluster, grid, robustness, study
+from vaereport.errors import ParameterError
+from vaereport.params import load_params
+from vaereport.semisup import t_interval
+
+
+def test_grid_options_keep_value_types():
+    parsed = grid.parse_grid_options(["latent_dim=8,16,32", "hidden=[8, 4],[16, 8]", "gaussian_sigma=0.05,0.1"])
+    assert parsed == {"latent_dim": [8, 16, 32], "hidden": [[8, 4], [16, 8]], "gaussian_sigma": [0.05, 0.1]}
+
+
+@pytest.mark.parametrize("options, message", [
+    (["latent_dim"], "must look like name=value1,value2"),
+    (["seed=1", "seed=2"], "names 'seed' twice"),
+    (["seed=[1"], "not valid YAML"),
+])
+def test_bad_grid_options_say_what_is_wrong(options, message):
+    with pytest.raises(ParameterError, match=message):
+        grid.parse_grid_options(options)
+
+
+def test_union_of_blocks_shares_cells():
+    base = load_params("q2r", "full")
+    spec = [{"latent_dim": [2 + 2, 8, 16, 32, 64, 128]}, {"seed": [1, 2, 3]}]  # full's seed is 2, latent_dim 16
+    cells = grid.expand("q2r", base, spec, "test")
+    assert len(cells) == 6 + 3 - 1  # (seed 2, latent_dim 16) is in both blocks
+    assert [c.name for c in cells][:2] == ["seed-2_latent_dim-4", "seed-2_latent_dim-8"]
+    assert cells[-1].name == "seed-3_latent_dim-16" and cells[-1].varying == {"seed": 3, "latent_dim": 16}
+    assert len({c.name for c in cells}) == len(cells)
+
+
+def test_cell_names_are_folder_safe():
+    assert grid.cell_name({"hidden": [16, 8], "gaussian_sigma": 0.05}) == "hidden-16x8_gaussian_sigma-0.05"
+    assert grid.cell_name({"train_subset": None, "label_spreading": False}) == "train_subset-all_label_spreading-false"
+    assert grid.cell_name({}) == grid.BASE_CELL
+
+
+@pytest.mark.parametrize("spec, message", [
+    ({"latent_size": [8]}, "unknown grid parameter"),
+    ({"latent_dim": []}, "empty list"),
+    ({"latent_dim": [8, 1]}, "out of range"),
+    ({"latent_dim": 8}, "must have a list"),
+    ([], "empty list"),
+    ({}, "must map parameter names"),
+])
+def test_bad_grids_fail_before_anything_runs(spec, message):
+    with pytest.raises(ParameterError, match=message):
+        grid.expand("q2r", load_params("q2r", "full"), spec, "test")
+
+
+def test_study_graph_runs_downstream_once_per_upstream_cell():
+    nodes = study.build_graph("study_smoke")
+    by = {}
+    for n in nodes:
+        by.setdefault(n.analysis, []).append(n)
+    q2r, q2s = by["q2_representations"], by["q2_semisupervised"]
+    assert len(q2r) == 4  # 2 code sizes at seed 2 + seeds 1, 2 at the profile's code size (one shared)
+    assert len(q2s) == len(q2r) + 1  # each upstream cell, plus the profile's own (full settings) run
+    assert {n.upstream["q2_representations"] for n in q2s} == {n.id for n in q2r}
+    assert sum(n.own for n in nodes) == 3  # one own run per analysis, marked in the graph
+    own_q2r = next(n for n in q2r if n.own)
+    assert own_q2r.params == load_params("q2r", "study_smoke") and own_q2r.cell == "seed-2_latent_dim-16"
+
+
+def test_grid_on_the_command_line_replaces_the_profile_grid_of_that_analysis():
+    nodes = study.build_graph("smoke", ["q2s"], {"budgets": [[100], [200]]})
+    assert [n.cell for n in nodes if n.analysis == "q2_semisupervised"] == ["profile", "budgets-100", "budgets-200"]
+    assert [n.cell for n in nodes if n.analysis == "q2_representations"] == ["profile"]
+
+
+def test_local_cluster_layout_does_not_oversubscribe():
+    assert cluster.local_layout(cores=2) == (1, 2)
+    assert cluster.local_layout(workers=2, cores=2) == (2, 1)
+    assert cluster.local_layout(cores=16) == (8, 2)
+    with pytest.raises(ParameterError, match="at least one worker"):
+        cluster.local_layout(workers=0)
+
+
+def test_crossed_interval_with_one_subset_is_the_t_interval_over_seeds():
+    d = np.array([[0.01], [0.03], [-0.01]])
+    mean, low, high = robustness.crossed_interval(d)
+    m, half = t_interval(d[:, 0])
+    assert mean == pytest.approx(m) and low == pytest.approx(m - half) and high == pytest.approx(m + half)
+
+
+def test_crossed_interval_counts_the_seed():
+    rng = np.random.default_rng(0)
+    seed_effect = np.array([0.05, -0.04, 0.01])[:, None]
+    d = seed_effect + 0.002 * rng.standard_normal((3, 5))  # subsets agree, seeds do not
+    _, low, high = robustness.crossed_interval(d)
+    _, half_subsets = t_interval(d[0])
+    assert low < 0 < high  # the seeds' spread makes the difference undecided
+    assert (high - low) / 2 > 5 * half_subsets  # far wider than one seed's subsets-only interval
+    _, low, high = robustness.crossed_interval(d + 0.2)
+    assert low > 0
