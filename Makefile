@@ -8,9 +8,12 @@ VR      := $(VENV)/bin/vaereport
 P       ?=
 export VAEREPORT_PARAMS := $(P)
 OVERRIDES = --params "$$VAEREPORT_PARAMS"
+# Grids run on a local Dask cluster (one worker per two cores) unless VAEREPORT_SCHEDULER names a scheduler.
+WORKERS ?=
+CLUSTER = $(if $(WORKERS),--workers $(WORKERS),)
 FASHION_DEB := /usr/share/datasets/fashion-mnist
 
-.PHONY: setup data report render q1 q2r q2s status test test-fast bench clean help
+.PHONY: setup data report study render q1 q2r q2s status test test-fast bench clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -45,7 +48,10 @@ data:
 	@$(VR) data || echo "note: a dataset is still missing (see above); online machines download it on first use"
 
 report: $(VENV)/.installed
-	$(VR) report --profile $(PROFILE)
+	$(VR) report --profile $(PROFILE) $(CLUSTER)
+
+study: $(VENV)/.installed
+	$(VR) report --profile study $(CLUSTER)
 
 render: $(VENV)/.installed
 	$(VR) render --profile $(PROFILE)

@@ -24,7 +24,7 @@ from vaereport.params import load_params
 from vaereport.paths import PROJECT_ROOT, build_root
 
 OUT = build_root() / "bench"
-STEPS = 9
+STEPS = 11
 _started = time.perf_counter()
 
 
@@ -162,6 +162,25 @@ def check_targets(r: dict) -> list[dict]:
     return rows
 
 
+def study_lines(result: dict) -> list[str]:
+    c, o, so = result["study_cells_per_hour"], result["scheduler_overhead"], result["study_scale_out"]
+    lines = [f"- study probe ({c['cells']} smoke cells): 1 worker {c['1_workers']['cells_per_hour']:.0f} cells/h, "
+             f"2 workers {c['2_workers']['cells_per_hour']:.0f} cells/h (speed-up {c['speedup_2_over_1']:.2f}x); "
+             f"cached re-run {c['2_workers']['cached_rerun_seconds']:.1f} s",
+             f"- scheduler: LocalCluster start {o['cluster_start_seconds']:.1f} s, "
+             f"{1000 * o['seconds_per_chained_task']:.1f} ms per chained task"]
+    if result.get("study_wall_seconds_measured"):
+        lines.append(f"- study profile, last measured wall time: {result['study_wall_seconds_measured'] / 60:.1f} min")
+    if "wall_seconds" in so:
+        lines += ["", f"Study wall time simulated from its {so['cells']} cells' measured times "
+                      f"(critical path {so['critical_path_seconds'] / 60:.1f} min):", "",
+                  "| workers | wall time (min) |", "|---:|---:|"]
+        lines += [f"| {n} | {s / 60:.1f} |" for n, s in so["wall_seconds"].items()]
+    else:
+        lines.append(f"- study simulation: {so['note']}")
+    return lines
+
+
 def main() -> int:
     configure_tensorflow()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -193,6 +212,14 @@ def main() -> int:
     progress(9, "no-change rebuild of the full report")
     result["no_change_rebuild_full"] = timed_command([*vr, "report", "--profile", "full"])
     result["full_analyses"] = recorded_runs("full")
+    from benchmarks import study_bench
+
+    progress(10, "study cells per hour with 1 and 2 local workers (5 smoke cells each)")
+    result["study_cells_per_hour"] = study_bench.cells_per_hour()
+    progress(11, "scheduler overhead per cell, and the study's wall time simulated on 1-32 workers")
+    result["scheduler_overhead"] = study_bench.scheduler_overhead()
+    result["study_scale_out"] = study_bench.scale_out(overhead=result["scheduler_overhead"]["seconds_per_chained_task"])
+    result["study_wall_seconds_measured"] = study_bench.measured_study_wall()
     result["peak_rss_bench_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result["targets"] = check_targets(result)
     (OUT / "bench.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
@@ -212,6 +239,7 @@ def main() -> int:
     lines.append(f"- no-change rebuild (full): {result['no_change_rebuild_full']['wall_seconds']:.1f} s")
     for k, v in result["full_analyses"].items():
         lines.append(f"- full {k} (last run): {v['wall_seconds']:.0f} s, peak {v['peak_rss_mib'] or 0:.0f} MiB")
+    lines += study_lines(result)
     lines += ["", "| target | measured | met |", "|---|---|---|"]
     lines += [f"| {t['target']} | {t['measured']} | {'yes' if t['met'] else 'no'} |" for t in result["targets"]]
     (OUT / "bench.md").write_text("\n".join(lines) + "\n")

@@ -170,6 +170,8 @@ def execute(nodes: list[Node], profile: str, connection, force: bool = False, st
         raise
     ordered = [rows[n.id] for n in nodes]
     write_index(profile, nodes, ordered)
+    if any(r["status"] == "ran" for r in ordered):
+        record_execution(profile, ordered, time.time() - started, connection.description)
     failed = [r for r in ordered if r["status"] == "failed"]
     if failed:
         lines = [f"  {r['analysis']} {r['cell']}: {r['error']}" for r in failed]
@@ -239,6 +241,17 @@ def write_index(profile: str, nodes: list[Node], rows: list[dict]) -> None:
             writer.writeheader()
             writer.writerows(old.values())
         os.replace(tmp, path)
+
+
+def record_execution(profile: str, rows: list[dict], wall_seconds: float, cluster: str) -> None:
+    """build/<profile>/study/last_execution.json: the wall time of the last execution that ran cells."""
+    path = profile_dir(profile) / "study" / "last_execution.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    facts = {"cells": len(rows), "ran": sum(r["status"] == "ran" for r in rows), "wall_seconds": round(wall_seconds, 1),
+             "cluster": cluster, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    tmp = path.with_name(f".{path.name}-{os.getpid()}")
+    tmp.write_text(json.dumps(facts, indent=1) + "\n")
+    os.replace(tmp, path)
 
 
 def run_study(profile: str, targets: list[str] | None = None, cli_grid: dict | None = None,
