@@ -98,3 +98,41 @@ def test_crossed_interval_counts_the_seed():
     assert (high - low) / 2 > 5 * half_subsets  # far wider than one seed's subsets-only interval
     _, low, high = robustness.crossed_interval(d + 0.2)
     assert low > 0
+
+
+def _acc(mean, half):
+    return {"mean_accuracy": mean, "ci95_low": mean - half, "ci95_high": mean + half}
+
+
+def _code_row(size, acc100, mse):
+    return {"latent_dim": size, "budgets": [100], "vae_mse": mse, "dae_mse": mse, "vae_neg_elbo": 300 - size,
+            "active_units": min(size, 12), "accuracy": {("vae", 100): acc100, ("dae", 100): acc100}}
+
+
+def test_code_size_facts_say_whether_the_chosen_size_is_among_the_best():
+    from vaereport import findings
+
+    rows = [_code_row(8, _acc(0.60, 0.01), 0.03), _code_row(16, _acc(0.70, 0.01), 0.02), _code_row(32, _acc(0.71, 0.02), 0.01)]
+    facts = findings.code_size_facts(rows, chosen=16)
+    assert facts["accuracy"][("vae", 100)]["best_size"] == 32 and facts["not_among_best"] == []
+    assert facts["dae_mse_falls"] and facts["largest"] == {"size": 32, "active": 12}
+    facts = findings.code_size_facts(rows, chosen=8)
+    assert facts["not_among_best"] == [("vae", 100), ("dae", 100)]
+
+
+def test_seed_facts_find_verdicts_the_seed_overturns():
+    from vaereport import findings
+
+    rows = [{"budget": 100, "verdict": "undecided"}, {"budget": 60000, "verdict": "vae"}]
+    single = {100: {"ci95_low": -0.1, "ci95_high": -0.05}, 60000: {"ci95_low": float("nan"), "ci95_high": float("nan")}}
+    facts = findings.seed_facts(rows, single)
+    assert facts["changed"] == [100] and facts["vae_ahead"] == [60000] and facts["undecided"] == [100]
+    assert 60000 not in facts["single"]  # a single run has no verdict to compare
+
+
+def test_sigma_facts_follow_the_numbers():
+    from vaereport import findings
+
+    rows = [{"test_kl": 10.0, "test_mse": 0.01}, {"test_kl": 8.0, "test_mse": 0.02}]
+    assert findings.sigma_facts(rows) == {"kl_falls": True, "mse_rises": True}
+    assert findings.sigma_facts(rows[::-1]) == {"kl_falls": False, "mse_rises": False}

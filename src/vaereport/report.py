@@ -167,6 +167,8 @@ class StudyView:
         self.sigma = robustness.sigma_rows(cells)
         self.best_sigma = {k: robustness.best_sigma(self.sigma, k) for k in ("validation_neg_elbo", "validation_mse")}
         self.code_classifiers = self._code_classifiers(cells)
+        last = profile_dir(profile) / "study" / "last_execution.json"
+        self.last_execution = read_json(last) if last.is_file() else None
         self._draw(profile)
 
     def _code_classifiers(self, cells) -> list[str]:

@@ -86,7 +86,7 @@ def seed_differences(rows: list[dict]):
     ax.set_xticks(x, [f"l = {r['budget']:,}" for r in rows])
     ax.set(ylabel="VAE − DAE accuracy (points)")
     ax.grid(axis="x", visible=False)
-    ax.legend(fontsize=7, loc="best")
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=2, frameon=False, fontsize=7)
     return fig
 
 

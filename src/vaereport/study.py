@@ -86,8 +86,9 @@ def build_graph(profile: str, targets: list[str] | None = None, cli_grid: dict |
                 settings.append((c.params, c.name, False, c.varying))
             for params, cell, own, varying in settings:
                 key = (json.dumps(params, sort_keys=True), tuple(n.id for n in combo))
-                if key in seen:
+                if key in seen:  # the own run is also a grid cell: one node, which belongs to the sweep too
                     seen[key].own = seen[key].own or own
+                    seen[key].varying = seen[key].varying or varying
                     continue
                 if cell is None:  # the own run: named like the grid cell with its parameters, if any
                     cell = next((c.name for c in cells or [] if c.params == params), OWN_CELL)
@@ -107,6 +108,9 @@ def run_cell(spec: dict, *upstream: dict) -> dict:
     """Run one cell on a Dask worker (unless it is kept) and return small facts about it."""
     from .determinism import THREADS_ENV
 
+    import logging
+
+    logging.getLogger("papermill").setLevel(logging.ERROR)  # the notebook's output stays in the notebook
     os.environ["VAEREPORT_BUILD_DIR"] = spec["build_root"]
     if spec.get("threads"):
         os.environ[THREADS_ENV] = str(spec["threads"])
