@@ -171,6 +171,8 @@ def execute(nodes: list[Node], profile: str, connection, force: bool = False, st
                   file=stream, flush=True)
     except KeyboardInterrupt:
         client.cancel(list(futures.values()), force=True)
+        done = [n for n in nodes if n.id in rows]
+        write_index(profile, done, [rows[n.id] for n in done])  # the completed cells stay listed
         raise
     ordered = [rows[n.id] for n in nodes]
     write_index(profile, nodes, ordered)
