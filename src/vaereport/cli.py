@@ -135,6 +135,9 @@ def _dispatch(args) -> int:
     elif args.command == "status":
         for name, state in pipeline.status(args.profile):
             print(f"{name:22s} {state}")
+        if study.has_grid(args.profile):
+            for name, (kept, total) in study.cell_counts(args.profile).items():
+                print(f"{name:22s} grid: {kept} of {total} cells kept (build/{args.profile}/cells/{name}/cells.csv)")
     elif args.command == "params":
         _print_params(args.analysis, args.profile, _overrides(args))
     elif args.command == "data":

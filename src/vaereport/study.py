@@ -271,11 +271,11 @@ def run_study(profile: str, targets: list[str] | None = None, cli_grid: dict | N
         return execute(nodes, profile, connection, force=force)
 
 
-def finished_cells(profile: str, analysis: str) -> dict[str, Path]:
-    """Cell name -> run folder of every cell of `analysis` in the profile's graph whose run is kept."""
-    found = {}
+def cell_counts(profile: str) -> dict[str, tuple[int, int]]:
+    """Analysis -> (cells of the profile's graph whose run is kept, all its cells)."""
+    counts: dict[str, tuple[int, int]] = {}
     for node in build_graph(profile):
-        link = cell_link(profile, node.analysis, node.cell)
-        if node.analysis == analyses.get(analysis).name and pipeline.read_metadata(link) is not None:
-            found[node.cell] = link.resolve()
-    return found
+        kept, total = counts.get(node.analysis, (0, 0))
+        is_kept = pipeline.read_metadata(cell_link(profile, node.analysis, node.cell)) is not None
+        counts[node.analysis] = (kept + is_kept, total + 1)
+    return counts
