@@ -104,29 +104,37 @@ def _acc(mean, half):
     return {"mean_accuracy": mean, "ci95_low": mean - half, "ci95_high": mean + half}
 
 
-def _code_row(size, acc100, mse):
+def _code_row(size, acc100, selection, mse):
     return {"latent_dim": size, "budgets": [100], "vae_mse": mse, "dae_mse": mse, "vae_neg_elbo": 300 - size,
-            "active_units": min(size, 12), "accuracy": {("vae", 100): acc100, ("dae", 100): acc100}}
+            "active_units": min(size, 12), "accuracy": {("vae", 100): acc100, ("dae", 100): acc100},
+            "selection": {("vae", 100): selection, ("dae", 100): selection}}
 
 
-def test_code_size_facts_say_whether_the_chosen_size_is_among_the_best():
+def test_code_size_facts_pick_by_the_labels_and_compare_on_the_test():
     from vaereport import findings
 
-    rows = [_code_row(8, _acc(0.60, 0.01), 0.03), _code_row(16, _acc(0.70, 0.01), 0.02), _code_row(32, _acc(0.71, 0.02), 0.01)]
+    rows = [_code_row(8, _acc(0.60, 0.01), 0.70, 0.03), _code_row(16, _acc(0.70, 0.01), 0.75, 0.02),
+            _code_row(32, _acc(0.72, 0.02), 0.74, 0.01)]
     facts = findings.code_size_facts(rows, chosen=16)
-    assert facts["accuracy"][("vae", 100)]["best_size"] == 32 and facts["not_among_best"] == []
-    assert facts["dae_mse_falls"] and facts["largest"] == {"size": 32, "active": 12}
+    entry = facts["accuracy"][("vae", 100)]
+    assert entry["picked_size"] == 16  # the labelled-subset score picks, not the higher test accuracy of 32
+    assert facts["not_like_picked"] == [] and facts["dae_mse_falls"] and facts["largest"] == {"size": 32, "active": 12}
     facts = findings.code_size_facts(rows, chosen=8)
-    assert facts["not_among_best"] == [("vae", 100), ("dae", 100)]
+    assert facts["not_like_picked"] == [("vae", 100), ("dae", 100)]
 
 
-def test_seed_facts_find_verdicts_the_seed_overturns():
+def _seed_row(budget, verdict, own_low, own_high):
+    return {"budget": budget, "verdict": verdict, "per_seed": {2: {"mean": 0.0, "low": own_low, "high": own_high}}}
+
+
+def test_seed_facts_compare_with_the_report_seed_under_the_same_settings():
     from vaereport import findings
 
-    rows = [{"budget": 100, "verdict": "undecided"}, {"budget": 60000, "verdict": "vae"}]
-    single = {100: {"ci95_low": -0.1, "ci95_high": -0.05}, 60000: {"ci95_low": float("nan"), "ci95_high": float("nan")}}
-    facts = findings.seed_facts(rows, single)
-    assert facts["changed"] == [100] and facts["vae_ahead"] == [60000] and facts["undecided"] == [100]
+    rows = [_seed_row(100, "undecided", -0.1, -0.05), _seed_row(1000, "vae", -0.01, 0.02),
+            _seed_row(60000, "vae", float("nan"), float("nan"))]
+    facts = findings.seed_facts(rows, report_seed=2)
+    assert facts["lost"] == [100] and facts["gained"] == [1000] and facts["reversed"] == []
+    assert facts["vae_ahead"] == [1000, 60000] and facts["undecided"] == [100]
     assert 60000 not in facts["single"]  # a single run has no verdict to compare
 
 

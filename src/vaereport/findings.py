@@ -190,21 +190,25 @@ def _overlaps(a: dict, b: dict) -> bool:
 
 
 def code_size_facts(rows: list[dict], chosen: int) -> dict:
-    """What the code-size sweep shows: per model and budget the code size with the best test accuracy and
-    whether the chosen size's interval overlaps the best one's; the trend of reconstruction error; active
-    units at the largest size."""
+    """What the code-size sweep shows. Per model and budget: the code size the labels alone would pick (the
+    highest mean selection score of the chosen classifier on the labelled subsets — never the test set), its
+    test accuracy, and whether the report's size's test interval overlaps the picked size's. Also the trend of
+    reconstruction error and the active units."""
     sizes = [r["latent_dim"] for r in rows]
-    facts = {"sizes": sizes, "chosen": chosen, "has_chosen": chosen in sizes, "accuracy": {}, "not_among_best": []}
+    facts = {"sizes": sizes, "chosen": chosen, "has_chosen": chosen in sizes, "accuracy": {}, "not_like_picked": []}
     at_chosen = next((r for r in rows if r["latent_dim"] == chosen), None)
     for rep in ("vae", "dae"):
         for l in rows[0]["budgets"] if rows else []:
-            best = max(rows, key=lambda r: (r["accuracy"][(rep, l)]["mean_accuracy"], -r["latent_dim"]))
-            entry = {"best_size": best["latent_dim"], "best": best["accuracy"][(rep, l)],
+            picked = max(rows, key=lambda r: (r["selection"][(rep, l)], -r["latent_dim"]))
+            entry = {"picked_size": picked["latent_dim"], "picked": picked["accuracy"][(rep, l)],
+                     "selection_score": picked["selection"][(rep, l)],
                      "chosen": at_chosen["accuracy"][(rep, l)] if at_chosen else None}
-            entry["chosen_among_best"] = bool(at_chosen) and _overlaps(entry["chosen"], entry["best"])
+            entry["chosen_like_picked"] = bool(at_chosen) and _overlaps(entry["chosen"], entry["picked"])
             facts["accuracy"][(rep, l)] = entry
-            if at_chosen and not entry["chosen_among_best"]:
-                facts["not_among_best"].append((rep, l))
+            if at_chosen and not entry["chosen_like_picked"]:
+                facts["not_like_picked"].append((rep, l))
+    facts["labels_pick_chosen"] = bool(facts["accuracy"]) and all(e["picked_size"] == chosen
+                                                                   for e in facts["accuracy"].values())
     for model in ("vae", "dae"):
         mse = [r[f"{model}_mse"] for r in rows]
         facts[f"{model}_mse_falls"] = all(b < a for a, b in zip(mse, mse[1:]))
@@ -216,20 +220,26 @@ def code_size_facts(rows: list[dict], chosen: int) -> dict:
     return facts
 
 
-def seed_facts(rows: list[dict], single: dict[int, dict]) -> dict:
-    """The seed-aware VAE − DAE verdict per budget ('vae', 'dae' or 'undecided') and the budgets where the
-    single trained pair's verdict (`single`: budget -> paired difference row of the report's own run) differs."""
+def seed_facts(rows: list[dict], report_seed: int) -> dict:
+    """The seed-aware VAE − DAE verdict per budget ('vae', 'dae' or 'undecided'), and how it compares with the
+    verdict of the report's own seed alone under the same settings (its subsets-only interval): budgets where
+    that single pair's verdict is lost ('lost': it had one, the seed-aware interval includes zero), gained
+    (it had none, the seeds together have one) or reversed. A single run (no interval) has no verdict."""
     verdicts = {r["budget"]: r["verdict"] for r in rows}
-    single_verdict = {l: {"above": "vae", "below": "dae"}.get(interval_verdict(d.get("ci95_low"), d.get("ci95_high")),
-                                                           "undecided")
-                      for l, d in single.items() if l in verdicts and d.get("ci95_low") is not None
-                      and d["ci95_low"] == d["ci95_low"]}  # a single run (NaN/None) has no verdict to compare
+    single = {}
+    for r in rows:
+        own = r["per_seed"].get(report_seed)
+        if own is not None and own["low"] == own["low"]:
+            single[r["budget"]] = {"above": "vae", "below": "dae"}.get(interval_verdict(own["low"], own["high"]), "undecided")
+    compare = lambda test: [l for l, v in single.items() if test(v, verdicts[l])]  # noqa: E731
     return {"by_budget": {r["budget"]: r for r in rows}, "verdicts": verdicts,
             "vae_ahead": [l for l, v in verdicts.items() if v == "vae"],
             "dae_ahead": [l for l, v in verdicts.items() if v == "dae"],
             "undecided": [l for l, v in verdicts.items() if v == "undecided"],
-            "changed": [l for l, v in single_verdict.items() if v != verdicts[l]],
-            "single": single_verdict}
+            "lost": compare(lambda one, all_: one != "undecided" and all_ == "undecided"),
+            "gained": compare(lambda one, all_: one == "undecided" and all_ != "undecided"),
+            "reversed": compare(lambda one, all_: "undecided" not in (one, all_) and one != all_),
+            "agree": compare(lambda one, all_: one == all_), "single": single}
 
 
 def sigma_facts(rows: list[dict]) -> dict:

@@ -35,10 +35,10 @@ def owner_of(path: Path) -> str:
 
 
 @contextmanager
-def build_lock(folder: Path, wait: bool = True, poll_seconds: float = 0.5):
-    """Hold the exclusive lock of `folder` for the duration of the block; wait for it, or with
-    `wait=False` raise `BuildBusyError` at once if another process holds it."""
-    path = Path(folder) / LOCK_NAME
+def build_lock(folder: Path, wait: bool = True, poll_seconds: float = 0.5, name: str = LOCK_NAME):
+    """Hold the exclusive lock of `folder` (the file `name` in it) for the duration of the block; wait for
+    it, or with `wait=False` raise `BuildBusyError` at once if another process holds it."""
+    path = Path(folder) / name
     if path in _held:
         _held[path] += 1
         try:

@@ -396,6 +396,13 @@ def failed_notebook(p: Plan) -> Path:
     return failed / p.analysis.name / f"{p.cell}.ipynb" if p.cell else failed / f"{p.analysis.name}.ipynb"
 
 
+def _link_or_copy(src, dst):
+    try:
+        os.link(src, dst)  # the outputs are immutable (their digests are checked), so a hard link is a copy
+    except OSError:  # another file system, or links not allowed
+        shutil.copy2(src, dst)
+
+
 def copy_from_other_profile(p: Plan) -> bool:
     """If another profile of this build folder keeps an intact run under the same key (same code, parameters,
     data, packages and upstream exports), copy it in with hard links instead of computing it again."""
@@ -405,8 +412,8 @@ def copy_from_other_profile(p: Plan) -> bool:
             continue
         tmp = profile_dir(p.profile) / f".tmp-{p.analysis.name}-{p.key}-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
-        shutil.copytree(other, tmp, copy_function=os.link, ignore=shutil.ignore_patterns(METADATA))
-        meta = {**meta, "profile": p.profile, "copied_from": str(other)}
+        shutil.copytree(other, tmp, copy_function=_link_or_copy, ignore=shutil.ignore_patterns(METADATA))
+        meta = {**meta, "profile": p.profile, "inputs": p.inputs, "copied_from": str(other)}
         (tmp / METADATA).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
         replace_dir(tmp, p.out_dir)
         log.info("%s [%s]: same run kept by profile '%s' (%s), linked in", p.analysis.name, p.profile,
@@ -423,6 +430,19 @@ def run(analysis: str, profile: str, overrides=None, force: bool = False,
     folder's lock, after `recover` (the CLI does both)."""
     ensure_writable(profile_dir(profile))
     p = plan(analysis, profile, overrides, upstream_runs, cell)
+    with run_lock(p):  # two workers of a study never compute the same run at once
+        return _run_planned(p, profile, force)
+
+
+def run_lock(p: Plan):
+    """An exclusive lock on one run key (build/<profile>/runs/<analysis>/.<key>.lock), held while the run is
+    checked, executed and moved into place; a second process asking for the same run waits, then finds it."""
+    from .lock import build_lock
+
+    return build_lock(p.out_dir.parent, wait=True, name=f".{p.key}.lock")
+
+
+def _run_planned(p: Plan, profile: str, force: bool) -> tuple[Plan, str]:
     reason = staleness(p)
     if reason is not None and not force and copy_from_other_profile(p):
         if p.is_profile_run:

@@ -32,12 +32,12 @@ def kept_cells(profile: str) -> dict[str, CellRun]:
     """Node id -> its verified run, for every cell of the profile's graph; RenderError naming the missing."""
     found, missing = {}, []
     for node in study.build_graph(profile):
-        link = study.cell_link(profile, node.analysis, node.cell)
-        if not (link / "metadata.json").is_file():
+        link = study.kept_cell(profile, node)
+        if link is None:
             missing.append(node.id)
             continue
         verify_outputs(link, node.analysis, profile)
-        found[node.id] = CellRun(node, link.resolve(), json.loads((link / "metrics.json").read_text()))
+        found[node.id] = CellRun(node, link, json.loads((link / "metrics.json").read_text()))
     if missing:
         raise RenderError(f"{len(missing)} cell(s) of profile '{profile}' have not run ({', '.join(missing[:4])}"
                           f"{', ...' if len(missing) > 4 else ''}); run `make report PROFILE={profile}`.")
@@ -56,9 +56,10 @@ def sweep(cells: dict[str, CellRun], analysis: str, parameter: str) -> list[Cell
 
 
 def downstream(cells: dict[str, CellRun], upstream: CellRun) -> CellRun | None:
-    """The grid cell of q2_semisupervised that read `upstream` (not the profile's own run)."""
-    return next((c for c in cells.values() if c.node.analysis == Q2S and not c.node.cell == study.OWN_CELL
-                 and c.node.upstream.get(Q2R) == upstream.node.id), None)
+    """The cell of q2_semisupervised that read `upstream`: its grid cell (the sweep's settings) if there is
+    one, else the profile's own run on it."""
+    readers = [c for c in cells.values() if c.node.analysis == Q2S and c.node.upstream.get(Q2R) == upstream.node.id]
+    return next((c for c in readers if not c.node.own), readers[0] if readers else None)
 
 
 def chosen_accuracy(metrics: dict, representation: str, budget: int) -> dict | None:
@@ -78,12 +79,23 @@ def code_size_rows(cells: dict[str, CellRun]) -> list[dict]:
                "vae_mse": m["reconstruction"]["VAE"]["mse_per_pixel"], "dae_mse": m["reconstruction"]["DAE"]["mse_per_pixel"],
                "vae_neg_elbo": m["models"]["VAE"]["test"]["loss"], "active_units": m["vae_code_stats"]["active_units"],
                "vae_fd": gen["VAE, z ~ N(0, I)"], "dae_fd": gen["DAE, code ~ fitted Gaussian"],
-               "budgets": s.metrics["budgets"] if s else [], "accuracy": {}}
+               "budgets": s.metrics["budgets"] if s else [], "accuracy": {}, "selection": {}}
+        selection = _selection_scores(s.folder) if s else {}
         for rep in ("vae", "dae"):
             for l in row["budgets"]:
                 row["accuracy"][(rep, l)] = chosen_accuracy(s.metrics, rep, l)
+                row["selection"][(rep, l)] = selection.get((rep, l))
         rows.append(row)
-    return rows
+    return [r for r in rows if r["budgets"]]
+
+
+def _selection_scores(folder: Path) -> dict[tuple, float]:
+    """(representation, budget) -> mean over the labelled subsets of the chosen classifier's score on the
+    labels alone (cross-validation or hold-out part of the labelled set): what the labels say, not the test."""
+    import pandas as pd
+
+    t = pd.read_csv(folder / "tables" / "chosen_classifiers.csv")
+    return {(rep, int(l)): float(g.selection_accuracy.mean()) for (rep, l), g in t.groupby(["representation", "budget"])}
 
 
 # ---------------------------------------------------------------- autoencoder seed

@@ -282,8 +282,15 @@ def _with_inputs(run: Run) -> set[Path]:
 
 
 def referenced(profile: str) -> set[Path]:
-    """Runs the profile's report uses: the linked runs and the upstream runs they read."""
-    runs = (profile_run(profile, a.name) for a in analyses.existing())
+    """Runs the profile's report uses: the linked runs, every grid cell's run (build/<profile>/cells/), and
+    the upstream runs they read."""
+    from .paths import profile_dir
+
+    runs = [profile_run(profile, a.name) for a in analyses.existing()]
+    for link in sorted(profile_dir(profile).glob("cells/*/*")):
+        meta = read_metadata(link) if link.is_symlink() else None
+        if meta is not None:
+            runs.append(Run(link.resolve(), meta))
     return set().union(*(_with_inputs(run) for run in runs if run is not None))
 
 

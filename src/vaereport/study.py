@@ -14,6 +14,7 @@ import itertools
 import json
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,27 +105,34 @@ def build_graph(profile: str, targets: list[str] | None = None, cli_grid: dict |
 
 
 # ---------------------------------------------------------------- on a worker
+# papermill changes the process's working directory and the runner keeps its kernels per process, so a
+# worker process runs one cell at a time even if it has several threads; the cell uses them all instead.
+_ONE_CELL_PER_PROCESS = threading.Lock()
+
+
 def run_cell(spec: dict, *upstream: dict) -> dict:
     """Run one cell on a Dask worker (unless it is kept) and return small facts about it."""
-    from .determinism import THREADS_ENV
-
     import logging
 
+    from .determinism import THREADS_ENV
+
     logging.getLogger("papermill").setLevel(logging.ERROR)  # the notebook's output stays in the notebook
-    os.environ["VAEREPORT_BUILD_DIR"] = spec["build_root"]
-    if spec.get("threads"):
-        os.environ[THREADS_ENV] = str(spec["threads"])
-    started = time.time()
-    p, outcome = pipeline.run(spec["analysis"], spec["profile"], spec["params"], force=spec.get("force", False),
-                              upstream_runs={u["analysis"]: Path(u["folder"]) for u in upstream}, cell=spec["cell"])
     try:
         from distributed import get_worker
 
-        worker = str(get_worker().name)
-    except ValueError:
-        worker = "local"
+        worker = get_worker()
+        name, threads = str(worker.name), spec.get("threads") or worker.state.nthreads
+    except ValueError:  # called outside a worker (tests)
+        name, threads = "local", spec.get("threads")
+    with _ONE_CELL_PER_PROCESS:
+        os.environ["VAEREPORT_BUILD_DIR"] = spec["build_root"]
+        if threads:
+            os.environ[THREADS_ENV] = str(threads)
+        started = time.time()
+        p, outcome = pipeline.run(spec["analysis"], spec["profile"], spec["params"], force=spec.get("force", False),
+                                  upstream_runs={u["analysis"]: Path(u["folder"]) for u in upstream}, cell=spec["cell"])
     return {"analysis": spec["analysis"], "cell": spec["cell"], "key": p.key, "folder": str(p.out_dir),
-            "outcome": outcome, "seconds": round(time.time() - started, 1), "worker": worker}
+            "outcome": outcome, "seconds": round(time.time() - started, 1), "worker": name}
 
 
 # ---------------------------------------------------------------- on the client
@@ -154,7 +162,7 @@ def execute(nodes: list[Node], profile: str, connection, force: bool = False, st
     token = f"{os.getpid()}-{time.time_ns()}"
     for node in nodes:
         spec = {"analysis": node.analysis, "profile": profile, "params": node.params, "cell": node.cell,
-                "build_root": str(build_root()), "threads": connection.threads_per_cell, "force": force}
+                "build_root": str(build_root().resolve()), "threads": connection.threads_per_cell, "force": force}
         fut = client.submit(run_cell, spec, *(futures[u] for u in node.upstream.values()),
                             key=f"{node.id}-{token}", pure=False, priority=depth[node.id])
         futures[node.id], node_of[fut.key] = fut, node
@@ -170,6 +178,10 @@ def execute(nodes: list[Node], profile: str, connection, force: bool = False, st
             print(f"[{k}/{len(nodes)}] {node.analysis} {node.cell}: {row['what']} · elapsed {_duration(elapsed)} · {eta}",
                   file=stream, flush=True)
     except KeyboardInterrupt:
+        try:  # running tasks cannot be cancelled: stop their notebook kernels on every worker first
+            client.run(pipeline.interrupt, wait=False)
+        except Exception:  # noqa: BLE001 - a cluster going down must not hide the interrupt
+            pass
         client.cancel(list(futures.values()), force=True)
         done = [n for n in nodes if n.id in rows]
         write_index(profile, done, [rows[n.id] for n in done])  # the completed cells stay listed
@@ -265,10 +277,27 @@ def run_study(profile: str, targets: list[str] | None = None, cli_grid: dict | N
               workers: int | None = None, dashboard: bool = True) -> list[dict]:
     """Build the graph (validating every cell), connect to the cluster, and execute it."""
     from .cluster import connect
+    from .data import verified_checksums
 
     nodes = build_graph(profile, targets, cli_grid, overrides)
+    for dataset in sorted({d for n in nodes for d in analyses.get(n.analysis).datasets}):
+        verified_checksums(dataset)  # a missing or corrupt dataset: one error here, not one per cell
     with connect(scheduler, workers, dashboard) as connection:
         return execute(nodes, profile, connection, force=force)
+
+
+def kept_cell(profile: str, node: Node) -> Path | None:
+    """The run folder of `node` if its link points to a kept run of exactly its parameters that read its
+    upstream cells' runs (a link made by another grid of the same cell name does not count)."""
+    link = cell_link(profile, node.analysis, node.cell)
+    meta = pipeline.read_metadata(link)
+    if meta is None or meta.get("params") != node.params:
+        return None
+    for up, up_id in node.upstream.items():
+        up_analysis, up_cell = up_id.split("/", 1)
+        if Path(meta.get("inputs", {}).get(up, "")).resolve() != cell_link(profile, up_analysis, up_cell).resolve():
+            return None
+    return link.resolve()
 
 
 def cell_counts(profile: str) -> dict[str, tuple[int, int]]:
@@ -276,6 +305,5 @@ def cell_counts(profile: str) -> dict[str, tuple[int, int]]:
     counts: dict[str, tuple[int, int]] = {}
     for node in build_graph(profile):
         kept, total = counts.get(node.analysis, (0, 0))
-        is_kept = pipeline.read_metadata(cell_link(profile, node.analysis, node.cell)) is not None
-        counts[node.analysis] = (kept + is_kept, total + 1)
+        counts[node.analysis] = (kept + (kept_cell(profile, node) is not None), total + 1)
     return counts
