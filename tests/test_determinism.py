@@ -50,3 +50,15 @@ def test_two_checkouts_give_byte_identical_results(tmp_path):
         assert first.keys() == second.keys() and len(first) >= 2
         for name in first:
             assert first[name] == second[name], f"{analysis}: {name} differs between identical runs"
+
+
+def test_results_do_not_depend_on_the_thread_budget(tmp_path):
+    """A cell gets VAEREPORT_THREADS = cores / workers on a cluster; its numbers must not change with it
+    (the cache key does not include the thread count)."""
+    outputs = {}
+    for threads in ("1", "2"):
+        env = {"VAEREPORT_BUILD_DIR": str(tmp_path / threads), "VAEREPORT_THREADS": threads}
+        result = run_cli("run", "q1", "--profile", "smoke", *TINY["q1"], env=env)
+        assert result.returncode == 0, result.stderr[-2000:]
+        outputs[threads] = results_of(run_folder(tmp_path / threads, "q1_vae_mnist"))
+    assert outputs["1"] == outputs["2"]
