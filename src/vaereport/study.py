@@ -179,7 +179,7 @@ def execute(nodes: list[Node], profile: str, connection, force: bool = False, st
                   file=stream, flush=True)
     except KeyboardInterrupt:
         try:  # running tasks cannot be cancelled: stop their notebook kernels on every worker first
-            client.run(pipeline.interrupt, wait=False)
+            client.run(pipeline.kill_running_kernels, wait=False)
         except Exception:  # noqa: BLE001 - a cluster going down must not hide the interrupt
             pass
         client.cancel(list(futures.values()), force=True)
