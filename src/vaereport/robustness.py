@@ -63,8 +63,10 @@ def downstream(cells: dict[str, CellRun], upstream: CellRun) -> CellRun | None:
 
 
 def chosen_accuracy(metrics: dict, representation: str, budget: int) -> dict | None:
-    return next((r for r in metrics["summary"] if r["classifier"] == "chosen" and r["representation"] == representation
-                 and r["budget"] == budget), None)
+    """The summary row of the chosen classifier; a missing interval (a single run) is NaN, as in the tables."""
+    row = next((r for r in metrics["summary"] if r["classifier"] == "chosen" and r["representation"] == representation
+                and r["budget"] == budget), None)
+    return None if row is None else {k: float("nan") if v is None else v for k, v in row.items()}
 
 
 # ---------------------------------------------------------------- code size

@@ -295,7 +295,8 @@ def kept_cell(profile: str, node: Node) -> Path | None:
         return None
     for up, up_id in node.upstream.items():
         up_analysis, up_cell = up_id.split("/", 1)
-        if Path(meta.get("inputs", {}).get(up, "")).resolve() != cell_link(profile, up_analysis, up_cell).resolve():
+        read = Path(meta.get("inputs", {}).get(up, "")).name  # run folders are named by their cache key
+        if read != cell_link(profile, up_analysis, up_cell).resolve().name:
             return None
     return link.resolve()
 
