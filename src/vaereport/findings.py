@@ -189,6 +189,20 @@ def _overlaps(a: dict, b: dict) -> bool:
     return al <= bh and bl <= ah
 
 
+def _relation(chosen: dict, picked: dict) -> str:
+    """'same' (one run), 'single' (no intervals: all labels), 'overlap', 'below' or 'above' (the chosen size's
+    test interval entirely below / above the picked size's)."""
+    if chosen is picked:
+        return "same"
+    if any(r[k] != r[k] for r in (chosen, picked) for k in ("ci95_low", "ci95_high")):
+        return "single"
+    if chosen["ci95_high"] < picked["ci95_low"]:
+        return "below"
+    if chosen["ci95_low"] > picked["ci95_high"]:
+        return "above"
+    return "overlap"
+
+
 def code_size_facts(rows: list[dict], chosen: int) -> dict:
     """What the code-size sweep shows. Per model and budget: the code size the labels alone would pick (the
     highest mean selection score of the chosen classifier on the labelled subsets — never the test set), its
@@ -203,10 +217,13 @@ def code_size_facts(rows: list[dict], chosen: int) -> dict:
             entry = {"picked_size": picked["latent_dim"], "picked": picked["accuracy"][(rep, l)],
                      "selection_score": picked["selection"][(rep, l)],
                      "chosen": at_chosen["accuracy"][(rep, l)] if at_chosen else None}
-            entry["chosen_like_picked"] = bool(at_chosen) and _overlaps(entry["chosen"], entry["picked"])
+            entry["relation"] = _relation(entry["chosen"], entry["picked"]) if at_chosen else None
+            entry["chosen_like_picked"] = entry["relation"] in ("same", "overlap")
             facts["accuracy"][(rep, l)] = entry
             if at_chosen and not entry["chosen_like_picked"]:
                 facts["not_like_picked"].append((rep, l))
+    for relation in ("below", "above", "single"):
+        facts[relation] = [(rep, l) for (rep, l), e in facts["accuracy"].items() if e["relation"] == relation]
     facts["labels_pick_chosen"] = bool(facts["accuracy"]) and all(e["picked_size"] == chosen
                                                                    for e in facts["accuracy"].values())
     for model in ("vae", "dae"):
