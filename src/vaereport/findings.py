@@ -234,6 +234,15 @@ def code_size_facts(rows: list[dict], chosen: int) -> dict:
     facts["largest"] = {"size": largest["latent_dim"], "active": largest["active_units"]} if largest else None
     facts["max_active"] = max((r["active_units"] for r in rows), default=None)
     facts["best_elbo_size"] = min(rows, key=lambda r: r["vae_neg_elbo"])["latent_dim"] if rows else None
+    elbos = [r["vae_neg_elbo"] for r in rows]
+    facts["elbo_spread"] = max(elbos) - min(elbos) if elbos else None
+    for model in ("vae", "dae"):
+        facts[f"{model}_mse_min_size"] = min(rows, key=lambda r: r[f"{model}_mse"])["latent_dim"] if rows else None
+        best = min(rows, key=lambda r: r[f"{model}_fd"]["frechet_distance"]) if rows else None
+        facts[f"{model}_fd_min_size"] = best["latent_dim"] if best else None
+        if at_chosen and best:
+            c, b = at_chosen[f"{model}_fd"], best[f"{model}_fd"]
+            facts[f"{model}_fd_chosen_overlaps_min"] = c["fd_ci95_low"] <= b["fd_ci95_high"]
     return facts
 
 

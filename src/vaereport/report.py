@@ -22,6 +22,7 @@ import jinja2
 from . import analyses, findings, provenance
 from .errors import RenderError
 from .paths import PROJECT_ROOT, REPORT_DIR, profile_dir
+from .params import load_params
 from .pipeline import verify_outputs
 from .semisup import REPRESENTATION_LABELS
 
@@ -166,6 +167,8 @@ class StudyView:
         self.seed_settings = robustness.seed_settings(cells)
         self.sigma = robustness.sigma_rows(cells)
         self.best_sigma = {k: robustness.best_sigma(self.sigma, k) for k in ("validation_neg_elbo", "validation_mse")}
+        at_best = [r for r in self.sigma if r["sigma"] == self.best_sigma["validation_neg_elbo"]]
+        self.sigma_rms_error = at_best[0]["validation_mse"] ** 0.5 if at_best else None
         self.code_classifiers = self._code_classifiers(cells)
         last = profile_dir(profile) / "study" / "last_execution.json"
         self.last_execution = read_json(last) if last.is_file() else None
@@ -227,6 +230,7 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
     views = {a.name: AnalysisView(profile, a.name, (runs or {}).get(a.name)) for a in analyses.ANALYSES.values()}
     return {
         "profile": profile, "experiment": experiment or {},
+        "full_settings": all(v.meta["params"] == load_params(name, "full") for name, v in views.items() if v.available),
         "a": views,
         "q1": views["q1_vae_mnist"],
         "q2r": views["q2_representations"],

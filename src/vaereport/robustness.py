@@ -102,9 +102,11 @@ def _selection_scores(folder: Path) -> dict[tuple, float]:
 
 # ---------------------------------------------------------------- autoencoder seed
 def crossed_interval(d: np.ndarray) -> tuple[float, float, float]:
-    """Mean of d (seeds x labelled subsets) and its 95 % interval when both the autoencoder's seed and the
-    labelled subset are random (two-way crossed random effects: Var(mean) = (MS_seed + MS_subset − MS_error)
-    / (S R), Satterthwaite's degrees of freedom). With one subset (l = all labels) only the seeds vary."""
+    """Mean of d (S seeds x R labelled subsets) and its 95 % interval when both the autoencoder's seed and
+    the labelled subset are random (two-way crossed random effects). The unbiased Var(mean) =
+    (MS_seed + MS_subset − MS_error) / (S R) can come out negative with three seeds, so the conservative
+    (MS_seed + MS_subset) / (S R) is used (it counts the interaction once more), with Satterthwaite's degrees
+    of freedom. With one subset (l = all labels) only the seeds vary: a t-interval over the seeds."""
     from scipy import stats
 
     d = np.asarray(d, dtype=float)
@@ -117,11 +119,9 @@ def crossed_interval(d: np.ndarray) -> tuple[float, float, float]:
     else:
         rows, cols = d.mean(axis=1), d.mean(axis=0)
         ms_seed, ms_subset = n_subsets * rows.var(ddof=1), n_seeds * cols.var(ddof=1)
-        ms_error = ((d - rows[:, None] - cols[None, :] + mean) ** 2).sum() / ((n_seeds - 1) * (n_subsets - 1))
-        combined = max(ms_seed + ms_subset - ms_error, ms_seed, ms_subset)  # never below either main effect
+        combined = ms_seed + ms_subset
         var = combined / (n_seeds * n_subsets)
-        df = combined ** 2 / (ms_seed ** 2 / (n_seeds - 1) + ms_subset ** 2 / (n_subsets - 1)
-                              + ms_error ** 2 / ((n_seeds - 1) * (n_subsets - 1)) + 1e-300)
+        df = combined ** 2 / (ms_seed ** 2 / (n_seeds - 1) + ms_subset ** 2 / (n_subsets - 1) + 1e-300)
     half = float(stats.t.ppf(0.975, max(df, 1.0)) * np.sqrt(var))
     return mean, mean - half, mean + half
 

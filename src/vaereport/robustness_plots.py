@@ -33,7 +33,7 @@ def code_size(rows: list[dict], chosen: int):
     elbo.plot(sizes, [r["vae_neg_elbo"] for r in rows], "o-", ms=3, color=MODEL_COLORS["VAE"])
     for s, r in zip(sizes, rows):
         elbo.annotate(f"{r['active_units']}", (s, r["vae_neg_elbo"]), textcoords="offset points", xytext=(0, 5),
-                      ha="center", fontsize=7)
+                      ha="center", fontsize=8)
     elbo.set(title="(b) VAE test −ELBO (labels: active units)", ylabel="nats per image")
     elbo.margins(y=0.2)
     for model, key, label in (("VAE", "vae_fd", "VAE, z ~ N(0, I)"), ("DAE", "dae_fd", "DAE, fitted Gaussian")):
@@ -55,10 +55,10 @@ def code_size(rows: list[dict], chosen: int):
         _code_axis(ax, sizes, chosen)
     for ax in axes[1]:
         ax.set_xlabel("code size (latent dimension)")
-    rec.legend(fontsize=7)
-    fd.legend(fontsize=7)
+    rec.legend(fontsize=8)
+    fd.legend(fontsize=8, loc="best")
     handles, labels = acc.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=3, frameon=False, fontsize=7)
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, frameon=False, fontsize=8)
     return fig
 
 
@@ -83,10 +83,10 @@ def seed_differences(rows: list[dict]):
     ax.errorbar(x + 0.25, mean, yerr=err, fmt="D", ms=5, capsize=3, lw=1.6, color="black",
                 label="mean over seeds (seeds and subsets)")
     ax.axhline(0, color="0.3", lw=0.8)
-    ax.set_xticks(x, [f"l = {r['budget']:,}" for r in rows])
+    ax.set_xticks(x, [f"{r['budget']:,} labels" for r in rows])
     ax.set(ylabel="VAE − DAE accuracy (points)")
     ax.grid(axis="x", visible=False)
-    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=2, frameon=False, fontsize=7)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=2, frameon=False, fontsize=8)
     return fig
 
 
