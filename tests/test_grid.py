@@ -107,7 +107,9 @@ def _acc(mean, half):
 def _code_row(size, acc100, selection, mse):
     return {"latent_dim": size, "budgets": [100], "vae_mse": mse, "dae_mse": mse, "vae_neg_elbo": 300 - size,
             "active_units": min(size, 12), "accuracy": {("vae", 100): acc100, ("dae", 100): acc100},
-            "selection": {("vae", 100): selection, ("dae", 100): selection}}
+            "selection": {("vae", 100): selection, ("dae", 100): selection},
+            "vae_fd": {"frechet_distance": 10.0 + size, "fd_ci95_low": 9.0 + size, "fd_ci95_high": 11.0 + size},
+            "dae_fd": {"frechet_distance": 50.0 - size, "fd_ci95_low": 49.0 - size, "fd_ci95_high": 51.0 - size}}
 
 
 def test_code_size_facts_pick_by_the_labels_and_compare_on_the_test():
@@ -119,6 +121,8 @@ def test_code_size_facts_pick_by_the_labels_and_compare_on_the_test():
     entry = facts["accuracy"][("vae", 100)]
     assert entry["picked_size"] == 16  # the labelled-subset score picks, not the higher test accuracy of 32
     assert facts["not_like_picked"] == [] and facts["dae_mse_falls"] and facts["largest"] == {"size": 32, "active": 12}
+    assert facts["vae_fd_min_size"] == 8 and facts["dae_fd_min_size"] == 32
+    assert not facts["vae_fd_chosen_overlaps_min"] and not facts["dae_fd_chosen_overlaps_min"]
     facts = findings.code_size_facts(rows, chosen=8)
     assert facts["not_like_picked"] == [("vae", 100), ("dae", 100)]
 
@@ -144,3 +148,21 @@ def test_sigma_facts_follow_the_numbers():
     rows = [{"test_kl": 10.0, "test_mse": 0.01}, {"test_kl": 8.0, "test_mse": 0.02}]
     assert findings.sigma_facts(rows) == {"kl_falls": True, "mse_rises": True}
     assert findings.sigma_facts(rows[::-1]) == {"kl_falls": False, "mse_rises": False}
+
+
+def test_an_external_worker_with_other_packages_or_code_is_named():
+    mine = cluster.environment_facts()
+    assert cluster.environment_differences(mine, mine) == []
+    theirs = {"packages": {**mine["packages"], "numpy": "0.0.1"},
+              "code": {**mine["code"], "q1_vae_mnist": {"script": "other", "modules": "other"}}}
+    found = cluster.environment_differences(mine, theirs)
+    assert any(f.startswith("numpy 0.0.1") for f in found) and "the code of q1_vae_mnist" in found
+
+
+def test_workers_of_this_checkout_pass_the_external_cluster_check(tmp_path, monkeypatch):
+    from distributed import Client, LocalCluster
+
+    monkeypatch.setenv("VAEREPORT_BUILD_DIR", str(tmp_path))
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, host="127.0.0.1",
+                      dashboard_address=None) as local, Client(local) as client:
+        cluster.check_workers(client)  # same packages and code, same build folder: no error

@@ -58,6 +58,7 @@ def connect(scheduler: str | None = None, workers: int | None = None, dashboard:
             raise ClusterError(f"Cannot reach the Dask scheduler at {address} ({exc}). Start it (`dask scheduler`) "
                                f"or unset {SCHEDULER_ENV} / drop --scheduler to use a local cluster.") from None
         try:
+            check_workers(client)
             n = len(client.scheduler_info().get("workers", {}))
             yield Connection(client, f"scheduler {address} ({n} workers now)", None, client.dashboard_link)
         finally:
@@ -74,3 +75,43 @@ def connect(scheduler: str | None = None, workers: int | None = None, dashboard:
     finally:
         client.close()
         cluster.close()
+
+
+def environment_facts() -> dict:
+    """What a cell's cache key depends on besides its parameters: package versions and the analyses' code."""
+    from . import analyses, cache, provenance
+    from .pipeline import COMPUTE_PACKAGES
+
+    return {"packages": {k: v for k, v in provenance.package_versions().items() if k in COMPUTE_PACKAGES},
+            "code": {a.name: cache.module_components(a.script.read_text()) for a in analyses.existing()}}
+
+
+def environment_differences(mine: dict, theirs: dict) -> list[str]:
+    """Human-readable differences between this process's and a worker's `environment_facts`."""
+    found = []
+    for name in sorted(set(mine["packages"]) | set(theirs["packages"])):
+        if mine["packages"].get(name) != theirs["packages"].get(name):
+            found.append(f"{name} {theirs['packages'].get(name)} (here {mine['packages'].get(name)})")
+    found += [f"the code of {name}" for name in sorted(mine["code"]) if mine["code"][name] != theirs["code"].get(name)]
+    return found
+
+
+def check_workers(client) -> None:
+    """Refuse an external cluster whose workers would compute other keys (other packages or code) or cannot
+    see this build folder: one `ClusterError` naming the first worker that differs."""
+    import tempfile
+
+    from .paths import build_root
+
+    mine = environment_facts()
+    for address, theirs in client.run(environment_facts).items():
+        differences = environment_differences(mine, theirs)
+        if differences:
+            raise ClusterError(f"Worker {address} differs from this checkout: {', '.join(differences[:4])}. Install "
+                               "the same project and requirements.lock on the workers (see README, SLURM).")
+    build_root().mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=build_root(), prefix=".worker-check-") as token:
+        for address, seen in client.run(os.path.exists, token.name).items():
+            if not seen:
+                raise ClusterError(f"Worker {address} cannot see {build_root()}; put the build folder on a file system "
+                                   "the workers share and set VAEREPORT_BUILD_DIR to it for them.")
