@@ -163,6 +163,7 @@ def test_workers_of_this_checkout_pass_the_external_cluster_check(tmp_path, monk
     from distributed import Client, LocalCluster
 
     monkeypatch.setenv("VAEREPORT_BUILD_DIR", str(tmp_path))
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, host="127.0.0.1",
-                      dashboard_address=None) as local, Client(local) as client:
+    # in-process workers (no network at all); the check runs through the scheduler as on a real cluster
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as local, \
+            Client(local) as client:
         cluster.check_workers(client)  # same packages and code, same build folder: no error
