@@ -435,11 +435,11 @@ def run(analysis: str, profile: str, overrides=None, force: bool = False,
 
 
 def run_lock(p: Plan):
-    """An exclusive lock on one run key (build/<profile>/runs/<analysis>/.<key>.lock), held while the run is
+    """An exclusive lock on one run key (build/<profile>/.locks/<analysis>-<key>), held while the run is
     checked, executed and moved into place; a second process asking for the same run waits, then finds it."""
     from .lock import build_lock
 
-    return build_lock(p.out_dir.parent, wait=True, name=f".{p.key}.lock")
+    return build_lock(profile_dir(p.profile) / ".locks", wait=True, name=f"{p.analysis.name}-{p.key}")
 
 
 def _run_planned(p: Plan, profile: str, force: bool) -> tuple[Plan, str]:
