@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from vaereport import study
-from vaereport.paths import PROJECT_ROOT, build_root
+from vaereport.paths import PROJECT_ROOT
 
 PROBE_GRID = ["--grid", "gaussian_sigma=0.1,0.15,0.2,0.25", "--grid", "decoders=[gaussian]"]
 
@@ -83,28 +83,12 @@ def cell_seconds(profile: str = "study") -> dict[str, float]:
     return seconds
 
 
-def critical_path(nodes, seconds: dict[str, float]) -> dict[str, float]:
-    """Longest chain of cell times from each node to the end of the graph (itself included)."""
-    below: dict[str, list[str]] = {n.id: [] for n in nodes}
-    for n in nodes:
-        for up in n.upstream.values():
-            below[up].append(n.id)
-    chain: dict[str, float] = {}
-    for n in reversed(nodes):  # nodes are in dependency order
-        chain[n.id] = seconds[n.id] + max((chain[c] for c in below[n.id]), default=0.0)
-    return chain
-
-
 def simulate(nodes, seconds: dict[str, float], workers: int, overhead: float = 0.0) -> float:
     """Makespan of list scheduling on `workers` workers: whenever a worker is free it takes the ready cell
     with the longest remaining chain; each cell costs its measured time plus `overhead`."""
     cost = {k: v + overhead for k, v in seconds.items()}
-    chain = critical_path(nodes, cost)
+    chain, below = study.longest_chains(nodes, cost), study.children(nodes)
     waiting = {n.id: len(n.upstream) for n in nodes}
-    below: dict[str, list[str]] = {n.id: [] for n in nodes}
-    for n in nodes:
-        for up in n.upstream.values():
-            below[up].append(n.id)
     ready = [(-chain[n.id], n.id) for n in nodes if not n.upstream]
     heapq.heapify(ready)
     running: list[tuple[float, str]] = []
@@ -131,12 +115,12 @@ def scale_out(profile: str = "study", workers=(1, 2, 8, 32), overhead: float = 0
         return {"profile": profile, "missing_cells": len(nodes) - len(seconds),
                 "note": f"run `make report PROFILE={profile}` first: the simulation needs every cell's measured time"}
     return {"profile": profile, "cells": len(nodes), "total_cell_seconds": sum(seconds.values()),
-            "critical_path_seconds": max(critical_path(nodes, seconds).values()),
+            "critical_path_seconds": max(study.longest_chains(nodes, seconds).values()),
             "overhead_per_cell_seconds": overhead,
             "wall_seconds": {str(n): simulate(nodes, seconds, n, overhead) for n in workers}}
 
 
 def measured_study_wall(profile: str = "study") -> float | None:
     """Wall time of the last study execution that ran cells (written by `study.execute`)."""
-    path = build_root() / profile / "study" / "last_execution.json"
+    path = study.last_execution_path(profile)
     return json.loads(path.read_text())["wall_seconds"] if path.is_file() else None

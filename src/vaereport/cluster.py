@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 
 from .determinism import THREADS_ENV
-from .errors import ClusterError
+from .errors import ClusterError, ParameterError
 
 SCHEDULER_ENV = "VAEREPORT_SCHEDULER"  # address of an existing scheduler, e.g. tcp://10.0.0.5:8786
 CORES_PER_CELL = 2
@@ -31,8 +31,6 @@ class Connection:
 def local_layout(workers: int | None = None, cores: int | None = None) -> tuple[int, int]:
     """(worker processes, threads per cell) for a LocalCluster on `cores` cores."""
     if workers is not None and workers < 1:
-        from .errors import ParameterError
-
         raise ParameterError(f"--workers {workers}: a cluster needs at least one worker process.")
     cores = cores or os.cpu_count() or 1
     n = workers or max(1, cores // CORES_PER_CELL)

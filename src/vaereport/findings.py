@@ -179,16 +179,6 @@ def display_budgets(budgets: list[int], wanted=(100, 1000, 10000, 60000)) -> lis
 
 
 # ---------------------------------------------------------------- Choices and robustness (a study's grid)
-def _overlaps(a: dict, b: dict) -> bool:
-    """Whether two accuracy summaries' 95 % intervals overlap (a single run: its mean stands for both ends)."""
-    def ends(r):
-        low, high = r["ci95_low"], r["ci95_high"]
-        return (r["mean_accuracy"], r["mean_accuracy"]) if low != low or high != high else (low, high)
-
-    (al, ah), (bl, bh) = ends(a), ends(b)
-    return al <= bh and bl <= ah
-
-
 def _relation(chosen: dict, picked: dict) -> str:
     """'same' (one run), 'single' (no intervals: all labels), 'overlap', 'below' or 'above' (the chosen size's
     test interval entirely below / above the picked size's)."""

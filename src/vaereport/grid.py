@@ -72,8 +72,8 @@ def normalise(spec: Any, origin: str) -> list[dict[str, list]]:
 
 def expand(analysis: str, base: dict, spec: Any, origin: str) -> list[Cell]:
     """The distinct cells of the grid `spec` applied to the parameter set `base`, in grid order."""
-    name = analyses.get(analysis).name
-    schema = analyses.get(analysis).schema
+    spec_of = analyses.get(analysis)
+    name, schema = spec_of.name, spec_of.schema
     resolved: list[dict] = []
     for block in normalise(spec, origin):
         unknown = sorted(set(block) - set(schema))

@@ -62,13 +62,18 @@ def profile_run_dir(profile: str, analysis: str) -> Path:
     return analysis_output_dir(profile, analysis)
 
 
-def link_profile_run(profile: str, analysis: str, run: Path) -> None:
-    """Point build/<profile>/<analysis> at `run`, atomically (a new link renamed over the old one)."""
-    link = profile_run_dir(profile, analysis)
-    tmp = link.with_name(f".link-{analysis}-{os.getpid()}")
+def replace_symlink(link: Path, target: Path) -> None:
+    """Point `link` at `target` (relative), atomically: a new link renamed over the old one."""
+    link.parent.mkdir(parents=True, exist_ok=True)
+    tmp = link.with_name(f".link-{link.name}-{os.getpid()}")
     tmp.unlink(missing_ok=True)
-    tmp.symlink_to(os.path.relpath(run, link.parent))
+    tmp.symlink_to(os.path.relpath(target, link.parent))
     os.replace(tmp, link)
+
+
+def link_profile_run(profile: str, analysis: str, run: Path) -> None:
+    """Point build/<profile>/<analysis> at `run`."""
+    replace_symlink(profile_run_dir(profile, analysis), run)
 
 
 def adopt_folder_layout(profile_root: Path) -> None:
@@ -219,6 +224,12 @@ def recover(profile_root: Path) -> None:
     adopt_folder_layout(profile_root)
 
 
+def temp_dir(p: Plan) -> Path:
+    """Where a run is assembled before it is moved into place: unique per run and process (`recover`
+    removes it once that process is gone)."""
+    return profile_dir(p.profile) / f".tmp-{p.analysis.name}-{p.key}-{os.getpid()}"
+
+
 def replace_dir(new: Path, final: Path) -> None:
     """Move `new` to `final`; the previous `final` is moved aside first and removed last."""
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -328,8 +339,7 @@ def execute(p: Plan) -> dict:
     import jupytext
     import papermill
 
-    root = profile_dir(p.profile)
-    tmp = root / f".tmp-{p.analysis.name}-{p.key}-{os.getpid()}"  # unique per run and process
+    tmp = temp_dir(p)
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     notebook_in = tmp / f"{p.analysis.name}.source.ipynb"
@@ -410,7 +420,7 @@ def copy_from_other_profile(p: Plan) -> bool:
         meta = read_metadata(other)
         if other.parent == p.out_dir.parent or meta is None or output_problems(other, meta):
             continue
-        tmp = profile_dir(p.profile) / f".tmp-{p.analysis.name}-{p.key}-{os.getpid()}"
+        tmp = temp_dir(p)
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.copytree(other, tmp, copy_function=_link_or_copy, ignore=shutil.ignore_patterns(METADATA))
         meta = {**meta, "profile": p.profile, "inputs": p.inputs, "copied_from": str(other)}

@@ -160,8 +160,7 @@ class StudyView:
         self.profile, self.dir, self.rel = profile, profile_dir(profile) / "study", "study"
         cells = robustness.kept_cells(profile)
         self.n_cells = len(cells)
-        self.compute_seconds = sum(read_json(c.folder / "metadata.json")["wall_seconds"] for c in cells.values()
-                                   if not c.node.own)
+        self.compute_seconds = sum(c.meta["wall_seconds"] for c in cells.values() if not c.node.own)
         self.code = robustness.code_size_rows(cells)
         self.seeds = robustness.seed_rows(cells)
         self.seed_settings = robustness.seed_settings(cells)
@@ -169,17 +168,8 @@ class StudyView:
         self.best_sigma = {k: robustness.best_sigma(self.sigma, k) for k in ("validation_neg_elbo", "validation_mse")}
         at_best = [r for r in self.sigma if r["sigma"] == self.best_sigma["validation_neg_elbo"]]
         self.sigma_rms_error = at_best[0]["validation_mse"] ** 0.5 if at_best else None
-        self.code_classifiers = self._code_classifiers(cells)
-        last = profile_dir(profile) / "study" / "last_execution.json"
-        self.last_execution = read_json(last) if last.is_file() else None
+        self.code_classifiers = self.code[0]["classifiers"] if self.code else []
         self._draw(profile)
-
-    def _code_classifiers(self, cells) -> list[str]:
-        from . import robustness
-
-        swept = robustness.sweep(cells, robustness.Q2R, "latent_dim")
-        below = robustness.downstream(cells, swept[0]) if swept else None
-        return below.node.params["classifiers"] if below else []
 
     def _draw(self, profile: str) -> None:
         import numpy as np
@@ -214,14 +204,9 @@ class StudyView:
 
     def figure(self, name: str, caption: str, ident: str, analysis: str) -> str:
         """Figure markdown; the caption links the index of the cells it was drawn from."""
-        return f"![{caption} [cells]({CELLS_DIR}/{analysis}/cells.csv)]({self.rel}/figures/{name}.png){{#{ident}}}"
+        from .study import CELLS, INDEX
 
-
-CELLS_DIR = "cells"
-
-
-def read_json(path: Path) -> dict:
-    return json.loads(Path(path).read_text())
+        return f"![{caption} [cells]({CELLS}/{analysis}/{INDEX})]({self.rel}/figures/{name}.png){{#{ident}}}"
 
 
 def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[str, str] | None = None) -> dict:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import study
+from . import findings, study
 from .errors import RenderError
 from .pipeline import verify_outputs
 
@@ -26,6 +26,7 @@ class CellRun:
     node: study.Node
     folder: Path
     metrics: dict
+    meta: dict  # its metadata.json (verified: every output it lists is intact)
 
 
 def kept_cells(profile: str) -> dict[str, CellRun]:
@@ -36,8 +37,8 @@ def kept_cells(profile: str) -> dict[str, CellRun]:
         if link is None:
             missing.append(node.id)
             continue
-        verify_outputs(link, node.analysis, profile)
-        found[node.id] = CellRun(node, link, json.loads((link / "metrics.json").read_text()))
+        meta = verify_outputs(link, node.analysis, profile)
+        found[node.id] = CellRun(node, link, json.loads((link / "metrics.json").read_text()), meta)
     if missing:
         raise RenderError(f"{len(missing)} cell(s) of profile '{profile}' have not run ({', '.join(missing[:4])}"
                           f"{', ...' if len(missing) > 4 else ''}); run `make report PROFILE={profile}`.")
@@ -64,8 +65,7 @@ def downstream(cells: dict[str, CellRun], upstream: CellRun) -> CellRun | None:
 
 def chosen_accuracy(metrics: dict, representation: str, budget: int) -> dict | None:
     """The summary row of the chosen classifier; a missing interval (a single run) is NaN, as in the tables."""
-    row = next((r for r in metrics["summary"] if r["classifier"] == "chosen" and r["representation"] == representation
-                and r["budget"] == budget), None)
+    row = findings.at(metrics, representation, "chosen", budget)
     return None if row is None else {k: float("nan") if v is None else v for k, v in row.items()}
 
 
@@ -81,7 +81,8 @@ def code_size_rows(cells: dict[str, CellRun]) -> list[dict]:
                "vae_mse": m["reconstruction"]["VAE"]["mse_per_pixel"], "dae_mse": m["reconstruction"]["DAE"]["mse_per_pixel"],
                "vae_neg_elbo": m["models"]["VAE"]["test"]["loss"], "active_units": m["vae_code_stats"]["active_units"],
                "vae_fd": gen["VAE, z ~ N(0, I)"], "dae_fd": gen["DAE, code ~ fitted Gaussian"],
-               "budgets": s.metrics["budgets"] if s else [], "accuracy": {}, "selection": {}}
+               "budgets": s.metrics["budgets"] if s else [], "classifiers": s.node.params["classifiers"] if s else [],
+               "accuracy": {}, "selection": {}}
         selection = _selection_scores(s.folder) if s else {}
         for rep in ("vae", "dae"):
             for l in row["budgets"]:

@@ -46,9 +46,8 @@ def code_size(rows: list[dict], chosen: int):
         for model in ("VAE", "DAE"):
             cells = [r["accuracy"].get((model.lower(), l)) for r in rows]
             mean = np.array([100 * c["mean_accuracy"] for c in cells])
-            low = np.array([100 * c["ci95_low"] if c["ci95_low"] == c["ci95_low"] else 100 * c["mean_accuracy"] for c in cells])
-            high = np.array([100 * c["ci95_high"] if c["ci95_high"] == c["ci95_high"] else 100 * c["mean_accuracy"] for c in cells])
-            acc.errorbar(sizes, mean, yerr=[mean - low, high - mean], fmt=BUDGET_STYLES[i % 4], ms=3, capsize=2,
+            err = np.vstack([mean - [100 * c["ci95_low"] for c in cells], [100 * c["ci95_high"] for c in cells] - mean])
+            acc.errorbar(sizes, mean, yerr=np.nan_to_num(err), fmt=BUDGET_STYLES[i % 4], ms=3, capsize=2,
                          color=MODEL_COLORS[model], label=f"{model}, l = {l:,}")
     acc.set(title="(d) accuracy, chosen classifier", ylabel="test accuracy (%)")
     for ax in axes.ravel():

@@ -141,13 +141,22 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds // 60 % 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
 
 
-def _depths(nodes: list[Node]) -> dict[str, int]:
-    """Longest chain of cells below each node (the scheduler starts the longest chains first)."""
-    depth = {n.id: 0 for n in nodes}
-    for n in reversed(nodes):
+def children(nodes: list[Node]) -> dict[str, list[str]]:
+    """Node id -> ids of the nodes that read it."""
+    below: dict[str, list[str]] = {n.id: [] for n in nodes}
+    for n in nodes:
         for up in n.upstream.values():
-            depth[up] = max(depth[up], depth[n.id] + 1)
-    return depth
+            below[up].append(n.id)
+    return below
+
+
+def longest_chains(nodes: list[Node], cost: dict[str, float]) -> dict[str, float]:
+    """Node id -> the largest total `cost` of a chain of cells from it to the end of the graph (itself
+    included); `nodes` are in dependency order."""
+    below, chain = children(nodes), {}
+    for n in reversed(nodes):
+        chain[n.id] = cost[n.id] + max((chain[c] for c in below[n.id]), default=0.0)
+    return chain
 
 
 def execute(nodes: list[Node], profile: str, connection, force: bool = False, stream=None) -> list[dict]:
@@ -158,7 +167,7 @@ def execute(nodes: list[Node], profile: str, connection, force: bool = False, st
 
     stream = stream or sys.stderr
     client, futures, node_of = connection.client, {}, {}
-    depth = _depths(nodes)
+    depth = longest_chains(nodes, {n.id: 1 for n in nodes})  # the scheduler starts the longest chains first
     token = f"{os.getpid()}-{time.time_ns()}"
     for node in nodes:
         spec = {"analysis": node.analysis, "profile": profile, "params": node.params, "cell": node.cell,
@@ -230,12 +239,7 @@ def cell_link(profile: str, analysis: str, cell: str) -> Path:
 
 def link_cell(profile: str, node: Node, run: Path) -> None:
     """build/<profile>/cells/<analysis>/<cell> -> the cell's run folder (replaced atomically)."""
-    link = cell_link(profile, node.analysis, node.cell)
-    link.parent.mkdir(parents=True, exist_ok=True)
-    tmp = link.with_name(f".link-{node.cell}-{os.getpid()}")
-    tmp.unlink(missing_ok=True)
-    tmp.symlink_to(os.path.relpath(run, link.parent))
-    os.replace(tmp, link)
+    pipeline.replace_symlink(cell_link(profile, node.analysis, node.cell), run)
 
 
 def write_index(profile: str, nodes: list[Node], rows: list[dict]) -> None:
@@ -261,9 +265,14 @@ def write_index(profile: str, nodes: list[Node], rows: list[dict]) -> None:
         os.replace(tmp, path)
 
 
-def record_execution(profile: str, rows: list[dict], wall_seconds: float, cluster: str) -> None:
+def last_execution_path(profile: str) -> Path:
     """build/<profile>/study/last_execution.json: the wall time of the last execution that ran cells."""
-    path = profile_dir(profile) / "study" / "last_execution.json"
+    return profile_dir(profile) / "study" / "last_execution.json"
+
+
+def record_execution(profile: str, rows: list[dict], wall_seconds: float, cluster: str) -> None:
+    """Write `last_execution_path(profile)`."""
+    path = last_execution_path(profile)
     path.parent.mkdir(parents=True, exist_ok=True)
     facts = {"cells": len(rows), "ran": sum(r["status"] == "ran" for r in rows), "wall_seconds": round(wall_seconds, 1),
              "cluster": cluster, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
