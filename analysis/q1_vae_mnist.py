@@ -27,13 +27,15 @@ import numpy as np
 
 from vaereport import plots
 from vaereport.data import load_dataset
-from vaereport.latent import density_ratio, disc_grid, low_density_points, nearest_indices, prior_mass_below
+from vaereport.genmetrics import train_reference_classifier
+from vaereport.latent import (class_overlap, density_ratio, disc_grid, low_density_points, nearest_indices,
+                              prior_mass_below)
 from vaereport.models import build_vae, decoder_mean
 from vaereport.determinism import seed_everything
 from vaereport.notebook import start
 from vaereport.likelihood import iwae_log_likelihood
-from vaereport.training import (curve_summary, curves_table, elbo_noise, evaluate, fit, flatten_images, predict,
-                                 reconstruction_mse, split_validation)
+from vaereport.training import (PerImageLoss, curve_summary, curves_table, fit, flatten_images, predict,
+                                 reconstruction_mse, repeat_means, split_validation, stream_seed, train_test_gap)
 
 P, out, _ = start("q1_vae_mnist", params, output_dir)
 P
@@ -44,6 +46,7 @@ P
 # %%
 mnist = load_dataset("mnist")
 x_train, x_val = split_validation(flatten_images(mnist.x_train[: P["train_subset"]]), P["validation_size"])
+y_train = mnist.y_train[: len(x_train)]
 x_test, y_test = flatten_images(mnist.x_test), mnist.y_test
 out.record(class_names=list(mnist.class_names), data={"n_train": len(x_train), "n_validation": len(x_val),
                                                       "n_test": len(x_test), "sha256": mnist.sha256})
@@ -57,19 +60,24 @@ models, results = {}, {}
 for likelihood in P["decoders"]:
     seed_everything(P["seed"])  # each model starts from the same seed state
     vae = build_vae(P["latent_dim"], P["hidden"], likelihood, sigma=P["gaussian_sigma"], seed=P["seed"])
-    # The test loss is measured after every epoch to draw the held-out curve; nothing is chosen from it.
+    # The test loss is measured after every epoch (per image, for paired comparisons between epochs) to draw
+    # the held-out curve; nothing is chosen from it. The model after the last epoch is the one evaluated.
     run = fit(vae, x_train, epochs=P["epochs"], batch_size=P["batch_size"], learning_rate=P["learning_rate"],
               label=f"VAE {likelihood}", held_out={"test": (x_test, x_test)})
-    test = evaluate(vae, x_test)
     vae.save(out.model_path(f"vae_{likelihood}"))
     models[likelihood] = vae
+    history = run["history"]
+    validation = PerImageLoss(vae)(x_val, x_val, stream_seed(P["seed"], 7)) if len(x_val) else None
     results[likelihood] = {
-        "test_neg_elbo": test["loss"], "test_reconstruction": test["reconstruction"], "test_kl": test["kl"],
-        "test_mse": reconstruction_mse(vae, likelihood, x_test),
-        **({"validation_neg_elbo": evaluate(vae, x_val)["loss"], "validation_mse": reconstruction_mse(vae, likelihood, x_val)}
-           if len(x_val) else {}),
-        "final_train_neg_elbo": run["history"]["loss"][-1], "history": run["history"],
-        "curve": curve_summary(run["history"], noise=elbo_noise(vae, x_test, seed=P["seed"])),
+        # the last point of the held-out curve: the table and the figure show the same estimate
+        "test_neg_elbo": history["test_loss"][-1], "test_reconstruction": history["test_reconstruction"][-1],
+        "test_kl": history["test_kl"][-1], "test_mse": reconstruction_mse(vae, likelihood, x_test),
+        **({"validation_neg_elbo": float(validation["loss"].mean()), "validation_mse": reconstruction_mse(vae, likelihood, x_val)}
+           if validation is not None else {}),
+        "final_train_neg_elbo": history["loss"][-1], "history": history,
+        "curve": curve_summary(history, run["per_image"]["test"],
+                               repeat_means=repeat_means(vae, x_test, x_test, seed=P["seed"])),
+        "train_test_gap": train_test_gap(vae, likelihood, x_train, x_test, seed=P["seed"]),
         "n_parameters": vae.encoder.count_params() + vae.decoder.count_params(),
     }
     out.timing(**{likelihood: {"train_seconds": run["seconds"], "images_per_second": run["images_per_second"]}})
@@ -117,6 +125,9 @@ axis, grid_z = plots.grid_points(P["grid_size"], P["grid_extent"])
 grid_images = np.asarray(decoder_mean(record, predict(vae.decoder, grid_z))).reshape(-1, 28, 28)
 out.array("latent_grid", images=grid_images, axis=axis)  # the study's report draws several side by side
 out.figure(plots.latent_grid(grid_images, axis), "latent_grid")
+prior_z = np.random.default_rng(P["seed"]).standard_normal((16, 2)).astype("float32")
+prior_images = np.asarray(decoder_mean(record, predict(vae.decoder, prior_z))).reshape(-1, 28, 28)
+out.figure(plots.sample_panels({"decoded from z ~ N(0, I)": prior_images}), "prior_samples")
 
 # %% [markdown]
 # ## Reconstructions of fixed test digits (the first test image of each class, then the next ones)
@@ -132,6 +143,36 @@ out.array("reconstructions", test_index=picked, original=rows["original"],
           **{k: rows[f"{k.capitalize()} VAE"] for k in models})
 out.figure(plots.image_rows(rows), "reconstructions")
 
+# Which digit does each reconstruction show? A classifier trained on the training digits (not the test set)
+# names the shown reconstructions and the originals.
+digit_classifier, digit_training = train_reference_classifier(x_train, y_train, max_epochs=P["digit_classifier_epochs"],
+                                                              patience=1, seed=P["seed"])
+def name_digits(images):
+    """The classifier's digit (n,) and its softmax confidence (n,) for images (n, 28, 28) or (n, 784)."""
+    logits = predict(digit_classifier, np.asarray(images).reshape(len(images), -1))
+    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return np.argmax(logits, axis=1), (probs / probs.sum(axis=1, keepdims=True)).max(axis=1)
+
+named = {k: name_digits(rows[f"{k.capitalize()} VAE"])[0] for k in models}
+test_digit, test_confidence = name_digits(x_test)
+out.record(reconstructions_named={
+    "labels": y_test[picked], "original": name_digits(rows["original"])[0], **named,
+    "other_digit": {k: int(np.sum(v != y_test[picked])) for k, v in named.items()}, "n": len(picked),
+    "classifier": {"test_accuracy": float(np.mean(test_digit == y_test)), **digit_training}})
+# Does the model generate digits? The same classifier's confidence on images decoded from prior samples, on the
+# decoded grid, and on real test digits for comparison.
+many_prior_z = np.random.default_rng([P["seed"], 1]).standard_normal((1000, 2)).astype("float32")
+prior_digit, prior_confidence = name_digits(decoder_mean(record, predict(vae.decoder, many_prior_z)))
+_, grid_confidence = name_digits(grid_images)
+out.record(generated_named={
+    "n_prior_samples": len(many_prior_z), "prior_mean_confidence": float(prior_confidence.mean()),
+    "prior_share_confident": float(np.mean(prior_confidence >= 0.9)),
+    "prior_digit_counts": np.bincount(prior_digit, minlength=10),
+    "grid_mean_confidence": float(grid_confidence.mean()), "grid_share_confident": float(np.mean(grid_confidence >= 0.9)),
+    "test_mean_confidence": float(test_confidence.mean()), "test_share_confident": float(np.mean(test_confidence >= 0.9)),
+    "confident": 0.9})
+out.metrics["reconstructions_named"]["other_digit"], out.metrics["generated_named"]["prior_mean_confidence"]
+
 # %% [markdown]
 # ## What lives in the gaps near the origin: where the prior has mass but the encoded training digits do not
 #
@@ -146,16 +187,26 @@ ratio = density_ratio(disc, z_train, z_log_var_train)
 picked_gaps = low_density_points(disc, ratio, n=6, min_separation=P["gap_radius"] / 2)
 gaps = disc[picked_gaps].astype("float32")
 gap_images = np.asarray(decoder_mean(record, predict(vae.decoder, gaps))).reshape(-1, 28, 28)
+gap_digit, gap_confidence = name_digits(gap_images)
 view = 2.5
 map_axis = np.linspace(-view, view, 101)
 map_points = np.stack(np.meshgrid(map_axis, map_axis[::-1]), -1).reshape(-1, 2)
 ratio_map = density_ratio(map_points, z_train, z_log_var_train).reshape(len(map_axis), len(map_axis))
 out.figure(plots.latent_gaps(ratio_map, view, gaps, gap_images, P["gap_radius"], P["gap_ratio_threshold"]),
            "latent_gaps")
+# The decoder's weights (Dense layers in order) and the density-ratio map, for the HTML report's live latent plane.
+dense = [layer for layer in vae.decoder.layers if layer.weights]
+out.array("decoder_weights", **{f"w{i}": layer.get_weights()[0] for i, layer in enumerate(dense)},
+          **{f"b{i}": layer.get_weights()[1] for i, layer in enumerate(dense)},
+          activations=np.array([layer.get_config()["activation"] for layer in dense]), likelihood=np.array(record))
+out.array("density_ratio_map", log10_ratio=np.log10(np.maximum(ratio_map, 1e-12)).astype("float32"),
+          axis=map_axis.astype("float32"))
 k_neighbours = 25
 neighbours = [np.bincount(y_test[idx], minlength=10) / len(idx) for idx in nearest_indices(z_test, gaps, k=k_neighbours)]
 gap_neighbours = [{"classes": [int(c) for c in np.argsort(-h, kind="stable")[:2]],
                    "shares": [float(v) for v in np.sort(h)[::-1][:2]]} for h in neighbours]
+overlap = class_overlap(z_train, y_train, z_test, y_test)
+out.record(class_overlap=overlap)
 out.record(latent={
     "mean_of_means": z_test.mean(axis=0), "std_of_means": z_test.std(axis=0),
     "mean_posterior_std": np.exp(0.5 * z_log_var_test).mean(axis=0),
@@ -164,6 +215,7 @@ out.record(latent={
     "radius": P["gap_radius"], "ratio_threshold": P["gap_ratio_threshold"],
     "ratio_min": float(ratio.min()), "ratio_median": float(np.median(ratio)),
     "points": gaps, "ratios": ratio[picked_gaps], "neighbours": gap_neighbours, "k_neighbours": k_neighbours,
+    "named": gap_digit, "confidence": gap_confidence,
     "prior_mass_below": prior_mass_below(z_train, z_log_var_train, P["gap_radius"], P["gap_ratio_threshold"],
                                          seed=P["seed"]),
 })

@@ -34,7 +34,8 @@ from vaereport.genmetrics import (bootstrap_frechet, features_and_confidence, fi
 from vaereport.losses import reconstruction_nll
 from vaereport.models import build_dae, build_vae, corrupt, decoder_mean
 from vaereport.notebook import start
-from vaereport.training import curve_summary, curves_table, elbo_noise, evaluate, fit, flatten_images, predict
+from vaereport.training import (curve_summary, curves_table, fit, flatten_images, predict, repeat_means,
+                                 train_test_gap)
 
 P, out, _ = start("q2_representations", params, output_dir)
 P
@@ -70,25 +71,35 @@ for name, build in builders.items():
     model = build()
     runs[name] = fit(model, x_train, epochs=P["epochs"], batch_size=P["batch_size"],
                      learning_rate=P["learning_rate"], label=name, held_out=held_out[name])
-    runs[name]["test"] = evaluate(model, x_test)
+    history = runs[name]["history"]  # the last point of the clean test-image curve is the model's test loss
+    runs[name]["test"] = {term: history[f"test_{term}"][-1] for term in ("loss", "reconstruction", "kl")
+                          if f"test_{term}" in history}
     out.timing(**{name: {"train_seconds": runs[name]["seconds"], "images_per_second": runs[name]["images_per_second"]}})
     model.save(out.model_path(name.lower()))
     models[name] = model
 out.figure(plots.training_curves({k: r["history"] for k, r in runs.items()}), "training_curves")
-# The VAE's held-out loss is a one-sample Monte-Carlo estimate; the DAE's is deterministic.
-noise = {"VAE": elbo_noise(models["VAE"], x_test, seed=P["seed"]), "DAE": 0.0}
 curve_set = {"VAE": "test", "DAE": "corrupted"}  # each model's held-out curve on its own training task
+# The VAE's held-out loss is a one-sample Monte-Carlo estimate (its noise measured by repeating the final
+# evaluation with other sampling seeds); the DAE's is deterministic.
+repeats = {"VAE": repeat_means(models["VAE"], x_test, x_test, seed=P["seed"]), "DAE": None}
 out.table(curves_table({k: r["history"] for k, r in runs.items()}), "loss_curves")
 
 # %% [markdown]
 # ## Encode the full dataset (VAE: posterior means) and save the codes with the labels
+#
+# The DAE was trained on corrupted inputs, so it is encoded twice: the clean images, and one fixed, seeded
+# corruption of them (its training distribution). The semi-supervised analysis chooses between them on labels.
 
 # %%
 def encode(name, x):
     code = predict(models[name].encoder, x)
     return np.asarray(code[0] if isinstance(code, list) else code, dtype=np.float32)
 
-codes = {f"{m.lower()}_{split}": encode(m, x) for m in models for split, x in (("train", x_train_all), ("test", x_test))}
+splits = {"train": x_train_all, "test": x_test}
+codes = {f"{m.lower()}_{split}": encode(m, x) for m in models for split, x in splits.items()}
+x_train_corrupted = np.asarray(corrupt(x_train_all, P["corruption"], P["corruption_level"],
+                                       np.array([P["seed"], 1], dtype="int32")))
+codes["dae_noisy_train"], codes["dae_noisy_test"] = encode("DAE", x_train_corrupted), encode("DAE", x_test_corrupted)
 out.array("encodings", **codes, y_train=y_train_all, y_test=y_test)
 {k: v.shape for k, v in codes.items()}
 
@@ -142,7 +153,10 @@ out.figure(plots.sample_panels({label: as_img(g[:16]) for label, g in generated.
 # ## Scoring the generated images with a reference classifier trained on the training images
 
 # %%
-reference = train_reference_classifier(x_train_all, y_train_all, epochs=P["reference_epochs"], seed=P["seed"])
+# Trained on the autoencoders' training images until its accuracy on a held-out tenth of them stops improving.
+reference, reference_training = train_reference_classifier(x_train, fashion.y_train[: len(x_train)],
+                                                           max_epochs=P["reference_epochs"],
+                                                           patience=P["reference_patience"], seed=P["seed"])
 ref_accuracy = float(np.mean(np.argmax(predict(reference, x_test), axis=1) == y_test))
 half = rng.permutation(len(x_test))
 ref_idx, real_idx = half[: len(x_test) // 2], half[len(x_test) // 2:][:n]
@@ -155,12 +169,14 @@ comparisons = [("DAE, code ~ N(0, I)", "VAE, z ~ N(0, I)"), ("DAE, code ~ fitted
                ("DAE, code ~ N(0, I)", "DAE, code ~ fitted Gaussian")]
 fd = bootstrap_frechet(features, ref_feats, n_boot=P["n_bootstrap"], seed=P["seed"], pairs=comparisons)
 scores = pd.DataFrame([{"images": label, "n": len(images), "mean_confidence": float(confidence[label].mean()),
-                        "frechet_distance": fd[label]["fd"], "fd_ci95_low": fd[label]["ci95_low"],
-                        "fd_ci95_high": fd[label]["ci95_high"]} for label, images in candidates.items()])
+                        "frechet_distance": fd[label]["fd"], "fd_se": fd[label]["se"]}
+                       for label, images in candidates.items()])
 out.table(scores, "generation_scores")
 out.record(
     models={name: {"test": r["test"], "final_train_loss": r["history"]["loss"][-1],
-                   "curve": curve_summary(r["history"], held_out=curve_set[name], noise=noise[name]),
+                   "curve": curve_summary(r["history"], r["per_image"][curve_set[name]], held_out=curve_set[name],
+                                          repeat_means=repeats[name]),
+                   "train_test_gap": train_test_gap(models[name], P["likelihood"], x_train, x_test, seed=P["seed"]),
                    "history": r["history"],
                    "n_parameters": models[name].encoder.count_params() + models[name].decoder.count_params()}
             for name, r in runs.items()},
@@ -168,8 +184,7 @@ out.record(
     generation={r["images"]: r for r in scores.to_dict(orient="records")},
     frechet_differences={f"{a} - {b}": fd[f"{a} - {b}"] for a, b in comparisons},
     n_bootstrap=P["n_bootstrap"],
-    reference_classifier={"test_accuracy": ref_accuracy, "epochs": P["reference_epochs"],
-                          "n_reference_images": len(ref_idx)},
+    reference_classifier={"test_accuracy": ref_accuracy, **reference_training, "n_reference_images": len(ref_idx)},
     dae_code_stats={"mean_norm": float(np.linalg.norm(dae_mean)),
                     "std_min": float(np.sqrt(np.diag(dae_cov)).min()), "std_max": float(np.sqrt(np.diag(dae_cov)).max())},
     vae_code_stats={"std_min": float(codes["vae_train"].std(axis=0).min()),

@@ -39,24 +39,29 @@ P
 # %%
 fashion = load_dataset("fashion-mnist")
 assert np.array_equal(fashion.y_train, y_train), "encodings do not match the dataset's label order"
-data = {
-    "vae": (codes["vae_train"], codes["vae_test"]),
-    "dae": (codes["dae_train"], codes["dae_test"]),
-    "pixels": (fashion.x_train.reshape(len(y_train), -1) / np.float32(255), fashion.x_test.reshape(len(y_test), -1) / np.float32(255)),
-    "labels": (y_train, y_test),
-}
+pixels = (fashion.x_train.reshape(len(y_train), -1) / np.float32(255), fashion.x_test.reshape(len(y_test), -1) / np.float32(255))
+# Every input with its encodings: (training features, test features).
+features = {"vae": {"codes": (codes["vae_train"], codes["vae_test"])},
+            "dae": {"clean": (codes["dae_train"], codes["dae_test"]),
+                    "corrupted": (codes["dae_noisy_train"], codes["dae_noisy_test"])}}
+if P["pixels"] or P["raw_pixel_mlp"]:
+    features["pixels"] = {"pixels": pixels}
+inputs = ["vae", "dae", *(["pixels"] if P["pixels"] else [])]
+data = {rep: encodings[semisup.ENCODINGS[rep][0]] for rep, encodings in features.items()}  # the sweep's encoding
+data["labels"] = (y_train, y_test)
 subsets = semisup.draw_subsets(y_train, budgets, P["n_seeds"], P["seed"], P["sampling"])
-cells = semisup.plan_cells(subsets, ["vae", "dae"], P["classifiers"], P["raw_pixel_mlp"])
-out.record(budgets=budgets, n_cells=len(cells), code_dim=int(codes["vae_train"].shape[1]),
+fits = semisup.plan_fits(subsets, ["vae", "dae"], P["classifiers"], P["raw_pixel_mlp"], P["svm_max_budget"])
+out.record(budgets=budgets, n_fits=len(fits), code_dim=int(codes["vae_train"].shape[1]),
            n_train=len(y_train), n_test=len(y_test), class_names=list(fashion.class_names),
            subset_sizes={f"{l}/{r}": len(i) for (l, r), i in subsets.items()},
            fewest_classes_in_a_subset={str(l): min(len(np.unique(y_train[i])) for (b, _), i in subsets.items() if b == l)
                                        for l in budgets},
-           classifier_settings={c: semisup.CLASSIFIER_SETTINGS[c] for c in P["classifiers"]})
-len(cells)
+           classifier_settings={c: semisup.CLASSIFIER_SETTINGS[c] for c in P["classifiers"]},
+           sweep_preprocessing=semisup.SWEEP_PREPROCESSING, active_threshold=semisup.ACTIVE_THRESHOLD)
+len(fits)
 
 # %% [markdown]
-# ## The sweep: every classifier with its fixed setting (parallel over cells, largest first)
+# ## The sweep: every classifier with its fixed setting (parallel over fits, largest first)
 
 # %%
 import time
@@ -65,36 +70,50 @@ import pandas as pd
 from joblib import delayed
 
 started = time.perf_counter()
-results = semisup.run_sweep(cells, data, subsets, seed=P["seed"], n_jobs=P["n_jobs"])
+results = semisup.run_sweep(fits, data, subsets, seed=P["seed"], n_jobs=P["n_jobs"])
 sweep_seconds = time.perf_counter() - started
 
 # %% [markdown]
-# ## The honest choice: the classifier picked using only the l labels (then scored once on the test set)
+# ## The label-only selection: encoding, preprocessing and classifier picked using only the l labels
+#
+# The same candidates for every input (classifiers, settings, preprocessings, cost cap); the chosen one is
+# scored once on the test set, and so are the other encodings and preprocessings with its classifier.
 
 # %%
 rule = choice.SelectionRule(P["selection_folds"], P["cv_max_labels"], P["holdout_validation"], P["holdout_train_max"])
 fixed = {(r["budget"], r["repetition"], r["representation"], r["classifier"]): r["accuracy"] for r in results}
 
 
-def options_for(representation, budget):
-    if representation != "pixels":
-        return choice.candidates(P["classifiers"], tune=True)
-    allowed = [c for c in P["pixel_classifiers"] if c != "svm_rbf" or budget <= P["pixel_svm_max_budget"]]
-    return choice.candidates(allowed, tune=False)
+def options_for(rep, budget):
+    settings = choice.candidates(P["classifiers"], budget, P["svm_max_budget"])
+    return choice.options(features[rep], P["preprocessing"], settings)
 
 
-choice_keys = [(l, r, rep) for (l, r) in subsets for rep in ("vae", "dae", *(["pixels"] if P["pixel_classifiers"] else []))]
-tasks = [delayed(choice.choose_and_score)(
-    data[rep][0], y_train, data[rep][1], y_test, subsets[(l, r)], options_for(rep, l), rule, P["seed"] + r,
-    standardise=rep != "pixels", reuse={c: fixed[(l, r, rep, c)] for c in P["classifiers"] + ["mlp"] if (l, r, rep, c) in fixed})
-    for (l, r, rep) in choice_keys]
+def reused(rep, l, r):
+    """Sweep fits that are also options of the selection (first encoding, sweep preprocessing, fixed setting)."""
+    return {o: fixed[(l, r, rep, o.classifier)] for o in options_for(rep, l)
+            if o.encoding == semisup.ENCODINGS[rep][0] and o.preprocessing == semisup.SWEEP_PREPROCESSING
+            and o.is_fixed_setting and (l, r, rep, o.classifier) in fixed}
+
+
+choice_keys = sorted(((l, r, rep) for (l, r) in subsets for rep in inputs), key=lambda k: (-k[0], k[2], k[1]))
+tasks = [delayed(choice.choose_and_score)(features[rep], y_train, y_test, subsets[(l, r)], options_for(rep, l), rule,
+                                          P["seed"] + r, reuse=reused(rep, l, r))
+         for (l, r, rep) in choice_keys]
 started = time.perf_counter()
 chosen = [{"budget": l, "repetition": r, "representation": rep, **row}
           for (l, r, rep), row in zip(choice_keys, semisup.run_parallel(tasks, P["n_jobs"], "choice"))]
 choice_seconds = time.perf_counter() - started
-chosen_table = pd.DataFrame(chosen).sort_values(["budget", "repetition", "representation"])
+chosen_table = pd.DataFrame(chosen).drop(columns=["variants"]).sort_values(["budget", "repetition", "representation"])
 out.table(chosen_table.drop(columns="seconds"), "chosen_classifiers")
-chosen_table.groupby(["representation", "budget"]).classifier.agg(lambda c: c.value_counts().to_dict())
+ablation = pd.DataFrame([{"budget": c["budget"], "repetition": c["repetition"], "representation": c["representation"],
+                          "classifier": c["classifier"], "setting": c["setting"], **v,
+                          "chosen": (v["encoding"], v["preprocessing"]) == (c["encoding"], c["preprocessing"])}
+                         for c in chosen for v in c["variants"]]).sort_values(["budget", "repetition", "representation",
+                                                                               "encoding", "preprocessing"])
+out.table(ablation, "preprocessing_ablation")
+chosen_table.groupby(["representation", "budget"])[["encoding", "preprocessing", "classifier"]].agg(
+    lambda c: c.value_counts().to_dict())
 
 # %% [markdown]
 # ## Label spreading: a classifier that uses the unlabelled codes too
@@ -115,7 +134,7 @@ if P["label_spreading"]:
                "fit_seconds": 0.0} for (l, r, rep), acc in zip(spread_keys, semisup.run_parallel(tasks, P["n_jobs"], "spreading"))]
 
 # %% [markdown]
-# ## Summaries: every result per (budget, input, classifier); "chosen" is the honest choice
+# ## Summaries: every result per (budget, input, classifier); "chosen" is the label-only selection
 
 # %%
 as_rows = [{"budget": c["budget"], "repetition": c["repetition"], "representation": c["representation"],
@@ -135,9 +154,12 @@ summary.head()
 out.figure(sweep_plots.learning_curves(summary), "learning_curves")
 out.figure(sweep_plots.learning_curves_by_classifier(summary, P["classifiers"]), "learning_curves_by_classifier")
 pairs = {"VAE − DAE codes": (("vae", "chosen"), ("dae", "chosen"))}
-if P["pixel_classifiers"]:
+if P["pixels"]:
     pairs["VAE codes − pixels"] = (("vae", "chosen"), ("pixels", "chosen"))
     pairs["DAE codes − pixels"] = (("dae", "chosen"), ("pixels", "chosen"))
+if P["raw_pixel_mlp"] and "mlp" in P["classifiers"]:  # the assignment's fixed MLP on each input
+    pairs["VAE codes − pixels, MLP"] = (("vae", "mlp"), ("pixels", "mlp"))
+    pairs["DAE codes − pixels, MLP"] = (("dae", "mlp"), ("pixels", "mlp"))
 if spread:
     pairs["label spreading − chosen, VAE codes"] = (("vae", "label_spreading"), ("vae", "chosen"))
     pairs["label spreading − chosen, DAE codes"] = (("dae", "label_spreading"), ("dae", "chosen"))
@@ -145,17 +167,18 @@ comparisons = {label: semisup.paired_differences(everything, a, b) for label, (a
 paired = pd.concat(comparisons.values(), keys=comparisons.keys(), names=["comparison"]).reset_index(level=0)
 out.table(paired, "paired_differences")
 out.figure(sweep_plots.paired_differences(comparisons), "paired_differences")
+out.figure(sweep_plots.preprocessing_ablation(ablation), "preprocessing_ablation")
 paired
 
 # %% [markdown]
-# ## Labels needed to reach a target accuracy (honest choice), and the best classifier by test accuracy
+# ## Labels needed to reach a target accuracy (label-only selection), and the best classifier by test accuracy
 #
 # The best-by-test figure picks, after the fact, the classifier with the highest mean test accuracy; no one
 # with only l labels could make that choice, so it is reported only to show how optimistic it is.
 
 # %%
-honest = summary[summary.classifier == "chosen"]
-needed = pd.concat([semisup.labels_needed(honest, t) for t in P["target_accuracies"]], ignore_index=True)
+selected = summary[summary.classifier == "chosen"]
+needed = pd.concat([semisup.labels_needed(selected, t) for t in P["target_accuracies"]], ignore_index=True)
 out.table(needed, "labels_needed")
 
 fixed_summary = summary[summary.classifier.isin(P["classifiers"])]
@@ -169,8 +192,16 @@ out.timing(sweep_seconds=sweep_seconds, choice_seconds=choice_seconds, n_jobs=P[
     for (c, r, b), s in slowest.head(5).items()])
 out.record(
     best_by_test=best_by_test,
-    selection={"rule": rule.describe(), "grid": choice.GRID, "pixel_classifiers": P["pixel_classifiers"],
-               "pixel_svm_max_budget": P["pixel_svm_max_budget"]},
+    selection={"rule": rule.describe(), "grid": choice.GRID, "preprocessing": P["preprocessing"],
+               "preprocessing_meaning": {k: semisup.PREPROCESSING[k].format(threshold=semisup.ACTIVE_THRESHOLD)
+                                         for k in P["preprocessing"]},
+               "svm_max_budget": P["svm_max_budget"], "inputs": inputs,
+               "encodings": {rep: list(features[rep]) for rep in inputs},
+               # the candidates per input and budget, written out to show they are the same for every input
+               "candidates": {rep: {str(l): sorted({o.label for o in options_for(rep, l)})
+                                    for l in budgets} for rep in inputs}},
+    chosen_counts=semisup.choice_counts(chosen),
+    ablation=semisup.ablation_summary(ablation),
     label_spreading={"neighbors": P["spreading_neighbors"], "alpha": P["spreading_alpha"]} if spread else None,
     summary=summary.drop(columns="mean_fit_seconds").to_dict(orient="records"),
     paired=paired.to_dict(orient="records"),

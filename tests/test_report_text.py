@@ -14,8 +14,9 @@ from vaereport.genmetrics import bootstrap_frechet, frechet_distance, frechet_fr
 
 # Numbers a template may state in words of its own: question and task numbers, the assignment's "2-D",
 # the image size, the interval level, the published benchmark's facts, N(0, I), SHA-256.
-ALLOWED = [r"1\.[1-5]\.?", r"\*{0,2}Q[12](\.[123](–2\.2)?)?\*{0,2},?", r"(Tasks? )?2\.[123](–2\.[23])?", r"2-D\)?\.?",
-           r"784(-dimensional)?", r"\(?95", r"60,000", r"2017\)", r"N\(0,", r"SHA-256:"]
+ALLOWED = [r"1\.[1-5]\.?", r"\*{0,2}Q[12](\.[123](–2\.2)?)?[.:]?\*{0,2},?", r"(Tasks? )?2\.[123](–2\.[23])?\.?", r"2-D\)?\.?",
+           r"784(-dimensional)?", r"\(?95", r"60,000", r"2017[),;]", r"N\(0,", r"SHA-256:",
+           r"\*{0,2}[12]\.[1-5](–[12]\.[1-5])?(\([a-c]\))?\*{0,2}\)?\.?"]
 
 
 def typed_numbers(text: str) -> list[str]:
@@ -49,11 +50,49 @@ def test_interval_verdicts():
 
 def test_curve_facts_tell_overfitting_from_convergence():
     still = {"curve": {"first": 200.0, "last": 140.0, "min": 140.0, "min_epoch": 50, "epochs": 50,
-                       "rise_since_min": 0.0, "final_gap": 3.0, "lowest_at_end": True}}
+                       "rise_since_min": 0.0, "final_gap": 3.0, "lowest_at_end": True,
+                       "paired_rise": {"mean": 0.0, "se": 0.0, "exceeds": False}}}
     late = copy.deepcopy(still)
-    late["curve"].update(last=141.0, min_epoch=30, rise_since_min=1.0, lowest_at_end=False, final_gap=-0.5)
+    late["curve"].update(last=141.0, min_epoch=30, rise_since_min=1.0, lowest_at_end=False, final_gap=-0.5,
+                         paired_rise={"mean": 1.0, "se": 0.2, "exceeds": True})
+    flat = copy.deepcopy(late)
+    flat["curve"]["paired_rise"] = {"mean": 0.3, "se": 0.2, "exceeds": False}
     assert findings.curve_facts(still)["overfits"] is False and findings.curve_facts(still)["test_above_train"]
     assert findings.curve_facts(late)["overfits"] is True and not findings.curve_facts(late)["test_above_train"]
+    assert findings.curve_facts(flat)["flattened"] and not findings.curve_facts(flat)["overfits"]
+
+
+def test_paired_epochs_match_a_hand_computed_standard_error():
+    from vaereport.training import paired_epochs
+
+    per_image = np.array([[10.0, 12.0, 11.0, 13.0], [10.5, 12.1, 11.9, 13.5]])  # (epochs, images)
+    d = np.array([0.5, 0.1, 0.9, 0.5])
+    out = paired_epochs(per_image, 1, 0)
+    assert out["mean"] == pytest.approx(0.5)
+    assert out["se"] == pytest.approx(np.sqrt(np.sum((d - 0.5) ** 2) / 3) / 2)
+    assert out["exceeds"] == (0.5 > 1.96 * out["se"])
+    unpaired_se = np.sqrt(per_image[0].var(ddof=1) / 4 + per_image[1].var(ddof=1) / 4)
+    assert out["se"] < unpaired_se / 3  # the pairing removes the variation between images
+
+
+def test_prior_mass_of_the_disc_is_exact():
+    from vaereport.latent import prior_mass_below
+
+    z = np.random.default_rng(0).normal(size=(50, 2))
+    out = prior_mass_below(z, np.full((50, 2), -2.0), radius=1.0, threshold=0.1, n_samples=200)
+    assert out["disc_mass"] == pytest.approx(1 - np.exp(-0.5))
+    assert out["of_all_prior_mass"] == pytest.approx(out["of_disc_mass"] * out["disc_mass"])
+
+
+def test_class_overlap_names_the_confused_pair():
+    from vaereport.latent import class_overlap
+
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [5.0, 0.0], [5.2, 0.0]])  # classes 1 and 2 share territory
+    y = rng.integers(0, 3, 3000)
+    z = centres[y] + rng.normal(scale=0.5, size=(3000, 2))
+    out = class_overlap(z[:2000], y[:2000], z[2000:], y[2000:], n_classes=3, top=1)
+    assert out["pairs"][0]["classes"] == [1, 2] and out["pairs"][0]["confusion"] > 0.3
 
 
 def test_gap_facts():
@@ -144,13 +183,18 @@ def test_frechet_of_identical_sets_is_zero_and_singular_covariances_are_fine():
     assert np.isfinite(frechet_distance(singular, x)) and frechet_distance(singular, singular) == pytest.approx(0, abs=1e-6)
 
 
-def test_bootstrap_intervals_cover_the_estimate_and_order_differences():
+def test_bootstrap_gives_standard_errors_and_difference_intervals_that_contain_their_estimate():
     rng = np.random.default_rng(2)
     ref = rng.normal(size=(400, 4))
-    near, far = rng.normal(size=(400, 4)) + 0.2, rng.normal(size=(400, 4)) + 2.0
-    out = bootstrap_frechet({"near": near, "far": far}, ref, n_boot=50, seed=0, pairs=[("far", "near")])
-    for name in ("near", "far"):
-        assert out[name]["ci95_low"] <= out[name]["fd"] <= out[name]["ci95_high"] or name == "near"
+    near, far = rng.normal(size=(400, 4)) + 0.05, rng.normal(size=(400, 4)) + 2.0
+    close = rng.normal(size=(400, 4)) + 0.1
+    out = bootstrap_frechet({"near": near, "far": far, "close": close}, ref, n_boot=50, seed=0,
+                            pairs=[("far", "near"), ("close", "near")])
+    assert all(out[name]["se"] > 0 and "ci95_low" not in out[name] for name in ("near", "far", "close"))
+    for key in ("far - near", "close - near"):
+        d = out[key]
+        assert d["ci95_low"] <= d["fd"] <= d["ci95_high"]
+        assert d["ci95_high"] - d["fd"] == pytest.approx(1.96 * d["se"])
     assert out["far - near"]["ci95_low"] > 0
     assert findings.interval_verdict(out["far - near"]["ci95_low"], out["far - near"]["ci95_high"]) == "above"
 
@@ -183,43 +227,50 @@ def prose(ctx) -> str:
 
 
 @pytest.mark.integration
-def test_q1_prose_follows_the_held_out_curve_and_the_gap_measure(smoke_context):
+def test_q1_prose_follows_the_held_out_curve_the_classifier_and_the_gap_measure(smoke_context):
     q1 = smoke_context["q1"].metrics
     curve = q1["models"]["bernoulli"]["curve"]
-    curve.update(lowest_at_end=True, rise_since_min=0.0)
-    assert "there is no sign of over-fitting" in prose(smoke_context)
-    curve.update(lowest_at_end=False, min_epoch=1, rise_since_min=0.5, noise=1.0, min=curve["first"])
-    assert "held-out curve has flattened, with no clear sign of over-fitting yet" in prose(smoke_context)
-    curve.update(rise_since_min=5.0, noise=1.0)
-    text = prose(smoke_context)
-    assert "more than the 1.00 nats by which two evaluations can differ" in text
-    assert "the model began to over-fit after epoch 1" in text
+    curve.update(lowest_at_end=True)
+    assert "was still falling after the last epoch" in prose(smoke_context)
+    curve.update(lowest_at_end=False, min_epoch=1, paired_rise={"mean": 0.5, "se": 0.4, "exceeds": False})
+    assert "no resolved rise: the curve has flattened without over-fitting" in prose(smoke_context)
+    curve.update(paired_rise={"mean": 5.0, "se": 1.0, "exceeds": True})
+    assert "5.00 ± 1.00 nats (paired over the test images) from its lowest, after epoch 1, to the last epoch: " \
+           "the model began to over-fit" in prose(smoke_context)
+    named = q1["generated_named"]
+    named.update(prior_share_confident=0.7, test_share_confident=0.95)
+    assert "**Did we train a generative model? Yes: images decoded from prior samples are digits" in prose(smoke_context)
+    named.update(prior_share_confident=0.1)
+    assert "**Did we train a generative model? No:" in prose(smoke_context)
     q1["gaps"]["prior_mass_below"].update(of_disc_mass=0.0, of_all_prior_mass=0.0)
-    assert "by this measure there are no gaps near the origin" in prose(smoke_context)
+    assert "near the origin the density measure finds no gap" in prose(smoke_context)
     q1["gaps"]["prior_mass_below"].update(of_disc_mass=0.00046, of_all_prior_mass=0.00018)
-    text = prose(smoke_context)
-    assert "On 0.046 % of the prior's mass inside the disc (0.018 % of all of it)" in text.replace("\u00a0", " ")
-    assert "these are the gaps" in text
+    text = prose(smoke_context).replace("\u00a0", " ")
+    assert "near the origin 0.046 % of the prior's mass within 1.0 s.d. is a gap" in text
+    assert "(hatched in @fig-q1-gaps, 0.018 % of all prior mass)" in text
 
 
 @pytest.mark.integration
 def test_q2_generation_prose_follows_the_bootstrap_intervals(smoke_context):
     q2r = smoke_context["q2r"].metrics
     key = "DAE, code ~ N(0, I) - VAE, z ~ N(0, I)"
+    fitted = "DAE, code ~ fitted Gaussian - VAE, z ~ N(0, I)"
     q2r["frechet_differences"][key].update(fd=10.0, ci95_low=5.0, ci95_high=15.0)
+    q2r["frechet_differences"][fitted].update(fd=1.0, ci95_low=-2.0, ci95_high=4.0)
     text = prose(smoke_context)
-    assert "samples are farther from real images than the VAE's prior samples" in text
-    assert "The reason is in the objectives" in text
+    assert "**(b) The VAE generates garments from its prior; the DAE, which has no prior, does not from" in text
+    assert "but from a Gaussian fitted" not in text and "even from a Gaussian fitted" not in text
     q2r["frechet_differences"][key].update(fd=1.0, ci95_low=-2.0, ci95_high=4.0)
+    q2r["frechet_differences"][fitted].update(fd=5.0, ci95_low=2.0, ci95_high=8.0)
     text = prose(smoke_context)
-    assert "samples are not distinguishable from the VAE's prior samples" in text
-    assert "The reason is in the objectives" not in text
+    assert "**(b) The Fréchet distance does not separate the VAE's prior samples" in text
+    assert "even from a Gaussian fitted to its codes the DAE's samples stay farther" in text
     for model, better in (("VAE", "VAE"), ("DAE", "DAE")):
         other = "DAE" if model == "VAE" else "VAE"
         q2r["reconstruction"][model]["nll_nats"], q2r["reconstruction"][other]["nll_nats"] = 100.0, 120.0
         text = prose(smoke_context)
-        assert f"The {better} reconstructs better, by 20.0 nats per image" in text
-        assert ("This is what the objectives predict" in text) == (better == "DAE")
+        assert f"**(a) The {better} reconstructs better, by 20.0 nats per test image" in text
+        assert ("The objectives predict this" in text) == (better == "DAE")
 
 
 @pytest.mark.integration
@@ -235,16 +286,64 @@ def test_q2_semisupervised_prose_says_helped_only_with_an_interval_excluding_zer
     for rep in ("vae", "dae"):
         set_diff(f"{rep}/chosen", "pixels/chosen", -0.01, 0.01, every_budget=True)
     text = prose(smoke_context)
-    assert "did not beat the same labels on raw pixels at any budget" in text
-    assert "each with its honest choice of classifier: at no budget does the paired interval exclude zero" in text
+    assert "**Was it beneficial to use the unlabelled data? No: at no budget did the codes learnt" in text
+    assert "2.3 Was unlabelled data beneficial?** **No**" in text
     set_diff("dae/chosen", "pixels/chosen", -0.03, -0.01)
-    assert f"the codes were worse (DAE codes at {low} labels)" in prose(smoke_context)
+    assert f"and with {low} labels pixels were better.**" in prose(smoke_context)
     set_diff("vae/chosen", "pixels/chosen", 0.01, 0.03)
-    text = prose(smoke_context)
-    assert f"better at {low} labels (at {low} labels: 2.0 points (95 % interval 1.0 to 3.0))" in text.replace("\u00a0", " ")
-    assert "helped where the intervals above exclude zero" in text
+    text = prose(smoke_context).replace("\u00a0", " ")
+    assert f"**Was it beneficial to use the unlabelled data? Yes, with {low} labels" in text
+    assert f"VAE − pixels is 2.0 points [1.0, 3.0]" in text
     set_diff("vae/label_spreading", "vae/chosen", 0.02, 0.04)
-    text = prose(smoke_context)
-    assert "using the unlabelled data in the classifier adds to using it in the representation" in text
+    assert f"label spreading beats the selection on the same code at {low} labels (VAE)" in prose(smoke_context)
     set_diff("vae/chosen", "dae/chosen", -0.05, -0.01)
-    assert f"The DAE codes are ahead at {low} labels" in prose(smoke_context)
+    assert f"Between the codes, the DAE's are ahead at {low} labels" in prose(smoke_context)
+
+
+ANSWER_FIRST = {  # a discussion question's bold opening -> what its answer must start with (None: any sentence)
+    "Did we train a generative model?": ("Yes", "No", "Partly"),
+    "How is the latent space populated, and what lives in the gaps?": None,
+    "Was it beneficial to use the unlabelled data?": ("Yes", "No"),
+    "Which representation worked best?": None,
+}
+
+
+def answer_first_problems(text: str) -> list[str]:
+    """Discussion questions whose bold opening does not carry an answer sentence, and bold task openings
+    ('**(a) ...**') that are not a full sentence."""
+    problems = []
+    for question, starts in ANSWER_FIRST.items():
+        found = re.search(r"\*\*" + re.escape(question) + r"\s*(.*?)\*\*", text)
+        if not found:
+            problems.append(f"missing: {question}")
+            continue
+        answer = found.group(1).strip()
+        if len(answer.split()) < 3 or not answer.endswith("."):
+            problems.append(f"no answer sentence after: {question}")
+        elif starts and not answer.startswith(starts):
+            problems.append(f"not a {'/'.join(starts)} answer: {question}")
+    for opening in re.findall(r"\*\*\(([a-c])\) (.*?)\*\*", text):
+        if len(opening[1].split()) < 4 or not opening[1].rstrip().endswith("."):
+            problems.append(f"task ({opening[0]}) opens without a sentence: {opening[1][:40]}")
+    return problems
+
+
+def test_the_answer_first_check_can_fail():
+    good = "**Did we train a generative model? Yes: the samples are digits.** Evidence."
+    assert "missing: Which representation worked best?" in answer_first_problems(good)
+    assert not [p for p in answer_first_problems(good) if "generative" in p]
+    assert answer_first_problems("**Did we train a generative model?** The test loss fell.")[0].startswith("no answer")
+    assert "task (b) opens without a sentence: Motivation" in answer_first_problems("**(b) Motivation.**")[-1] or \
+        any("task (b)" in p for p in answer_first_problems("**(b) Motivation**"))
+
+
+@pytest.mark.integration
+def test_every_discussion_question_opens_with_its_answer(smoke_context):
+    assert answer_first_problems(prose(smoke_context)) == []
+
+
+@pytest.mark.integration
+def test_no_run_together_sentences(smoke_context):
+    text = prose(smoke_context)
+    text = re.sub(r"`[^`]*`|\]\([^)]*\)|https?://\S+", "", text)  # code, link targets and addresses
+    assert re.findall(r"[a-z0-9)\]]\.[A-Z][a-z]", text) == []

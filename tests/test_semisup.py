@@ -32,7 +32,7 @@ def test_stratified_subsets_follow_class_proportions(labels):
 
 def test_every_representation_uses_the_same_subsets(labels):
     subsets = semisup.draw_subsets(labels, [100, 300], 2, 0)
-    cells = semisup.plan_cells(subsets, ["vae", "dae"], ["logreg", "knn"], raw_pixel_mlp=True)
+    cells = semisup.plan_fits(subsets, ["vae", "dae"], ["logreg", "knn"], raw_pixel_mlp=True, svm_max_budget=10**6)
     keys = {}
     for cell in cells:
         keys.setdefault(cell.representation, set()).add((cell.budget, cell.repetition))
@@ -67,7 +67,7 @@ def test_classifier_sees_only_the_labelled_subset(monkeypatch, labels):
     x_train, x_test = rng.normal(size=(6000, 4)), rng.normal(size=(500, 4))
     y_test = np.full(500, 99)  # labels no training label can equal
     idx = semisup.draw_subsets(labels, [200], 1, 0)[(200, 0)]
-    row = semisup.fit_and_score(semisup.Cell(200, 0, "vae", "logreg"), x_train, labels, x_test, y_test, idx, 0)
+    row = semisup.fit_and_score(semisup.Fit(200, 0, "vae", "logreg"), x_train, labels, x_test, y_test, idx, 0)
     np.testing.assert_array_equal(seen["fit_y"], labels[idx])
     np.testing.assert_array_equal(seen["fit_x"], x_train[idx])
     assert 99 not in seen["fit_y"]
@@ -80,7 +80,7 @@ def test_real_pipeline_scores_a_separable_problem():
     y = rng.integers(0, 3, 600)
     x = rng.normal(size=(600, 2)) + 4 * np.eye(3)[y][:, :2] + 4 * (y == 2)[:, None]
     for name in CLASSIFIERS:
-        row = semisup.fit_and_score(semisup.Cell(300, 0, "vae", name), x[:500], y[:500], x[500:], y[500:],
+        row = semisup.fit_and_score(semisup.Fit(300, 0, "vae", name), x[:500], y[:500], x[500:], y[500:],
                                     np.arange(300), 0)
         assert row["accuracy"] > 0.9, name
 
@@ -130,15 +130,72 @@ def test_selection_uses_stratified_folds_for_small_l_and_a_capped_holdout_for_la
 def test_the_choice_never_sees_test_labels_and_reuses_the_sweeps_fit(blobs):
     x_train, y_train, x_test, y_test = blobs
     idx = np.arange(300)
-    options = choice.candidates(["logreg", "knn"])
-    first = choice.choose_and_score(x_train, y_train, x_test, y_test, idx, options, RULE, 0, True)
-    shuffled = choice.choose_and_score(x_train, y_train, x_test, np.roll(y_test, 1), idx, options, RULE, 0, True)
+    features = {"codes": (x_train, x_test)}
+    opts = choice.options(features, ["standardise"], choice.candidates(["logreg", "knn"], 300, 10**6))
+    first = choice.choose_and_score(features, y_train, y_test, idx, opts, RULE, 0)
+    shuffled = choice.choose_and_score(features, y_train, np.roll(y_test, 1), idx, opts, RULE, 0)
     assert (first["classifier"], first["setting"], first["selection_accuracy"]) == \
         (shuffled["classifier"], shuffled["setting"], shuffled["selection_accuracy"])  # chosen without test labels
     assert first["accuracy"] > 0.9 and first["scheme"] == "hold-out"
-    reused = choice.choose_and_score(x_train, y_train, x_test, y_test, idx, [("knn", {"n_neighbors": 5})], RULE, 0,
-                                     True, reuse={"knn": 0.123})
+    knn = choice.Option("codes", "standardise", "knn", (("n_neighbors", 5),))
+    reused = choice.choose_and_score(features, y_train, y_test, idx, [knn], RULE, 0, reuse={knn: 0.123})
     assert reused["accuracy"] == 0.123
+
+
+def test_every_input_gets_the_same_candidates_and_the_same_cost_cap():
+    classifiers = list(CLASSIFIERS)
+    below, above = choice.candidates(classifiers, 1000, 3000), choice.candidates(classifiers, 10000, 3000)
+    assert ("svm_rbf", {"C": 10.0}) in below and all(c != "svm_rbf" for c, _ in above)
+    labels = {rep: sorted(o.label for o in choice.options({e: None for e in semisup.ENCODINGS[rep]},
+                                                          ["active", "none"], below))
+              for rep in ("vae", "dae", "pixels")}
+    per_encoding = {rep: sorted(set(labels[rep])) for rep in labels}
+    assert per_encoding["vae"] == per_encoding["dae"] == per_encoding["pixels"]
+    assert len(labels["dae"]) == 2 * len(labels["vae"])  # the DAE's two encodings, each with every candidate
+    fits = semisup.plan_fits({(1000, 0): None, (10000, 0): None}, ["vae", "dae"], ["svm_rbf", "knn"], False, 3000)
+    assert {(f.budget, f.classifier) for f in fits} == {(1000, "svm_rbf"), (1000, "knn"), (10000, "knn")}
+
+
+def inactive_code(n, rng):
+    """Two informative code dimensions (four classes at the corners of a square) and 40 near-constant ones
+    (standard deviation 0.02), like a VAE's inactive units: standardising blows the latter up to unit noise."""
+    y = rng.integers(0, 4, n)
+    corners = np.array([[0, 0], [0, 3], [3, 0], [3, 3]])
+    return np.hstack([corners[y] + rng.normal(scale=0.7, size=(n, 2)), rng.normal(scale=0.02, size=(n, 40))]), y
+
+
+def test_the_selection_finds_that_standardising_inactive_dimensions_hurts():
+    rng = np.random.default_rng(0)
+    x_train, y_train = inactive_code(2000, rng)
+    x_test, y_test = inactive_code(1000, rng)
+    features = {"codes": (x_train, x_test)}
+    opts = choice.options(features, ["standardise", "none", "active"], [("knn", {"n_neighbors": 5})])
+    row = choice.choose_and_score(features, y_train, y_test, np.arange(150), opts, RULE, 0)
+    by_prep = {v["preprocessing"]: v for v in row["variants"]}
+    assert set(by_prep) == {"standardise", "none", "active"}
+    assert by_prep["active"]["accuracy"] > by_prep["standardise"]["accuracy"] + 0.2
+    assert by_prep["active"]["selection_accuracy"] > by_prep["standardise"]["selection_accuracy"]
+    assert row["preprocessing"] in ("active", "none") and row["accuracy"] > 0.9
+    active = semisup.make_classifier("knn", 150, 0, "active").fit(x_train[:150], y_train[:150])
+    assert active.named_steps["active"].get_support().sum() == 2  # the active set, from the labelled codes only
+
+
+def test_paired_differences_hold_simultaneously_over_the_budgets():
+    from scipy import stats
+
+    diffs = {100: [0.01, 0.03, 0.02, 0.05], 1000: [0.0, 0.01, -0.01, 0.02], 60000: [0.004]}
+    results = []
+    for l, ds in diffs.items():
+        for r, d in enumerate(ds):
+            results += [{"budget": l, "repetition": r, "representation": "vae", "classifier": "chosen", "accuracy": 0.5 + d},
+                        {"budget": l, "repetition": r, "representation": "dae", "classifier": "chosen", "accuracy": 0.5}]
+    table = semisup.paired_differences(results, ("vae", "chosen"), ("dae", "chosen")).set_index("budget")
+    d = np.array(diffs[100])
+    half = stats.t.ppf(1 - 0.05 / 4, 3) * d.std(ddof=1) / 2  # two budgets with an interval: each at 97.5 %
+    assert table.loc[100, "family_size"] == 2
+    assert table.loc[100, "ci95_high"] - table.loc[100, "mean_difference"] == pytest.approx(half)
+    assert table.loc[100, "pointwise_high"] - table.loc[100, "mean_difference"] < half
+    assert np.isnan(table.loc[60000, "ci95_low"])
 
 
 def test_label_spreading_on_a_precomputed_graph_matches_sklearns_knn_kernel(blobs):

@@ -1,12 +1,14 @@
-"""The classifier a practitioner would pick with only the l labels, and a graph-based learner that also
-uses the unlabelled codes.
+"""The label-only selection — the model a practitioner would pick with only the l labels — and a graph-based
+learner that also uses the unlabelled codes.
 
-Honest choice: every candidate (a classifier with one setting from `GRID`) is scored on the labelled subset
-alone, by stratified k-fold cross-validation when l is small, or on one stratified hold-out part of the
-labelled set when l is large (the fits are then capped in size, which bounds the cost). The best candidate is
-refitted on all l labels and only then scored on the test set. The test set takes no part in the choice.
+Label-only selection: every option (an encoding of the input, a preprocessing, and a classifier with one
+setting from `GRID`) is scored on the labelled subset alone, by stratified k-fold cross-validation when l is
+small, or on one stratified hold-out part of the labelled set when l is large (the fits are then capped in
+size, which bounds the cost). The best option is refitted on all l labels and only then scored on the test set;
+so are the other encodings and preprocessings with the chosen classifier (the ablation). The test set takes
+no part in the choice. Every input gets the same classifiers, settings, preprocessings and cost cap.
 
-Codes are float arrays (n, k); labels are ints (n,); `indices` index the labelled training rows.
+Features are float arrays (n, k); labels are ints (n,); `indices` index the labelled training rows.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from sklearn.neighbors import NearestNeighbors
 from sklearn.semi_supervised import LabelSpreading
 
-from .semisup import make_classifier
+from .semisup import allowed, make_classifier
 
 # Settings tried per classifier; the first is the sweep's fixed setting (so its fit can be reused).
 GRID: dict[str, list[dict]] = {
@@ -66,39 +68,83 @@ def selection_splits(y: np.ndarray, rule: SelectionRule, seed: int) -> tuple[lis
     return [(np.sort(train), np.sort(val))], "hold-out"
 
 
-def candidates(classifiers: list[str], tune: bool = True) -> list[tuple[str, dict]]:
-    """(classifier, setting) pairs: the whole grid, or with tune=False only each fixed setting."""
-    return [(c, params) for c in classifiers for params in (GRID[c] if tune else GRID[c][:1])]
+@dataclass(frozen=True)
+class Option:
+    """One candidate model of the label-only selection."""
+
+    encoding: str
+    preprocessing: str
+    classifier: str
+    setting: tuple[tuple[str, float], ...] = ()  # the classifier's parameters from `GRID`, as sorted pairs
+
+    @property
+    def params(self) -> dict:
+        return dict(self.setting)
+
+    @property
+    def label(self) -> str:
+        """e.g. 'logreg(C=0.1)' or 'random_forest(fixed)'."""
+        return f"{self.classifier}({', '.join(f'{k}={v:g}' for k, v in self.setting) or 'fixed'})"
+
+    @property
+    def is_fixed_setting(self) -> bool:
+        return self.params == GRID[self.classifier][0]
 
 
-def choose_and_score(x_train, y_train, x_test, y_test, indices, options: list[tuple[str, dict]],
-                     rule: SelectionRule, seed: int, standardise: bool, reuse: dict | None = None) -> dict:
-    """Score every option on the labelled rows `indices` only, refit the best on all of them, test it.
+def candidates(classifiers: list[str], budget: int, svm_max_budget: int) -> list[tuple[str, dict]]:
+    """(classifier, setting) pairs of the whole grid, under the cost cap of `semisup.allowed` — the same list
+    for every input."""
+    return [(c, params) for c in classifiers if allowed(c, budget, svm_max_budget) for params in GRID[c]]
 
-    `reuse[classifier]` is the test accuracy the sweep already measured for that classifier's fixed setting
-    with the same labels and seed; it is used instead of an identical refit."""
+
+def options(encodings, preprocessings, classifier_settings) -> list[Option]:
+    """Every combination of an encoding, a preprocessing and a (classifier, setting)."""
+    return [Option(e, p, c, tuple(sorted(params.items()))) for e in encodings for p in preprocessings
+            for c, params in classifier_settings]
+
+
+def _test_accuracy(option: Option, features, y_train, y_test, indices, seed: int) -> float:
+    x_train, x_test = features[option.encoding]
+    model = make_classifier(option.classifier, len(indices), seed, option.preprocessing, **option.params)
+    model.fit(x_train[indices], y_train[indices])
+    return float(np.mean(model.predict(x_test) == y_test))
+
+
+def choose_and_score(features: dict, y_train, y_test, indices, opts: list[Option], rule: SelectionRule, seed: int,
+                     reuse: dict | None = None) -> dict:
+    """Score every option on the labelled rows `indices` only, refit the best on all of them, test it; then test
+    every other encoding and preprocessing with the chosen classifier and setting (the ablation).
+
+    `features[encoding]` is (x_train, x_test). `reuse[option]` is a test accuracy the sweep already measured with
+    the same labels and seed; it is used instead of an identical refit."""
     started = time.perf_counter()
-    x_l, y_l = x_train[indices], y_train[indices]
+    reuse = reuse or {}
+    y_l = y_train[indices]
     splits, scheme = selection_splits(y_l, rule, seed)
-    scores = []
-    for clf, params in options:
+    scores = {}
+    for option in opts:
+        x_l = features[option.encoding][0][indices]
         fold_scores = []
         for tr, va in splits:
-            model = make_classifier(clf, len(tr), seed, standardise, **params)
+            model = make_classifier(option.classifier, len(tr), seed, option.preprocessing, **option.params)
             model.fit(x_l[tr], y_l[tr])
             fold_scores.append(float(np.mean(model.predict(x_l[va]) == y_l[va])))
-        scores.append(float(np.mean(fold_scores)))
-    best = int(np.argmax(scores))  # first of equals: the order of `options`
-    clf, params = options[best]
-    if reuse and clf in reuse and params == GRID[clf][0]:
-        accuracy = reuse[clf]
-    else:
-        model = make_classifier(clf, len(indices), seed, standardise, **params)
-        model.fit(x_l, y_l)
-        accuracy = float(np.mean(model.predict(x_test) == y_test))
-    return {"classifier": clf, "setting": ", ".join(f"{k}={v:g}" for k, v in params.items()) or "fixed",
+        scores[option] = float(np.mean(fold_scores))
+    best = max(opts, key=lambda o: scores[o])  # first of equals: the order of `opts`
+    variants = []
+    for option in opts:
+        if (option.classifier, option.setting) != (best.classifier, best.setting):
+            continue
+        accuracy = reuse.get(option)
+        if accuracy is None:
+            accuracy = _test_accuracy(option, features, y_train, y_test, indices, seed)
+        variants.append({"encoding": option.encoding, "preprocessing": option.preprocessing,
+                         "selection_accuracy": scores[option], "accuracy": accuracy})
+    chosen = next(v for v in variants if (v["encoding"], v["preprocessing"]) == (best.encoding, best.preprocessing))
+    return {"encoding": best.encoding, "preprocessing": best.preprocessing, "classifier": best.classifier,
+            "setting": ", ".join(f"{k}={v:g}" for k, v in best.setting) or "fixed",
             "selection_accuracy": scores[best], "scheme": scheme, "n_fit": int(np.mean([len(t) for t, _ in splits])),
-            "accuracy": accuracy, "seconds": time.perf_counter() - started}
+            "accuracy": chosen["accuracy"], "variants": variants, "seconds": time.perf_counter() - started}
 
 
 # ---------------------------------------------------------------- label spreading on the codes

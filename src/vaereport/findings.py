@@ -13,7 +13,7 @@ from .semisup import CLASSIFIER_LABELS
 # github.com/zalandoresearch/fashion-mnist, best setting per classifier family).
 PUBLISHED_BASELINES = {"svm_rbf": 0.897, "random_forest": 0.873, "mlp": 0.871, "knn": 0.854, "logreg": 0.842}
 SHORT_REPRESENTATION_LABELS = {"vae": "VAE", "dae": "DAE", "pixels": "pixels"}
-LABELS = {**CLASSIFIER_LABELS, "chosen": "honest choice"}
+LABELS = {**CLASSIFIER_LABELS, "chosen": "label-only selection"}
 
 
 def interval_verdict(low, high) -> str:
@@ -30,13 +30,16 @@ def interval_verdict(low, high) -> str:
 
 # ---------------------------------------------------------------- Q1
 def curve_facts(model: dict) -> dict:
-    """What the held-out curve of one trained model shows (see `training.curve_summary`): it over-fits
-    where it rose since its minimum by more than the estimate's noise, it has flattened where it rose by
-    less, and otherwise it was still falling."""
+    """What the held-out curve of one trained model shows (see `training.curve_summary`): it over-fits where
+    the last epoch is worse than the lowest one by more than 1.96 paired standard errors (per-image
+    differences on the same test images), it has flattened where it is not, and otherwise it was still falling
+    at the end. Also the Monte-Carlo noise of one point and the share of the late epoch-to-epoch variance it
+    explains (None without repeats or steps)."""
     c = model["curve"]
-    overfits = c["rise_since_min"] > c.get("noise", 0.0)
+    rise = c["paired_rise"]
+    overfits = rise["mean"] > 0 and rise["exceeds"]
     return {**c, "overfits": overfits, "flattened": not c["lowest_at_end"] and not overfits,
-            "noise": c.get("noise", 0.0), "test_above_train": c["final_gap"] > 0}
+            "rise_se": rise["se"], "test_above_train": c["final_gap"] > 0}
 
 
 def gap_growth(model: dict) -> dict:
@@ -55,10 +58,31 @@ def prior_mass_within(radius: float, dim: int = 2) -> float:
     return float(chi2.cdf(radius**2, dim))
 
 
+def generative_facts(q1: dict) -> dict:
+    """Is the Q1 model a generative model of the digits? 'yes' when images decoded from prior samples are named
+    confidently (softmax >= the `confident` level) by a classifier trained on real digits at least half as often
+    as real test digits are, 'partly' when at least a quarter as often, else 'no'."""
+    g = q1["generated_named"]
+    ratio = g["prior_share_confident"] / g["test_share_confident"] if g["test_share_confident"] else 0.0
+    counts = list(g["prior_digit_counts"])
+    return {**g, "ratio": ratio, "verdict": "yes" if ratio >= 0.5 else "partly" if ratio >= 0.25 else "no",
+            "digits_drawn": sum(c > 0 for c in counts), "rarest": min(range(len(counts)), key=counts.__getitem__),
+            "rarest_share": min(counts) / sum(counts)}
+
+
+def overlap_facts(q1: dict, min_confusion: float = 0.05) -> dict:
+    """The class pairs whose test means a k-NN vote of the training means confuses most (symmetric share of
+    each class's digits voted the other), those above `min_confusion`; and how separated the plane is."""
+    o = q1["class_overlap"]
+    pairs = [p for p in o["pairs"] if p["confusion"] >= min_confusion]
+    return {"pairs": pairs, "accuracy": o["accuracy"], "k": o["k"], "min_confusion": min_confusion}
+
+
 def gap_facts(gaps: dict) -> dict:
     below = gaps["prior_mass_below"]
+    confidence = gaps.get("confidence") or []
     return {"has_gaps": below["of_disc_mass"] > 0, "ratio_low": min(gaps["ratios"]), "ratio_high": max(gaps["ratios"]),
-            **below}
+            "mean_confidence": sum(confidence) / len(confidence) if confidence else None, **below}
 
 
 # ---------------------------------------------------------------- Q2.1-2.2
@@ -99,17 +123,33 @@ def paired(metrics: dict, a: str, b: str) -> dict[int, dict]:
             for r in metrics.get("paired", []) if r["a"] == a and r["b"] == b}
 
 
+def _flip(d: dict) -> dict:
+    """A paired difference a - b read as b - a."""
+    out = {**d, "mean_difference": -d["mean_difference"]}
+    if d.get("ci95_low") is not None:
+        out["ci95_low"], out["ci95_high"] = -d["ci95_high"], -d["ci95_low"]
+    out["verdict"] = interval_verdict(out.get("ci95_low"), out.get("ci95_high"))
+    return out
+
+
+def most_common(counts: dict) -> str:
+    """The most frequent key of {name: count} (first in alphabetical order among equals)."""
+    return max(sorted(counts), key=lambda k: counts[k])
+
+
 def semisup_facts(metrics: dict, chosen_rows: list[dict] | None = None) -> dict:
-    """Facts of Q2.3; `chosen_rows` (the chosen_classifiers table) tells which classifier each honest choice
-    picked, so the benchmark comparison can use a pixel classifier that was fitted only as a choice."""
+    """Facts of Q2.3. Every verdict ('helped', 'ahead') rests on a paired interval that holds simultaneously
+    over the budgets of its comparison (see `semisup.paired_differences`). `chosen_rows` (the
+    chosen_classifiers table) tells which classifier each label-only selection picked, so the benchmark
+    comparison can use a pixel classifier that was fitted only as a choice."""
     budgets = metrics["budgets"]
     low, high = budgets[0], budgets[-1]
-    has_pixels = bool(_rows(metrics, "pixels", "chosen"))
+    reps = [rep for rep in ("vae", "dae", "pixels") if _rows(metrics, rep, "chosen")]
+    has_pixels = "pixels" in reps
     has_spreading = bool(_rows(metrics, "vae", "label_spreading"))
-    chosen = {rep: {l: at(metrics, rep, "chosen", l) for l in budgets} for rep in ("vae", "dae", "pixels")
-              if _rows(metrics, rep, "chosen")}
+    chosen = {rep: {l: at(metrics, rep, "chosen", l) for l in budgets} for rep in reps}
     facts = {"budgets": budgets, "low": low, "high": high, "has_pixels": has_pixels, "has_spreading": has_spreading,
-             "chosen": chosen,
+             "chosen": chosen, "reps": reps,
              "best_by_test": {rep: {int(l): v for l, v in per.items()} for rep, per in metrics["best_by_test"].items()},
              "vae_minus_dae": paired(metrics, "vae/chosen", "dae/chosen")}
     d = facts["vae_minus_dae"]
@@ -117,12 +157,21 @@ def semisup_facts(metrics: dict, chosen_rows: list[dict] | None = None) -> dict:
     facts["dae_ahead"] = [l for l in budgets if d.get(l, {}).get("verdict") == "below"]
     facts["unclear"] = [l for l in budgets if d.get(l, {}).get("verdict") == "unclear"]
     facts["single"] = [l for l in budgets if d.get(l, {}).get("verdict") == "single run"]
+    differences = {("vae", "dae"): d}
     if has_pixels:
         for rep in ("vae", "dae"):
             diff = paired(metrics, f"{rep}/chosen", "pixels/chosen")
+            differences[(rep, "pixels")] = diff
             facts[f"{rep}_vs_pixels"] = diff
             facts[f"{rep}_helped"] = [l for l in budgets if diff.get(l, {}).get("verdict") == "above"]
             facts[f"{rep}_hurt"] = [l for l in budgets if diff.get(l, {}).get("verdict") == "below"]
+            mlp = paired(metrics, f"{rep}/mlp", "pixels/mlp")
+            facts[f"{rep}_mlp_vs_pixels"] = mlp
+            facts[f"{rep}_mlp_helped"] = [l for l in budgets if mlp.get(l, {}).get("verdict") == "above"]
+            facts[f"{rep}_mlp_hurt"] = [l for l in budgets if mlp.get(l, {}).get("verdict") == "below"]
+        facts["helped_any"] = bool(facts["vae_helped"] or facts["dae_helped"])
+        facts["helped_budgets"] = sorted(set(facts["vae_helped"]) | set(facts["dae_helped"]))
+        facts["hurt_budgets"] = sorted(set(facts["vae_hurt"]) | set(facts["dae_hurt"]))
         picked_at_high = {r["classifier"]: r["accuracy"] for r in (chosen_rows or [])
                           if r["representation"] == "pixels" and r["budget"] == high}
         facts["baselines"] = [
@@ -131,12 +180,9 @@ def semisup_facts(metrics: dict, chosen_rows: list[dict] | None = None) -> dict:
              "ours_vae": (at(metrics, "vae", c, high) or {}).get("mean_accuracy"),
              "ours_dae": (at(metrics, "dae", c, high) or {}).get("mean_accuracy")}
             for c, acc in PUBLISHED_BASELINES.items()]
-        best_code = max(((rep, b[f"ours_{rep}"], b["classifier"]) for b in facts["baselines"] for rep in ("vae", "dae")
-                         if b[f"ours_{rep}"] is not None), key=lambda t: t[1])
-        pixel_mlp = (at(metrics, "pixels", "mlp", high) or {}).get("mean_accuracy")
-        facts["best_code_at_high"] = {"representation": best_code[0], "accuracy": best_code[1],
-                                      "classifier": best_code[2]}
-        facts["pixel_mlp_at_high"] = pixel_mlp
+        facts["pixel_mlp_at_high"] = (at(metrics, "pixels", "mlp", high) or {}).get("mean_accuracy")
+    facts["best_input"] = {l: _best_input(chosen, differences, l) for l in budgets}
+    facts["preprocessing"] = _preprocessing_facts(metrics, budgets)
     if has_spreading:
         for rep in ("vae", "dae"):
             diff = paired(metrics, f"{rep}/label_spreading", f"{rep}/chosen")
@@ -146,12 +192,50 @@ def semisup_facts(metrics: dict, chosen_rows: list[dict] | None = None) -> dict:
     return facts
 
 
-def summary_pivot(metrics: dict, budgets: list[int]) -> list[dict]:
-    """Rows (input, classifier) x budgets of 'mean ± std' accuracy in percent; the best mean per budget
-    among the code classifiers is in bold. A single run has no ±."""
+def _best_input(chosen: dict, differences: dict, budget: int) -> dict:
+    """The input with the highest mean accuracy of the label-only selection at `budget`, the runner-up, their
+    paired difference (best - runner-up) and whether its interval separates them ('resolved')."""
+    means = {rep: per[budget]["mean_accuracy"] for rep, per in chosen.items() if per.get(budget)}
+    order = sorted(means, key=means.get, reverse=True)
+    best, second = order[0], (order[1] if len(order) > 1 else None)
+    diff = None
+    if second is not None:
+        if (best, second) in differences:
+            diff = differences[(best, second)].get(budget)
+        elif (second, best) in differences and differences[(second, best)].get(budget):
+            diff = _flip(differences[(second, best)][budget])
+    return {"best": best, "second": second, "accuracy": means[best], "difference": diff,
+            "resolved": bool(diff) and diff["verdict"] == "above", "order": order}
+
+
+def _preprocessing_facts(metrics: dict, budgets: list[int]) -> dict:
+    """Per input and budget: the preprocessing (and encoding) the label-only selection picked most often, and
+    the ablation's mean test accuracy of each variant with the chosen classifiers."""
+    counts = metrics.get("chosen_counts", {})
+    ablation = metrics.get("ablation", [])
+    out = {}
+    for rep, per in counts.items():
+        out[rep] = {}
+        for l in budgets:
+            c = per.get(str(l)) or per.get(l)
+            if not c:
+                continue
+            variants = {(r["encoding"], r["preprocessing"]): r for r in ablation
+                        if r["representation"] == rep and r["budget"] == l}
+            prep, enc = most_common(c["preprocessing"]), most_common(c["encoding"])
+            out[rep][l] = {"preprocessing": prep, "encoding": enc, "classifier": most_common(c["classifier"]),
+                           "counts": c, "n": sum(c["preprocessing"].values()),
+                           "by_preprocessing": {p: r["mean_accuracy"] for (e, p), r in variants.items() if e == enc},
+                           "by_encoding": {e: r["mean_accuracy"] for (e, p), r in variants.items() if p == prep}}
+    return out
+
+
+def summary_pivot(metrics: dict, budgets: list[int], classifiers: list[str] | None = None) -> list[dict]:
+    """Rows (input, classifier) x budgets of 'mean ± std' accuracy in percent (only `classifiers`, if given);
+    the best mean per budget among the rows is in bold. A single run has no ±."""
     cells, best = {}, {}
     for r in metrics["summary"]:
-        if r["budget"] in budgets:
+        if r["budget"] in budgets and (classifiers is None or r["classifier"] in classifiers):
             key = (r["representation"], r["classifier"])
             spread = f" ± {100 * r['std_accuracy']:.1f}" if r["n"] > 1 and r["std_accuracy"] is not None else ""
             cells.setdefault(key, {})[r["budget"]] = (r["mean_accuracy"], f"{100 * r['mean_accuracy']:.1f}{spread}")
@@ -165,7 +249,7 @@ def summary_pivot(metrics: dict, budgets: list[int]) -> list[dict]:
             return "–"
         return f"**{value[1]}**" if value[0] == best[l] else value[1]
 
-    return [{"representation": SHORT_REPRESENTATION_LABELS[rep], "classifier": LABELS[clf],
+    return [{"representation": SHORT_REPRESENTATION_LABELS[rep], "classifier": "fixed MLP" if clf == "mlp" else LABELS[clf],
              **{str(l): show(l, vals.get(l)) for l in budgets}}
             for (rep, clf), vals in sorted(cells.items(), key=lambda kv: (order[kv[0][0]], clf_order[kv[0][1]]))]
 
@@ -232,7 +316,9 @@ def code_size_facts(rows: list[dict], chosen: int) -> dict:
         facts[f"{model}_fd_min_size"] = best["latent_dim"] if best else None
         if at_chosen and best:
             c, b = at_chosen[f"{model}_fd"], best[f"{model}_fd"]
-            facts[f"{model}_fd_chosen_overlaps_min"] = c["fd_ci95_low"] <= b["fd_ci95_high"]
+            # two separately trained models: their difference against 1.96 standard errors of it
+            facts[f"{model}_fd_chosen_overlaps_min"] = (c["frechet_distance"] - b["frechet_distance"]
+                                                        <= 1.96 * (c["fd_se"] ** 2 + b["fd_se"] ** 2) ** 0.5)
     return facts
 
 

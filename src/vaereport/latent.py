@@ -60,18 +60,41 @@ def prior_mass_below(z_mean: np.ndarray, z_log_var: np.ndarray, radius: float, t
                      n_samples: int = 4000, seed: int = 0) -> dict:
     """Monte-Carlo estimate of the prior's mass within `radius` where q/p < threshold.
 
-    Returns the fraction of all prior mass, the fraction of the mass within the disc, and the disc's mass.
+    Returns the fraction of the mass within the disc (estimated from the prior samples that fall inside it),
+    the disc's exact mass (chi-square with K degrees of freedom) and their product, the fraction of all of it.
     """
+    from scipy.stats import chi2
+
     rng = np.random.default_rng(seed)
     s = rng.standard_normal((n_samples, z_mean.shape[1]))
     inside = np.linalg.norm(s, axis=1) <= radius
     below = np.zeros(n_samples, dtype=bool)
     below[inside] = density_ratio(s[inside], z_mean, z_log_var) < threshold
-    return {"of_all_prior_mass": float(below.mean()), "of_disc_mass": float(below[inside].mean()),
-            "disc_mass": float(inside.mean()), "n_samples": n_samples}
+    of_disc = float(below[inside].mean())
+    disc_mass = float(chi2.cdf(radius**2, z_mean.shape[1]))
+    return {"of_all_prior_mass": of_disc * disc_mass, "of_disc_mass": of_disc, "disc_mass": disc_mass,
+            "n_samples": n_samples, "n_inside": int(inside.sum())}
 
 
 def nearest_indices(z: np.ndarray, points: np.ndarray, k: int = 25) -> np.ndarray:
     """Indices (len(points), k) of the k encoded points nearest to each query point."""
     _, idx = cKDTree(z).query(points, k=k)
     return np.atleast_2d(idx)
+
+
+def class_overlap(z_train: np.ndarray, y_train: np.ndarray, z_test: np.ndarray, y_test: np.ndarray, k: int = 10,
+                  n_classes: int = 10, top: int = 4) -> dict:
+    """Which classes share territory in the latent plane: a k-nearest-neighbour vote among the training means
+    (n, K) labels each test mean (m, K); `confusion[i][j]` is the share of class-i test digits voted j. The
+    `pairs` are the `top` class pairs {i, j} with the largest symmetric confusion (share i->j plus j->i)."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    vote = KNeighborsClassifier(n_neighbors=k).fit(z_train, y_train).predict(z_test)
+    confusion = np.zeros((n_classes, n_classes))
+    np.add.at(confusion, (y_test, vote), 1.0)
+    confusion /= np.maximum(confusion.sum(axis=1, keepdims=True), 1.0)
+    pairs = sorted(((confusion[i, j] + confusion[j, i], i, j) for i in range(n_classes) for j in range(i + 1, n_classes)),
+                   reverse=True)[:top]
+    return {"k": k, "accuracy": float(np.mean(vote == y_test)), "confusion": confusion,
+            "pairs": [{"classes": [int(i), int(j)], "confusion": float(c), "i_to_j": float(confusion[i, j]),
+                       "j_to_i": float(confusion[j, i])} for c, i, j in pairs]}

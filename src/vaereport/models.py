@@ -186,6 +186,15 @@ class VAE(_Autoencoder):
         kl = ops.mean(kl_to_standard_normal(z_mean, z_log_var))
         return {"loss": rec + kl, "reconstruction": rec, "kl": kl}
 
+    def per_image_terms(self, x, inputs, seed):
+        """Per-image negative ELBO and its terms, each (batch,), with one z ~ q(z|inputs) per image drawn from
+        TensorFlow's stateless generator keyed by `seed` ((2,) int32): the same seed gives the same estimate."""
+        z_mean, z_log_var = self.encoder(inputs, training=False)
+        eps = tf.random.stateless_normal(tf.shape(z_mean), seed)
+        rec = self.reconstruction(x, self.decoder(z_mean + ops.exp(0.5 * z_log_var) * eps, training=False))
+        kl = kl_to_standard_normal(z_mean, z_log_var)
+        return {"loss": rec + kl, "reconstruction": rec, "kl": kl}
+
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class DenoisingAE(_Autoencoder):
@@ -210,6 +219,11 @@ class DenoisingAE(_Autoencoder):
             inputs = self.corrupt(x, training=training)
         out = self.decoder(self.encoder(inputs, training=training), training=training)
         rec = ops.mean(self.reconstruction(x, out))
+        return {"loss": rec, "reconstruction": rec}
+
+    def per_image_terms(self, x, inputs, seed=None):
+        """Per-image reconstruction NLL (batch,) of the clean x from `inputs` (deterministic; `seed` unused)."""
+        rec = self.reconstruction(x, self.decoder(self.encoder(inputs, training=False), training=False))
         return {"loss": rec, "reconstruction": rec}
 
     def get_config(self):

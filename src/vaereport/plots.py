@@ -45,8 +45,12 @@ def training_curves(histories: dict[str, dict[str, list[float]]], unit: str = "n
             ax.plot(epochs, hist[term], color=style.PALETTE[0], label="training")
             for held, (label, ls) in HELD_OUT_STYLES.items():
                 if f"{held}_{term}" in hist:
-                    ax.plot(epochs, hist[f"{held}_{term}"], ls, color=style.PALETTE[1 if held == "test" else 3],
-                            label=label)
+                    color = style.PALETTE[1 if held == "test" else 3]
+                    ax.plot(epochs, hist[f"{held}_{term}"], ls, color=color, label=label)
+                    last = hist[f"{held}_{term}"][-1]  # the value the tables report, written at its point
+                    ax.plot(epochs[-1], last, "o", ms=3, color=color)
+                    ax.annotate(f"{last:.1f}", (epochs[-1], last), xytext=(-3, 4), textcoords="offset points",
+                                ha="right", fontsize=8, color=color)
             ax.set_title("total (negative ELBO)" if term == "loss" else CURVE_TITLES[term])
             ax.set_xlabel("epoch")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -149,19 +153,26 @@ def sample_panels(panels: dict[str, np.ndarray], rows: int = 2, cols: int = 8):
 def latent_gaps(ratio_map: np.ndarray, view: float, gap_points: np.ndarray, gap_images: np.ndarray,
                 radius: float, threshold: float):
     """Left: log10 of q(z)/p(z) over [-view, view]^2 (ratio_map rows from top z2 = view), the disc searched
-    (radius), the threshold's contour and the numbered gap points; right: the images decoded there."""
+    (radius), the threshold's contour (dashed) with the region below it inside the disc hatched, and the
+    numbered gap points; right: the images decoded there."""
     fig = plt.figure(figsize=(style.PAGE_WIDTH, style.PAGE_WIDTH * 0.5))
     left, right = fig.subfigures(1, 2, width_ratios=[1.25, 1])
     ax = left.subplots()
     shown = np.log10(np.clip(ratio_map, 1e-3, 1e3))
     image = ax.imshow(shown, cmap="RdBu", vmin=-3, vmax=3, extent=(-view, view, -view, view), interpolation="nearest")
     axis = np.linspace(-view, view, ratio_map.shape[0])
-    ax.contour(axis, axis[::-1], shown, levels=[np.log10(threshold)], colors="black", linewidths=0.8)
+    # Below the threshold (the gaps): hatched, so the region stays visible under the markers.
+    inside = np.hypot(*np.meshgrid(axis, axis[::-1])) <= radius
+    below = np.where(inside & (shown < np.log10(threshold)), 1.0, 0.0)
+    ax.contourf(axis, axis[::-1], below, levels=[0.5, 1.5], colors="none", hatches=["////"])
+    ax.contour(axis, axis[::-1], shown, levels=[np.log10(threshold)], colors="black", linewidths=0.8,
+               linestyles="--")
     theta = np.linspace(0, 2 * np.pi, 200)
     ax.plot(radius * np.cos(theta), radius * np.sin(theta), color="black", lw=1.2)
-    ax.scatter(gap_points[:, 0], gap_points[:, 1], s=70, facecolor="white", edgecolor="black", zorder=3)
+    ax.scatter(gap_points[:, 0], gap_points[:, 1], s=12, facecolor="white", edgecolor="black", zorder=3)
     for i, (x, y) in enumerate(gap_points):
-        ax.annotate(str(i + 1), (x, y), ha="center", va="center", fontsize=8, zorder=4)
+        ax.annotate(str(i + 1), (x, y), xytext=(4, 3), textcoords="offset points", fontsize=8, zorder=4,
+                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
     ax.set(xlabel="$z_1$", ylabel="$z_2$", aspect="equal")
     ax.grid(False)
     bar = left.colorbar(image, ax=ax, shrink=0.8, ticks=[-3, -2, -1, 0, 1, 2, 3])

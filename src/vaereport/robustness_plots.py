@@ -38,8 +38,8 @@ def code_size(rows: list[dict], chosen: int):
     elbo.margins(y=0.2)
     for model, key, label in (("VAE", "vae_fd", "VAE, z ~ N(0, I)"), ("DAE", "dae_fd", "DAE, fitted Gaussian")):
         mean = np.array([r[key]["frechet_distance"] for r in rows])
-        err = np.array([[m - r[key]["fd_ci95_low"], r[key]["fd_ci95_high"] - m] for m, r in zip(mean, rows)]).T
-        fd.errorbar(sizes, mean, yerr=np.clip(err, 0, None), fmt="o-", ms=3, capsize=2, color=MODEL_COLORS[model], label=label)
+        err = np.array([1.96 * r[key]["fd_se"] for r in rows])
+        fd.errorbar(sizes, mean, yerr=err, fmt="o-", ms=3, capsize=2, color=MODEL_COLORS[model], label=label)
     fd.set(title="(c) Fréchet distance of samples", ylabel="distance (reference features)")
     budgets = rows[0]["budgets"] if rows else []
     for i, l in enumerate(budgets):

@@ -31,6 +31,7 @@ def choice(options: tuple[str, ...], doc: str) -> Param:
 
 
 CLASSIFIERS = ("logreg", "svm_rbf", "random_forest", "knn", "mlp")
+PREPROCESSINGS = ("standardise", "none", "active")
 # Width of the reference classifier's feature layer (genmetrics); the Fréchet distance needs more images.
 FEATURE_DIM = 128
 SEED = Param("int", ">= 0", lambda v: v >= 0, "seed for Python, NumPy, Keras/TF and subset draws")
@@ -60,6 +61,8 @@ Q1: dict[str, Param] = {
     "grid_size": Param("int", "2..40", lambda v: 2 <= v <= 40, "images per side of the decoded grid"),
     "grid_extent": positive_float("the grid spans [-extent, extent] in latent units"),
     "n_reconstructions": Param("int", "1..20", lambda v: 1 <= v <= 20, "test digits reconstructed"),
+    "digit_classifier_epochs": positive_int("at most this many epochs of the classifier that names the digit a "
+                                            "reconstruction shows"),
     "iwae_samples": Param("int", "1..5000", lambda v: 1 <= v <= 5000,
                           "importance samples per test image for the IWAE estimate of log p(x)"),
     "gap_radius": Param("float", "0 < r <= 3", lambda v: 0 < v <= 3,
@@ -79,7 +82,9 @@ Q2_REPRESENTATIONS: dict[str, Param] = {
     "n_reconstructions": Param("int", "1..20", lambda v: 1 <= v <= 20, "test images shown"),
     "n_generated": Param("int", f"{FEATURE_DIM + 1}..10000 (more than the reference features, for a full-rank covariance)",
                          lambda v: FEATURE_DIM < v <= 10000, "images generated per method for the scores"),
-    "reference_epochs": positive_int("epochs of the reference classifier for generation scores"),
+    "reference_epochs": positive_int("at most this many epochs of the reference classifier for generation scores"),
+    "reference_patience": positive_int("the reference classifier stops after this many epochs without a better "
+                                       "accuracy on its held-out tenth of the training images"),
     "n_bootstrap": Param("int", "20..5000", lambda v: 20 <= v <= 5000,
                          "bootstrap replicates of the Fréchet distances' 95 % intervals"),
     "active_unit_threshold": Param("float", "> 0", lambda v: v > 0,
@@ -94,12 +99,14 @@ Q2_SEMISUPERVISED: dict[str, Param] = {
     "classifiers": Param("str_list", "non-empty subset of logreg, svm_rbf, random_forest, knn, mlp",
                          lambda v: len(v) > 0 and set(v) <= set(CLASSIFIERS),
                          "classifiers run on the VAE and DAE codes"),
-    "raw_pixel_mlp": Param("bool", "true or false", doc="also fit an MLP on raw pixels"),
-    "pixel_classifiers": Param("str_list", "subset of logreg, svm_rbf, random_forest, knn, mlp (may be empty)",
-                               lambda v: set(v) <= set(CLASSIFIERS),
-                               "classifiers among which the honest choice on raw pixels picks (fixed settings)"),
-    "pixel_svm_max_budget": Param("int", ">= 0", lambda v: v >= 0,
-                                  "the RBF SVM on 784-D pixels is a candidate only up to this budget (cost)"),
+    "raw_pixel_mlp": Param("bool", "true or false", doc="also fit the fixed-setting MLP on raw pixels"),
+    "pixels": Param("bool", "true or false",
+                    doc="raw pixels as a third input of the label-only selection, with the codes' candidates"),
+    "preprocessing": Param("str_list", "non-empty subset of " + ", ".join(PREPROCESSINGS),
+                           lambda v: len(v) > 0 and set(v) <= set(PREPROCESSINGS) and len(set(v)) == len(v),
+                           "preprocessings among which the label-only selection picks, for every input"),
+    "svm_max_budget": Param("int", ">= 0", lambda v: v >= 0,
+                            "the RBF SVM is fitted only up to this budget, on every input (its cost grows ~ l^2)"),
     "selection_folds": Param("int", "2..10", lambda v: 2 <= v <= 10, "folds of the cross-validation for small l"),
     "cv_max_labels": Param("int", ">= 10", lambda v: v >= 10, "largest l scored by cross-validation"),
     "holdout_validation": Param("int", ">= 10", lambda v: v >= 10,

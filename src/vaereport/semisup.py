@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.feature_selection import VarianceThreshold
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
@@ -23,14 +24,31 @@ from .errors import ParameterError
 CLASSIFIER_LABELS = {"logreg": "logistic regression", "svm_rbf": "RBF SVM", "random_forest": "random forest",
                      "knn": "k-NN", "mlp": "MLP", "label_spreading": "label spreading"}
 REPRESENTATION_LABELS = {"vae": "VAE codes", "dae": "DAE codes", "pixels": "raw pixels"}
+# The encodings of each input: the DAE's codes of the clean images and of one seeded corruption of them.
+ENCODINGS = {"vae": ("codes",), "dae": ("clean", "corrupted"), "pixels": ("pixels",)}
+ENCODING_LABELS = {"codes": "posterior means", "clean": "clean inputs", "corrupted": "corrupted inputs",
+                   "pixels": "pixels"}
+# Preprocessing steps of a classifier pipeline; the label-only selection chooses among them for every input.
+PREPROCESSING = {
+    "standardise": "every feature scaled to zero mean and unit variance",
+    "none": "features as they are",
+    "active": "features whose variance on the labelled images is at most {threshold:g} dropped, the rest standardised",
+}
+# The fixed-setting sweep uses one preprocessing for every input: near-constant features (a VAE's inactive
+# code dimensions, a blank border pixel) carry no signal, and standardising them would only amplify noise.
+SWEEP_PREPROCESSING = "active"
+ACTIVE_THRESHOLD = 0.01  # the active-unit criterion of Burda et al. (2016), applied to the labelled features
+# From this many labels the MLP stops early on a tenth of them (below, a tenth is too few to stop on); the
+# figures mark the budget where the protocol changes.
+MLP_EARLY_STOPPING_FROM = 1000
 # The fixed settings of every classifier (the sweep uses these; `choice.GRID` varies a few of them).
 CLASSIFIER_SETTINGS = {
-    "logreg": "C = 1 (L2), at most 2000 L-BFGS iterations",
+    "logreg": "C = 1 (L2), at most 500 L-BFGS iterations",
     "svm_rbf": "C = 10, gamma = 1 / (features x variance)",
     "random_forest": "200 trees, unlimited depth",
     "knn": "5 nearest neighbours, distance-weighted",
-    "mlp": "one hidden layer of 256 ReLU units, L2 penalty 0.001, Adam, at most 300 epochs; from 1000 labels "
-           "early stopping on a tenth of the labelled set",
+    "mlp": f"one hidden layer of 256 ReLU units, L2 penalty 0.001, Adam, at most 300 epochs; from "
+           f"{MLP_EARLY_STOPPING_FROM} labels early stopping on a tenth of the labelled set",
 }
 
 
@@ -81,11 +99,23 @@ def _stratified(y: np.ndarray, l: int, rng: np.random.Generator) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- classifiers
-def make_classifier(name: str, n_labelled: int, seed: int, standardise: bool = True, **params) -> Pipeline:
-    """A scikit-learn pipeline: StandardScaler (for codes) then the classifier, with the fixed settings of
+def preprocessing_steps(preprocessing: str) -> list:
+    """The pipeline steps of a `PREPROCESSING` name (fitted on the labelled images only, like the classifier)."""
+    if preprocessing == "standardise":
+        return [("scale", StandardScaler())]
+    if preprocessing == "none":
+        return []
+    if preprocessing == "active":
+        return [("active", VarianceThreshold(ACTIVE_THRESHOLD)), ("scale", StandardScaler())]
+    raise ParameterError(f"unknown preprocessing '{preprocessing}'; choose from {', '.join(PREPROCESSING)}")
+
+
+def make_classifier(name: str, n_labelled: int, seed: int, preprocessing: str = SWEEP_PREPROCESSING,
+                    **params) -> Pipeline:
+    """A scikit-learn pipeline: the preprocessing steps, then the classifier with the fixed settings of
     `CLASSIFIER_SETTINGS`; `params` override some of them (e.g. C=0.1), as `choice.GRID` does."""
     if name == "logreg":
-        clf = LogisticRegression(C=1.0, max_iter=2000, random_state=seed)
+        clf = LogisticRegression(C=1.0, max_iter=500, random_state=seed)
     elif name == "svm_rbf":
         clf = SVC(C=10.0, gamma="scale", cache_size=1000, random_state=seed)
     elif name == "random_forest":
@@ -94,19 +124,19 @@ def make_classifier(name: str, n_labelled: int, seed: int, standardise: bool = T
         clf = KNeighborsClassifier(n_neighbors=min(5, n_labelled), weights="distance")
     elif name == "mlp":
         clf = MLPClassifier(hidden_layer_sizes=(256,), alpha=1e-3, max_iter=300, random_state=seed,
-                            early_stopping=n_labelled >= 1000, n_iter_no_change=10)
+                            early_stopping=n_labelled >= MLP_EARLY_STOPPING_FROM, n_iter_no_change=10)
     else:
         raise ParameterError(f"unknown classifier '{name}'; choose from {', '.join(CLASSIFIER_LABELS)}")
     if "n_neighbors" in params:
         params["n_neighbors"] = min(params["n_neighbors"], n_labelled)
     clf.set_params(**params)
-    steps = [("scale", StandardScaler())] if standardise else []
-    return Pipeline(steps + [("classifier", clf)])
+    return Pipeline(preprocessing_steps(preprocessing) + [("classifier", clf)])
 
 
 @dataclass(frozen=True)
-class Cell:
-    """One fit: a budget, a subset repetition, a representation and a classifier."""
+class Fit:
+    """One fixed-setting fit of the sweep: a budget, a subset repetition, a representation and a classifier
+    (on the representation's first encoding, with `SWEEP_PREPROCESSING`)."""
 
     budget: int
     repetition: int
@@ -114,18 +144,24 @@ class Cell:
     classifier: str
 
 
-def plan_cells(subsets, representations: list[str], classifiers: list[str], raw_pixel_mlp: bool) -> list[Cell]:
-    cells = [Cell(l, r, rep, clf) for (l, r) in subsets for rep in representations for clf in classifiers]
+def allowed(classifier: str, budget: int, svm_max_budget: int) -> bool:
+    """The cost cap, the same for every input: the RBF SVM (whose fit grows ~ l^2) only up to svm_max_budget."""
+    return classifier != "svm_rbf" or budget <= svm_max_budget
+
+
+def plan_fits(subsets, representations: list[str], classifiers: list[str], raw_pixel_mlp: bool,
+              svm_max_budget: int) -> list[Fit]:
+    cells = [Fit(l, r, rep, clf) for (l, r) in subsets for rep in representations for clf in classifiers
+             if allowed(clf, l, svm_max_budget)]
     if raw_pixel_mlp:
-        cells += [Cell(l, r, "pixels", "mlp") for (l, r) in subsets]
+        cells += [Fit(l, r, "pixels", "mlp") for (l, r) in subsets]
     # Largest first, so the slow cells do not end up alone at the tail of the parallel run.
     return sorted(cells, key=lambda c: (-c.budget, c.representation, c.classifier, c.repetition))
 
 
-def fit_and_score(cell: Cell, x_train, y_train, x_test, y_test, indices, seed: int) -> dict:
+def fit_and_score(cell: Fit, x_train, y_train, x_test, y_test, indices, seed: int) -> dict:
     """Fit on the labelled subset only; score on the test set (used for nothing else)."""
-    model = make_classifier(cell.classifier, len(indices), seed=seed + cell.repetition,
-                            standardise=cell.representation != "pixels")
+    model = make_classifier(cell.classifier, len(indices), seed=seed + cell.repetition)
     started = time.perf_counter()
     model.fit(x_train[indices], y_train[indices])
     fit_seconds = time.perf_counter() - started
@@ -156,10 +192,10 @@ def run_parallel(tasks: list, n_jobs: int, label: str, stream=None) -> list:
     return results
 
 
-def run_sweep(cells: list[Cell], data: dict, subsets, seed: int, n_jobs: int, stream=None) -> list[dict]:
+def run_sweep(cells: list[Fit], data: dict, subsets, seed: int, n_jobs: int, stream=None) -> list[dict]:
     """Fit and score every cell in parallel (largest first, as planned).
 
-    `data[representation]` is (x_train, x_test); labels are in data['labels'] = (y_train, y_test).
+    `data[representation]` is (x_train, x_test) of its first encoding; labels are in data['labels'].
     """
     from joblib import delayed
 
@@ -196,20 +232,59 @@ def summarise(results):
     return pd.DataFrame(rows)
 
 
-def paired_differences(results, a: tuple[str, str], b: tuple[str, str]):
-    """Per budget: mean and 95 % interval of accuracy(a) - accuracy(b) over the shared subsets.
-    a and b are (representation, classifier) pairs."""
+def paired_differences(results, a: tuple[str, str], b: tuple[str, str], family_level: float = 0.95):
+    """Per budget: mean of accuracy(a) - accuracy(b) over the shared subsets, with Student-t intervals that hold
+    *simultaneously* over the budgets of this comparison (Bonferroni: each at level 1 - (1 - family_level) / m
+    for the m budgets that have more than one subset), so a verdict at any budget keeps the family-wise error
+    rate; the per-budget 95 % interval is kept beside it. a and b are (representation, classifier) pairs."""
     import pandas as pd
+    from scipy import stats
 
     frame = pd.DataFrame(results)
     pick = lambda rc: frame[(frame.representation == rc[0]) & (frame.classifier == rc[1])].set_index(["budget", "repetition"]).accuracy
     diff = (pick(a) - pick(b)).dropna()
+    groups = [(l, d.to_numpy()) for l, d in diff.groupby(level="budget")]
+    m = sum(len(d) > 1 for _, d in groups)
     rows = []
-    for l, d in diff.groupby(level="budget"):
-        mean, half = t_interval(d.to_numpy())
+    for l, d in groups:
+        mean, half = t_interval(d)
+        if len(d) > 1:
+            sd_mean = d.std(ddof=1) / np.sqrt(len(d))
+            sim = float(stats.t.ppf(1 - (1 - family_level) / (2 * m), len(d) - 1) * sd_mean)
+        else:
+            sim = float("nan")
         rows.append({"budget": l, "a": f"{a[0]}/{a[1]}", "b": f"{b[0]}/{b[1]}", "n": len(d), "mean_difference": mean,
-                     "ci95_low": mean - half, "ci95_high": mean + half})
+                     "ci95_low": mean - sim, "ci95_high": mean + sim, "family_size": m,
+                     "pointwise_low": mean - half, "pointwise_high": mean + half,
+                     "sd_difference": float(d.std(ddof=1)) if len(d) > 1 else float("nan")})
     return pd.DataFrame(rows)
+
+
+def choice_counts(chosen: list[dict]) -> dict:
+    """How often the label-only selection picked each encoding, preprocessing and classifier:
+    {representation: {budget: {"encoding": {name: count}, "preprocessing": {...}, "classifier": {...}}}}."""
+    counts: dict = {}
+    for c in chosen:
+        per = counts.setdefault(c["representation"], {}).setdefault(int(c["budget"]), {})
+        for key in ("encoding", "preprocessing", "classifier"):
+            per.setdefault(key, {})
+            per[key][c[key]] = per[key].get(c[key], 0) + 1
+    return counts
+
+
+def ablation_summary(ablation) -> list[dict]:
+    """Per (representation, budget, encoding, preprocessing): the mean test accuracy over the labelled subsets
+    with the classifier and setting the selection chose on each subset, the mean selection score, how often that
+    variant was the one chosen, and the mean paired difference to the chosen variant."""
+    rows = []
+    chosen = ablation[ablation.chosen].set_index(["budget", "repetition", "representation"]).accuracy
+    for (rep, l, enc, prep), g in ablation.groupby(["representation", "budget", "encoding", "preprocessing"], sort=True):
+        against = g.set_index(["budget", "repetition", "representation"]).accuracy - chosen.reindex(
+            g.set_index(["budget", "repetition", "representation"]).index)
+        rows.append({"representation": rep, "budget": int(l), "encoding": enc, "preprocessing": prep, "n": len(g),
+                     "mean_accuracy": float(g.accuracy.mean()), "mean_selection_accuracy": float(g.selection_accuracy.mean()),
+                     "times_chosen": int(g.chosen.sum()), "mean_minus_chosen": float(against.mean())})
+    return rows
 
 
 def labels_needed(summary, target: float):

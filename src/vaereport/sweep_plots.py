@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.colors import to_rgb
 
 from . import style
-from .semisup import CLASSIFIER_LABELS, REPRESENTATION_LABELS
+from .semisup import CLASSIFIER_LABELS, MLP_EARLY_STOPPING_FROM, PREPROCESSING, REPRESENTATION_LABELS
 from .style import plt
 
 REPRESENTATION_COLORS = {"vae": style.PALETTE[0], "dae": style.PALETTE[1], "pixels": style.PALETTE[7]}
@@ -18,6 +19,14 @@ def _band(ax, g, color, label, ls="-", marker="o"):
     ax.fill_between(g.budget, 100 * g.ci95_low, 100 * g.ci95_high, color=color, alpha=0.18, lw=0)
 
 
+def _mark_mlp_protocol(ax, frame):
+    """A dotted vertical line where the MLP starts to stop early (when the budgets span it)."""
+    if frame.budget.min() < MLP_EARLY_STOPPING_FROM <= frame.budget.max():
+        ax.axvline(MLP_EARLY_STOPPING_FROM, color="0.55", lw=0.8, ls=":", zorder=0)
+        ax.annotate("MLP stops early\nfrom here", (MLP_EARLY_STOPPING_FROM, 0.02), xycoords=("data", "axes fraction"),
+                    xytext=(3, 0), textcoords="offset points", fontsize=8, color="0.4")
+
+
 def _zoom(ax, frame):
     low = 100 * np.nanmin(frame[["mean_accuracy", "ci95_low"]].to_numpy())
     high = 100 * np.nanmax(frame[["mean_accuracy", "ci95_high"]].to_numpy())
@@ -25,23 +34,31 @@ def _zoom(ax, frame):
 
 
 def learning_curves(summary):
-    """The comparison the report makes: the honestly chosen classifier per input (solid) and label
-    spreading on each code (dashed), mean test accuracy over the labelled subsets with its 95 % band."""
-    fig, ax = plt.subplots(figsize=(style.PAGE_WIDTH, 3.2))
-    shown = []
-    for rep, color in REPRESENTATION_COLORS.items():
-        for clf, ls, marker in (("chosen", "-", "o"), ("label_spreading", "--", "s")):
-            g = summary[(summary.representation == rep) & (summary.classifier == clf)]
-            if len(g):
-                label = REPRESENTATION_LABELS[rep] + (", chosen classifier" if clf == "chosen" else ", label spreading")
-                _band(ax, g, color, label, ls, marker)
-                shown.append(g)
-    if shown:
-        import pandas as pd
+    """Small multiples, one panel per input in its colour: the label-only selection (solid, with its 95 % band),
+    label spreading (dashed, codes only) and the fixed MLP (dotted), mean test accuracy over the labelled subsets;
+    the other inputs' selection in light grey behind, for comparison on the same axes."""
+    import pandas as pd
 
-        _zoom(ax, pd.concat(shown))
-    ax.set(xscale="log", xlabel="labelled training images $l$", ylabel="test accuracy (%)")
-    ax.legend(loc="lower right", ncol=1)
+    reps = [r for r in REPRESENTATION_COLORS if len(summary[(summary.representation == r) & (summary.classifier == "chosen")])]
+    fig, axes = plt.subplots(1, len(reps), figsize=(style.PAGE_WIDTH, 2.7), sharey=True, squeeze=False)
+    chosen = summary[summary.classifier == "chosen"]
+    for ax, rep in zip(axes[0], reps):
+        for other in reps:
+            if other != rep:
+                g = chosen[chosen.representation == other].sort_values("budget")
+                ax.plot(g.budget, 100 * g.mean_accuracy, "-", color="0.8", lw=1, zorder=0)
+        color = REPRESENTATION_COLORS[rep]
+        _band(ax, chosen[chosen.representation == rep], color, "label-only selection")
+        for clf, ls, marker, label in (("label_spreading", "--", "s", "label spreading"), ("mlp", ":", "^", "fixed MLP")):
+            g = summary[(summary.representation == rep) & (summary.classifier == clf)].sort_values("budget")
+            if len(g):
+                ax.plot(g.budget, 100 * g.mean_accuracy, ls, marker=marker, ms=3, color=color, label=label)
+        ax.set(xscale="log", title=REPRESENTATION_LABELS[rep], xlabel="labels $l$")
+        ax.legend(loc="lower right", fontsize=8)
+        _mark_mlp_protocol(ax, chosen)
+    shown = summary[summary.classifier.isin(["chosen", "label_spreading", "mlp"])]
+    _zoom(axes[0][0], pd.concat([shown]))
+    axes[0][0].set_ylabel("test accuracy (%)")
     return fig
 
 
@@ -59,6 +76,8 @@ def learning_curves_by_classifier(summary, classifiers: list[str]):
             if len(g):
                 _band(ax, g, color, REPRESENTATION_LABELS[rep])
         ax.set(xscale="log", title=CLASSIFIER_LABELS[clf])
+        if clf == "mlp" and len(part):
+            _mark_mlp_protocol(ax, part)
     for ax in axes.ravel()[n:]:
         ax.axis("off")
     _zoom(axes[0][0], part)
@@ -72,18 +91,52 @@ def learning_curves_by_classifier(summary, classifiers: list[str]):
 
 
 def paired_differences(frames: dict):
-    """Mean paired difference in accuracy (percentage points) with its 95 % interval, per budget
-    (a point without a bar where there is a single run). `frames[label]` is from `semisup.paired_differences`."""
-    fig, ax = plt.subplots(figsize=(style.PAGE_WIDTH, 3.0))
+    """Small multiples, one panel per comparison: the mean paired difference in accuracy (percentage points) per
+    budget with its interval (simultaneous over the budgets of the panel; a point without a bar where there is
+    a single run). `frames[label]` is from `semisup.paired_differences`."""
     n = len(frames)
-    for i, (label, d) in enumerate(frames.items()):
+    cols = min(3, n)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(style.PAGE_WIDTH, 2.1 * rows + 0.3), sharex=True, sharey=True,
+                             squeeze=False)
+    for ax, (label, d) in zip(axes.ravel(), frames.items()):
         d = d.sort_values("budget")
-        shift = np.exp((i - (n - 1) / 2) * 0.05)  # small horizontal offsets on the log axis
         mean = 100 * d.mean_difference.to_numpy()
         err = np.vstack([mean - 100 * d.ci95_low.to_numpy(), 100 * d.ci95_high.to_numpy() - mean])
-        ax.errorbar(d.budget * shift, mean, yerr=np.nan_to_num(err), marker="o", ms=3, capsize=2, label=label,
-                    color=style.PALETTE[i % len(style.PALETTE)])
-    ax.axhline(0, color="0.3", lw=0.8)
-    ax.set(xscale="log", xlabel="labelled training images $l$", ylabel="accuracy difference (points)")
-    ax.legend(loc="best", fontsize=8)
+        excludes = (d.ci95_low > 0) | (d.ci95_high < 0)
+        ax.axhline(0, color="0.5", lw=0.8)
+        ax.errorbar(d.budget, mean, yerr=np.nan_to_num(err), fmt="none", ecolor="0.25", capsize=2, lw=1)
+        ax.scatter(d.budget, mean, s=14, zorder=3, c=np.where(excludes, "0.1", "white"), edgecolors="0.1")
+        ax.set(xscale="log", title=label)
+        ax.title.set_fontsize(8)
+    for ax in axes.ravel()[n:]:
+        ax.axis("off")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("difference (points)")
+    for ax in axes[-1]:
+        ax.set_xlabel("labels $l$")
+    return fig
+
+
+PREPROCESSING_STYLES = {"active": ("o", "-"), "standardise": ("s", "--"), "none": ("^", ":")}
+
+
+def preprocessing_ablation(ablation):
+    """One panel per input: mean test accuracy against l of each encoding and preprocessing, each with the
+    classifier the label-only selection chose on that subset. `ablation` is the preprocessing_ablation table."""
+    reps = [r for r in REPRESENTATION_COLORS if r in set(ablation.representation)]
+    fig, axes = plt.subplots(1, len(reps), figsize=(style.PAGE_WIDTH, 2.6), sharey=True, squeeze=False)
+    for ax, rep in zip(axes[0], reps):
+        part = ablation[ablation.representation == rep]
+        encodings = sorted(set(part.encoding))
+        for (enc, prep), g in part.groupby(["encoding", "preprocessing"], sort=True):
+            mean = g.groupby("budget").accuracy.mean()
+            marker, ls = PREPROCESSING_STYLES.get(prep, ("o", "-"))
+            shade = 1.0 if enc == encodings[0] else 0.55
+            color = tuple(shade * c + (1 - shade) for c in to_rgb(REPRESENTATION_COLORS[rep]))
+            label = prep + (f", {enc}" if len(encodings) > 1 else "")
+            ax.plot(mean.index, 100 * mean.to_numpy(), ls, marker=marker, ms=3, color=color, label=label)
+        ax.set(xscale="log", title=REPRESENTATION_LABELS[rep], xlabel="labels $l$")
+        ax.legend(fontsize=8, loc="best")
+    axes[0][0].set_ylabel("test accuracy (%)")
     return fig

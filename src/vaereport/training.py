@@ -50,27 +50,62 @@ class EpochProgress(keras.callbacks.Callback):
         print(f"[{self.label}] epoch {epoch + 1}/{self.epochs} {parts} ({elapsed:.0f} s)", file=self.stream, flush=True)
 
 
+def stream_seed(*keys: int) -> int:
+    """A 31-bit seed derived from integer keys (seed, epoch, set, ...), for TensorFlow's stateless generators."""
+    return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(1)[0] % (2**31 - 1))
+
+
+class PerImageLoss:
+    """Per-image loss terms of a model on (encoder inputs, clean targets), both (n, 784), in batches through one
+    compiled function; `seed` keys the VAE's one-sample estimate (stateless), so it is reproducible."""
+
+    def __init__(self, model: keras.Model, batch_size: int = 500):
+        import tensorflow as tf
+
+        self.batch_size = batch_size
+        self.fn = tf.function(lambda x, inputs, seed: model.per_image_terms(x, inputs, seed),
+                              jit_compile=True, reduce_retracing=True)
+
+    def __call__(self, inputs: np.ndarray, clean: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+        import tensorflow as tf
+
+        parts: dict[str, list] = {}
+        for b, start in enumerate(range(0, len(clean), self.batch_size)):
+            stop = start + self.batch_size
+            terms = self.fn(tf.constant(clean[start:stop]), tf.constant(inputs[start:stop]),
+                            tf.constant([seed, b], dtype=tf.int32))
+            for k, v in terms.items():
+                parts.setdefault(k, []).append(v.numpy().astype(np.float64))
+        return {k: np.concatenate(v) for k, v in parts.items()}
+
+
 class HeldOutLoss(keras.callbacks.Callback):
     """Evaluates the model on held-out sets at the end of every epoch (never used to choose anything).
 
-    `sets[name] = (encoder inputs, clean targets)`, both (n, 784); the per-epoch means of each loss term
-    are kept in `history[f"{name}_{term}"]`.
+    `sets[name] = (encoder inputs, clean targets)`, both (n, 784). The per-epoch means of each loss term are
+    kept in `history[f"{name}_{term}"]`, and the per-image total loss of every epoch in `per_image[name]`
+    (epochs, n), for paired comparisons between epochs. A VAE's estimate uses one z per image drawn from a
+    stateless generator keyed by (seed, epoch, set).
     """
 
-    def __init__(self, sets: dict[str, tuple[np.ndarray, np.ndarray]], batch_size: int = 500):
+    def __init__(self, sets: dict[str, tuple[np.ndarray, np.ndarray]], seed: int = 0, batch_size: int = 500):
         super().__init__()
-        self.sets, self.batch_size = sets, batch_size
+        self.sets, self.seed, self.batch_size = sets, seed, batch_size
         self.history: dict[str, list[float]] = {}
+        self.per_image: dict[str, list[np.ndarray]] = {name: [] for name in sets}
+        self.evaluator: PerImageLoss | None = None
         self.seconds = 0.0  # time spent evaluating, kept out of the training throughput
 
     def on_epoch_end(self, epoch, logs=None):
         started = time.perf_counter()
-        for name, (inputs, clean) in self.sets.items():
-            result = self.model.evaluate(inputs, clean, batch_size=self.batch_size, verbose=0, return_dict=True)
-            for term, value in result.items():
-                self.history.setdefault(f"{name}_{term}", []).append(float(value))
+        self.evaluator = self.evaluator or PerImageLoss(self.model, self.batch_size)
+        for i, (name, (inputs, clean)) in enumerate(self.sets.items()):
+            terms = self.evaluator(inputs, clean, stream_seed(self.seed, epoch, i))
+            self.per_image[name].append(terms["loss"].astype(np.float32))
+            for term, values in terms.items():
+                self.history.setdefault(f"{name}_{term}", []).append(float(values.mean()))
                 if logs is not None:
-                    logs[f"{name}_{term}"] = float(value)  # shown on the epoch's progress line
+                    logs[f"{name}_{term}"] = float(values.mean())  # shown on the epoch's progress line
         self.seconds += time.perf_counter() - started
 
 
@@ -96,9 +131,10 @@ def compile_model(model: keras.Model, learning_rate: float) -> keras.Model:
 def fit(model: keras.Model, x: np.ndarray, *, epochs: int, batch_size: int, learning_rate: float,
         label: str, held_out: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> dict:
     """Train on flattened images (n, 784); returns the per-epoch history (training terms averaged over
-    each epoch's batches, held-out terms measured at its end, see `HeldOutLoss`) and the wall time."""
+    each epoch's batches, held-out terms measured at its end, see `HeldOutLoss`), the per-image held-out
+    losses of every epoch (`per_image[set]`, (epochs, n)) and the wall time."""
     compile_model(model, learning_rate)
-    held = HeldOutLoss(held_out or {})
+    held = HeldOutLoss(held_out or {}, seed=getattr(model, "seed", 0))
     callbacks = [held, EpochProgress(label, epochs)]
     started = time.perf_counter()
     if isinstance(model, DenoisingAE):
@@ -109,6 +145,7 @@ def fit(model: keras.Model, x: np.ndarray, *, epochs: int, batch_size: int, lear
     seconds = time.perf_counter() - started - held.seconds
     per_epoch = {k: [float(v) for v in vals] for k, vals in history.history.items() if k not in held.history}
     return {"history": {**per_epoch, **held.history},
+            "per_image": {name: np.stack(v) for name, v in held.per_image.items() if v},
             "seconds": seconds, "images_per_second": epochs * len(x) / seconds}
 
 
@@ -118,11 +155,13 @@ def evaluate(model: keras.Model, x: np.ndarray, batch_size: int = 500) -> dict[s
     return {k: float(v) for k, v in result.items()}
 
 
-def reconstruction_mse(vae, likelihood: str, x: np.ndarray) -> float:
-    """Mean squared pixel error (pixels in [0, 1]) of the decoder's mean at each image's posterior mean:
-    a reconstruction error that, unlike the NLL, does not depend on the decoder's likelihood or σ."""
-    z_mean, _ = predict(vae.encoder, x)
-    x_hat = np.asarray(decoder_mean(likelihood, predict(vae.decoder, z_mean)))
+def reconstruction_mse(model, likelihood: str, x: np.ndarray) -> float:
+    """Mean squared pixel error (pixels in [0, 1]) of the decoder's mean at each image's posterior mean (a
+    VAE) or code (a DAE, from the clean image): a reconstruction error that, unlike the NLL, does not depend on
+    the decoder's likelihood or σ."""
+    code = predict(model.encoder, x)
+    z_mean = code[0] if isinstance(code, list) else code
+    x_hat = np.asarray(decoder_mean(likelihood, predict(model.decoder, z_mean)))
     return float(np.mean((x - x_hat) ** 2))
 
 
@@ -131,27 +170,65 @@ def predict(model: keras.Model, x: np.ndarray, batch_size: int = 2000):
     return model.predict(x, batch_size=batch_size, verbose=0)
 
 
-def curve_summary(history: dict[str, list[float]], term: str = "loss", held_out: str = "test",
-                  noise: float = 0.0) -> dict:
+def mean_and_se(values: np.ndarray) -> tuple[float, float]:
+    """Mean of a sample (n,) and its standard error."""
+    values = np.asarray(values, dtype=np.float64)
+    return float(values.mean()), float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
+
+
+def paired_epochs(per_image: np.ndarray, a: int, b: int) -> dict:
+    """Held-out loss of epoch a (0-based) minus epoch b, from per-image losses (epochs, n) on the same images:
+    the mean of the n per-image differences and its standard error (paired, so the variation between images
+    cancels), and `exceeds` when the difference is more than 1.96 standard errors from zero."""
+    mean, se = mean_and_se(per_image[a].astype(np.float64) - per_image[b].astype(np.float64))
+    return {"mean": mean, "se": se, "exceeds": bool(abs(mean) > 1.96 * se) if a != b else False}
+
+
+def curve_summary(history: dict[str, list[float]], per_image: np.ndarray, held_out: str = "test",
+                  repeat_means: list[float] | None = None, last: int = 10) -> dict:
     """Facts about a held-out curve: first/last values, the epoch (1-based) of its minimum, the final gap to
-    the training value, whether it was still at its lowest in the last epoch, and whether it has risen since
-    its minimum by more than `noise` (for a Monte-Carlo estimate: two standard errors of a difference of two
-    evaluations; 0 for a deterministic one) — the report's test for over-fitting."""
-    test, train = np.asarray(history[f"{held_out}_{term}"]), np.asarray(history[term])
+    the training value, whether it was still at its lowest in the last epoch, and the last epoch against the
+    lowest one as a paired difference over the same images (`paired_epochs`): it over-fits where the rise is
+    more than 1.96 paired standard errors.
+
+    `repeat_means` are the final model's mean held-out loss under several sampling seeds (a VAE's one-sample
+    estimate; None for a deterministic loss): their standard deviation is the Monte-Carlo noise of one curve
+    point, and `mc_share` the part of the variance of the epoch-to-epoch changes over the `last` epochs that
+    this noise explains (two independent evaluations differ by sqrt(2) times it)."""
+    test, train = np.asarray(history[f"{held_out}_loss"]), np.asarray(history["loss"])
     best = int(np.argmin(test))
-    rise = float(test[-1] - test[best])
+    change = paired_epochs(per_image, len(test) - 1, best)
+    steps = np.diff(test[-(last + 1):])
+    step_sd = float(steps.std(ddof=1)) if len(steps) > 1 else 0.0
+    mc_sd = float(np.std(repeat_means, ddof=1)) if repeat_means is not None and len(repeat_means) > 1 else 0.0
     return {"first": float(test[0]), "last": float(test[-1]), "min": float(test[best]), "min_epoch": best + 1,
-            "epochs": len(test), "rise_since_min": rise, "noise": float(noise), "overfits": rise > noise,
-            "final_gap": float(test[-1] - train[-1]), "lowest_at_end": best == len(test) - 1}
+            "epochs": len(test), "rise_since_min": float(test[-1] - test[best]), "paired_rise": change,
+            "overfits": change["mean"] > 0 and change["exceeds"],
+            "final_gap": float(test[-1] - train[-1]), "lowest_at_end": best == len(test) - 1,
+            "step_sd": step_sd, "steps_over": len(steps), "mc_sd": mc_sd,
+            "mc_share": min(1.0, 2 * mc_sd**2 / step_sd**2) if step_sd > 0 else None}
 
 
-def elbo_noise(vae, x: np.ndarray, seed: int) -> float:
-    """Two standard errors of the difference of two independent one-sample test ELBOs on x (n, 784): the
-    size of an epoch-to-epoch change of the held-out curve that Monte-Carlo noise alone can produce."""
-    from .likelihood import iwae_log_likelihood
+def repeat_means(model: keras.Model, inputs: np.ndarray, clean: np.ndarray, seed: int, repeats: int = 5) -> list[float]:
+    """The final model's mean held-out loss under `repeats` sampling seeds (the Monte-Carlo noise of a VAE's
+    one-sample estimate; a deterministic loss gives the same value every time)."""
+    evaluator = PerImageLoss(model)
+    return [float(evaluator(inputs, clean, stream_seed(seed, 10**6, r))["loss"].mean()) for r in range(repeats)]
 
-    per_image = iwae_log_likelihood(vae, x, k=1, seed=seed)
-    return float(2 * np.sqrt(2) * per_image.std(ddof=1) / np.sqrt(len(per_image)))
+
+def train_test_gap(model: keras.Model, likelihood: str, x_train: np.ndarray, x_test: np.ndarray, seed: int,
+                   n: int = 10000) -> dict:
+    """The final model's loss on (the first n) training images and on the test images with the same estimator,
+    their difference with its (unpaired) standard error, and the same gap in per-pixel squared error of the
+    reconstruction from the posterior mean (or code) — a scale that does not depend on the likelihood."""
+    evaluator = PerImageLoss(model)
+    train = evaluator(x_train[:n], x_train[:n], stream_seed(seed, 10**6 + 1))["loss"]
+    test = evaluator(x_test, x_test, stream_seed(seed, 10**6 + 2))["loss"]
+    mse_train, mse_test = reconstruction_mse(model, likelihood, x_train[:n]), reconstruction_mse(model, likelihood, x_test)
+    return {"train": float(train.mean()), "test": float(test.mean()), "gap": float(test.mean() - train.mean()),
+            "gap_se": float(np.sqrt(train.var(ddof=1) / len(train) + test.var(ddof=1) / len(test))),
+            "mse_train": mse_train, "mse_test": mse_test, "mse_gap_relative": (mse_test - mse_train) / mse_train,
+            "n_train": len(train), "n_test": len(test)}
 
 
 def curves_table(histories: dict[str, dict[str, list[float]]]):
