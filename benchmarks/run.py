@@ -104,12 +104,12 @@ def sweep_cells() -> dict:
     times = {}
     for clf in ("logreg", "svm_rbf", "random_forest", "knn", "mlp"):
         for l in (1000, 10000):
-            cell = semisup.Cell(l, 0, "vae", clf)
+            cell = semisup.Fit(l, 0, "vae", clf)
             idx = np.arange(l)
             row = semisup.fit_and_score(cell, x_train, y_train, x_test, y_test, idx, 0)
             times[f"{clf}@{l}"] = row["fit_seconds"]
     subsets = semisup.draw_subsets(y_train, [300, 1000, 3000], 4, 0)
-    cells = semisup.plan_cells(subsets, ["vae"], ["logreg", "knn", "random_forest"], False)
+    cells = semisup.plan_fits(subsets, ["vae"], ["logreg", "knn", "random_forest"], False, svm_max_budget=0)
     data = {"vae": (x_train, x_test), "labels": (y_train, y_test)}
     walls = {}
     for jobs in (1, 2):

@@ -209,10 +209,29 @@ class StudyView:
         return f"![{caption} [cells]({CELLS}/{analysis}/{INDEX})]({self.rel}/figures/{name}.png){{#{ident}}}"
 
 
+def latent_widget(q1: AnalysisView, study: StudyView) -> str:
+    """The HTML-only live latent plane for the report's Q1 run and, in a study, each σ cell ('' if the run has
+    no exported decoder)."""
+    from matplotlib.colors import to_hex
+
+    from . import latent_widget as widget
+    from .style import class_colors
+
+    if not q1.available or not (q1.dir / "arrays" / "decoder_weights.npz").is_file():
+        return ""
+    record = q1.metrics.get("latent_model", "bernoulli")
+    sources = [(f"{record.capitalize()} decoder (this report's model)", q1.dir)]
+    if study.available:
+        sources += [(f"σ = {r['sigma']}, Gaussian decoder (study cell)", r["folder"]) for r in study.sigma
+                    if (Path(r["folder"]) / "arrays" / "decoder_weights.npz").is_file()]
+    return widget.html_block(sources, list(q1.metrics["class_names"]), [to_hex(c) for c in class_colors(10)])
+
+
 def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[str, str] | None = None) -> dict:
     """What the template sees: a view per analysis (of `runs[analysis]` where given, else the profile's own
     run) and `experiment`, the analyses whose run is not the profile's own (analysis -> run id)."""
     views = {a.name: AnalysisView(profile, a.name, (runs or {}).get(a.name)) for a in analyses.ANALYSES.values()}
+    study = StudyView(profile, enabled=not experiment)
     return {
         "profile": profile, "experiment": experiment or {},
         "full_settings": all(v.meta["params"] == load_params(name, "full") for name, v in views.items() if v.available),
@@ -220,7 +239,8 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
         "q1": views["q1_vae_mnist"],
         "q2r": views["q2_representations"],
         "q2s": views["q2_semisupervised"],
-        "study": StudyView(profile, enabled=not experiment),
+        "study": study,
+        "latent_widget": latent_widget(views["q1_vae_mnist"], study),
         "git": provenance.git_state(),
         "packages": provenance.package_versions(),
         "machine": next((v.meta["machine"] for v in views.values() if v.available),
