@@ -347,3 +347,29 @@ def test_no_run_together_sentences(smoke_context):
     text = prose(smoke_context)
     text = re.sub(r"`[^`]*`|\]\([^)]*\)|https?://\S+", "", text)  # code, link targets and addresses
     assert re.findall(r"[a-z0-9)\]]\.[A-Z][a-z]", text) == []
+
+
+def test_best_input_reads_the_difference_either_way_round_and_needs_an_interval_to_resolve():
+    chosen = {"vae": {100: {"mean_accuracy": 0.60}}, "dae": {100: {"mean_accuracy": 0.66}},
+              "pixels": {100: {"mean_accuracy": 0.64}}}
+    d = {"mean_difference": -0.02, "ci95_low": -0.03, "ci95_high": -0.01}
+    differences = {("dae", "pixels"): {100: {**d, "mean_difference": 0.02, "ci95_low": 0.01, "ci95_high": 0.03,
+                                             "verdict": "above"}},
+                   ("vae", "dae"): {100: {**d, "verdict": "below"}}}
+    best = findings._best_input(chosen, differences, 100)
+    assert (best["best"], best["second"], best["resolved"]) == ("dae", "pixels", True)
+    differences[("dae", "pixels")][100].update(ci95_low=-0.01, verdict="unclear")
+    assert findings._best_input(chosen, differences, 100)["resolved"] is False
+    flipped = findings._flip({"mean_difference": -0.02, "ci95_low": -0.03, "ci95_high": -0.01})
+    assert (flipped["mean_difference"], flipped["ci95_low"], flipped["ci95_high"], flipped["verdict"]) == \
+        (0.02, 0.01, 0.03, "above")
+
+
+def test_preprocessing_facts_name_the_commonest_choice_and_the_ablation():
+    metrics = {"chosen_counts": {"vae": {"100": {"preprocessing": {"active": 4, "none": 1}, "encoding": {"codes": 5},
+                                                 "classifier": {"logreg": 5}}}},
+               "ablation": [{"representation": "vae", "budget": 100, "encoding": "codes", "preprocessing": p,
+                             "mean_accuracy": a} for p, a in (("active", 0.6), ("standardise", 0.5), ("none", 0.58))]}
+    facts = findings._preprocessing_facts(metrics, [100])["vae"][100]
+    assert (facts["preprocessing"], facts["n"], facts["counts"]["preprocessing"]["active"]) == ("active", 5, 4)
+    assert facts["by_preprocessing"] == {"active": 0.6, "standardise": 0.5, "none": 0.58}

@@ -133,20 +133,16 @@
     return toLatent((event.clientX - box.left) * plane.width / box.width, (event.clientY - box.top) * plane.height / box.height,
                     models[state.model]);
   }
-  plane.addEventListener("mousemove", (event) => {
+  // Decode the point under the pointer into the live image (moving) or the kept one (clicking).
+  function show(event, slot, canvas, captionClass, prefix) {
     const [z1, z2] = pointAt(event);
-    state.last = decodeAt(z1, z2);
-    drawImage(live, state.last.pixels);
-    root.querySelector(".lw-live-caption").textContent = "under the pointer: " + caption(state.last);
+    state[slot] = decodeAt(z1, z2);
+    drawImage(canvas, state[slot].pixels);
+    root.querySelector(captionClass).textContent = prefix + caption(state[slot]);
     drawPlane();
-  });
-  plane.addEventListener("click", (event) => {
-    const [z1, z2] = pointAt(event);
-    state.kept = decodeAt(z1, z2);
-    drawImage(kept, state.kept.pixels);
-    root.querySelector(".lw-kept-caption").textContent = "kept: " + caption(state.kept);
-    drawPlane();
-  });
+  }
+  plane.addEventListener("mousemove", (event) => show(event, "last", live, ".lw-live-caption", "under the pointer: "));
+  plane.addEventListener("click", (event) => show(event, "kept", kept, ".lw-kept-caption", "kept: "));
   function select(index) {
     state.model = index;
     state.last = state.kept = null;

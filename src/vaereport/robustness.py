@@ -102,8 +102,8 @@ def _selection_scores(folder: Path) -> dict[tuple, float]:
 
 
 # ---------------------------------------------------------------- autoencoder seed
-def crossed_interval(d: np.ndarray) -> tuple[float, float, float]:
-    """Mean of d (S seeds x R labelled subsets) and its 95 % interval when both the autoencoder's seed and
+def crossed_interval(d: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of d (S seeds x R labelled subsets) and its interval (at `level`) when both the autoencoder's seed and
     the labelled subset are random (two-way crossed random effects). The unbiased Var(mean) =
     (MS_seed + MS_subset − MS_error) / (S R) can come out negative with three seeds, so the conservative
     (MS_seed + MS_subset) / (S R) is used (it counts the interaction once more), with Satterthwaite's degrees
@@ -123,7 +123,7 @@ def crossed_interval(d: np.ndarray) -> tuple[float, float, float]:
         combined = ms_seed + ms_subset
         var = combined / (n_seeds * n_subsets)
         df = combined ** 2 / (ms_seed ** 2 / (n_seeds - 1) + ms_subset ** 2 / (n_subsets - 1) + 1e-300)
-    half = float(stats.t.ppf(0.975, max(df, 1.0)) * np.sqrt(var))
+    half = float(stats.t.ppf(1 - (1 - level) / 2, max(df, 1.0)) * np.sqrt(var))
     return mean, mean - half, mean + half
 
 
@@ -138,7 +138,8 @@ def _accuracy_by_subset(folder: Path) -> dict[tuple, float]:
 def seed_rows(cells: dict[str, CellRun]) -> list[dict]:
     """Per label budget: the VAE − DAE accuracy difference (chosen classifiers) for each autoencoder seed
     (mean over the shared labelled subsets, with the subsets-only interval) and pooled over seeds with the
-    interval that counts both sources of randomness."""
+    interval that counts both sources of randomness; the pooled intervals hold simultaneously over the budgets
+    (Bonferroni, as for the report's other paired differences)."""
     from .semisup import t_interval
 
     runs = [(c, downstream(cells, c)) for c in sweep(cells, Q2R, "seed")]
@@ -147,14 +148,15 @@ def seed_rows(cells: dict[str, CellRun]) -> list[dict]:
         return []
     acc = {c.node.params["seed"]: _accuracy_by_subset(s.folder) for c, s in runs}
     rows = []
-    for l in runs[0][1].metrics["budgets"]:
+    budgets = runs[0][1].metrics["budgets"]
+    for l in budgets:
         reps = sorted({r for (b, r, _) in next(iter(acc.values())) if b == l})
         d = np.array([[a[(l, r, "vae")] - a[(l, r, "dae")] for r in reps] for a in acc.values()])
         per_seed = {}
         for seed, row in zip(acc, d):
             m, half = t_interval(row)
             per_seed[seed] = {"mean": m, "low": m - half, "high": m + half}
-        mean, low, high = crossed_interval(d)
+        mean, low, high = crossed_interval(d, level=1 - 0.05 / len(budgets))
         rows.append({"budget": l, "n_seeds": d.shape[0], "n_subsets": d.shape[1], "mean": mean, "low": low,
                      "high": high, "per_seed": per_seed, "verdict": _verdict(low, high)})
     return rows
