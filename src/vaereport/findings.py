@@ -14,6 +14,7 @@ from .semisup import CLASSIFIER_LABELS
 PUBLISHED_BASELINES = {"svm_rbf": 0.897, "random_forest": 0.873, "mlp": 0.871, "knn": 0.854, "logreg": 0.842}
 SHORT_REPRESENTATION_LABELS = {"vae": "VAE", "dae": "DAE", "pixels": "pixels"}
 LABELS = {**CLASSIFIER_LABELS, "chosen": "label-only selection"}
+CONFIDENT = 0.9  # a digit classifier's softmax at or above this names an image confidently (as in the Q1 analysis)
 
 
 def interval_verdict(low, high) -> str:
@@ -70,19 +71,24 @@ def generative_facts(q1: dict) -> dict:
             "rarest_share": min(counts) / sum(counts)}
 
 
-def overlap_facts(q1: dict, min_confusion: float = 0.05) -> dict:
+def overlap_facts(q1: dict, min_confusion: float = 0.05, separated: float = 0.8) -> dict:
     """The class pairs whose test means a k-NN vote of the training means confuses most (symmetric share of
-    each class's digits voted the other), those above `min_confusion`; and how separated the plane is."""
+    each class's digits voted the other), those above `min_confusion`; the plane is `separated` (classes hold
+    regions of their own) when the vote names at least that share of the test digits correctly."""
     o = q1["class_overlap"]
     pairs = [p for p in o["pairs"] if p["confusion"] >= min_confusion]
-    return {"pairs": pairs, "accuracy": o["accuracy"], "k": o["k"], "min_confusion": min_confusion}
+    return {"pairs": pairs, "accuracy": o["accuracy"], "k": o["k"], "min_confusion": min_confusion,
+            "separated": o["accuracy"] >= separated, "separated_level": separated}
 
 
 def gap_facts(gaps: dict) -> dict:
     below = gaps["prior_mass_below"]
     confidence = gaps.get("confidence") or []
+    n_confident = sum(c >= CONFIDENT for c in confidence)
     return {"has_gaps": below["of_disc_mass"] > 0, "ratio_low": min(gaps["ratios"]), "ratio_high": max(gaps["ratios"]),
-            "mean_confidence": sum(confidence) / len(confidence) if confidence else None, **below}
+            "mean_confidence": sum(confidence) / len(confidence) if confidence else None, "n_confident": n_confident,
+            "n_points": len(confidence), "mostly_digits": bool(confidence) and n_confident * 2 > len(confidence),
+            "confident": CONFIDENT, **below}
 
 
 # ---------------------------------------------------------------- Q2.1-2.2
@@ -206,6 +212,29 @@ def _best_input(chosen: dict, differences: dict, budget: int) -> dict:
             diff = _flip(differences[(second, best)][budget])
     return {"best": best, "second": second, "accuracy": means[best], "difference": diff,
             "resolved": bool(diff) and diff["verdict"] == "above", "order": order}
+
+
+def preprocessing_contrast(rows: list[dict], representation: str, budget: int, a: str = "active",
+                           b: str = "standardise") -> dict | None:
+    """Paired over the labelled subsets (preprocessing_ablation table rows): test accuracy with preprocessing
+    `a` minus `b`, on the encoding the selection chose, each with the classifier chosen on that subset; mean,
+    95 % interval and verdict. None where a subset lacks either."""
+    from .semisup import t_interval
+
+    by = {}
+    for r in rows:
+        if r["representation"] == representation and int(r["budget"]) == budget:
+            by.setdefault(int(r["repetition"]), {})[(r["encoding"], r["preprocessing"])] = float(r["accuracy"])
+    chosen = {int(r["repetition"]): r["encoding"] for r in rows if r["representation"] == representation
+              and int(r["budget"]) == budget and str(r["chosen"]) in ("True", "true", "1")}
+    diffs = [v[(chosen[k], a)] - v[(chosen[k], b)] for k, v in by.items()
+             if k in chosen and (chosen[k], a) in v and (chosen[k], b) in v]
+    if not diffs:
+        return None
+    mean, half = t_interval(diffs)
+    low, high = (mean - half, mean + half) if half == half else (None, None)
+    return {"mean_difference": mean, "ci95_low": low, "ci95_high": high, "n": len(diffs),
+            "verdict": interval_verdict(low, high)}
 
 
 def _preprocessing_facts(metrics: dict, budgets: list[int]) -> dict:
