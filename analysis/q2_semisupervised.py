@@ -46,7 +46,7 @@ features = {"vae": {"codes": (codes["vae_train"], codes["vae_test"])},
                     "corrupted": (codes["dae_noisy_train"], codes["dae_noisy_test"])}}
 if P["pixels"] or P["raw_pixel_mlp"]:
     features["pixels"] = {"pixels": pixels}
-inputs = ["vae", "dae", *(["pixels"] if P["pixels"] else [])]
+selected_inputs = ["vae", "dae", *(["pixels"] if P["pixels"] else [])]
 data = {rep: encodings[semisup.ENCODINGS[rep][0]] for rep, encodings in features.items()}  # the sweep's encoding
 data["labels"] = (y_train, y_test)
 subsets = semisup.draw_subsets(y_train, budgets, P["n_seeds"], P["seed"], P["sampling"])
@@ -96,7 +96,7 @@ def reused(rep, l, r):
             and o.is_fixed_setting and (l, r, rep, o.classifier) in fixed}
 
 
-choice_keys = sorted(((l, r, rep) for (l, r) in subsets for rep in inputs), key=lambda k: (-k[0], k[2], k[1]))
+choice_keys = sorted(((l, r, rep) for (l, r) in subsets for rep in selected_inputs), key=lambda k: (-k[0], k[2], k[1]))
 tasks = [delayed(choice.choose_and_score)(features[rep], y_train, y_test, subsets[(l, r)], options_for(rep, l), rule,
                                           P["seed"] + r, reuse=reused(rep, l, r))
          for (l, r, rep) in choice_keys]
@@ -195,11 +195,11 @@ out.record(
     selection={"rule": rule.describe(), "grid": choice.GRID, "preprocessing": P["preprocessing"],
                "preprocessing_meaning": {k: semisup.PREPROCESSING[k].format(threshold=semisup.ACTIVE_THRESHOLD)
                                          for k in P["preprocessing"]},
-               "svm_max_budget": P["svm_max_budget"], "inputs": inputs,
-               "encodings": {rep: list(features[rep]) for rep in inputs},
+               "svm_max_budget": P["svm_max_budget"], "inputs": selected_inputs,
+               "encodings": {rep: list(features[rep]) for rep in selected_inputs},
                # the candidates per input and budget, written out to show they are the same for every input
                "candidates": {rep: {str(l): sorted({o.label for o in options_for(rep, l)})
-                                    for l in budgets} for rep in inputs}},
+                                    for l in budgets} for rep in selected_inputs}},
     chosen_counts=semisup.choice_counts(chosen),
     ablation=semisup.ablation_summary(ablation),
     label_spreading={"neighbors": P["spreading_neighbors"], "alpha": P["spreading_alpha"]} if spread else None,

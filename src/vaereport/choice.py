@@ -126,7 +126,8 @@ def choose_and_score(features: dict, y_train, y_test, indices, opts: list[Option
         x_l = features[option.encoding][0][indices]
         fold_scores = []
         for tr, va in splits:
-            model = make_classifier(option.classifier, len(tr), seed, option.preprocessing, **option.params)
+            model = make_classifier(option.classifier, len(tr), seed, option.preprocessing, budget=len(indices),
+                                    **option.params)
             model.fit(x_l[tr], y_l[tr])
             fold_scores.append(float(np.mean(model.predict(x_l[va]) == y_l[va])))
         scores[option] = float(np.mean(fold_scores))

@@ -111,9 +111,11 @@ def preprocessing_steps(preprocessing: str) -> list:
 
 
 def make_classifier(name: str, n_labelled: int, seed: int, preprocessing: str = SWEEP_PREPROCESSING,
-                    **params) -> Pipeline:
+                    budget: int | None = None, **params) -> Pipeline:
     """A scikit-learn pipeline: the preprocessing steps, then the classifier with the fixed settings of
-    `CLASSIFIER_SETTINGS`; `params` override some of them (e.g. C=0.1), as `choice.GRID` does."""
+    `CLASSIFIER_SETTINGS`; `params` override some of them (e.g. C=0.1), as `choice.GRID` does. `n_labelled` is the
+    number of images it will be fitted on; `budget` (default: the same) the label budget, which decides the MLP's
+    early stopping, so that a candidate scored on part of the labels is the model refitted on all of them."""
     if name == "logreg":
         clf = LogisticRegression(C=1.0, max_iter=500, random_state=seed)
     elif name == "svm_rbf":
@@ -124,7 +126,7 @@ def make_classifier(name: str, n_labelled: int, seed: int, preprocessing: str = 
         clf = KNeighborsClassifier(n_neighbors=min(5, n_labelled), weights="distance")
     elif name == "mlp":
         clf = MLPClassifier(hidden_layer_sizes=(256,), alpha=1e-3, max_iter=300, random_state=seed,
-                            early_stopping=n_labelled >= MLP_EARLY_STOPPING_FROM, n_iter_no_change=10)
+                            early_stopping=(budget or n_labelled) >= MLP_EARLY_STOPPING_FROM, n_iter_no_change=10)
     else:
         raise ParameterError(f"unknown classifier '{name}'; choose from {', '.join(CLASSIFIER_LABELS)}")
     if "n_neighbors" in params:
@@ -151,23 +153,23 @@ def allowed(classifier: str, budget: int, svm_max_budget: int) -> bool:
 
 def plan_fits(subsets, representations: list[str], classifiers: list[str], raw_pixel_mlp: bool,
               svm_max_budget: int) -> list[Fit]:
-    cells = [Fit(l, r, rep, clf) for (l, r) in subsets for rep in representations for clf in classifiers
-             if allowed(clf, l, svm_max_budget)]
+    fits = [Fit(l, r, rep, clf) for (l, r) in subsets for rep in representations for clf in classifiers
+            if allowed(clf, l, svm_max_budget)]
     if raw_pixel_mlp:
-        cells += [Fit(l, r, "pixels", "mlp") for (l, r) in subsets]
-    # Largest first, so the slow cells do not end up alone at the tail of the parallel run.
-    return sorted(cells, key=lambda c: (-c.budget, c.representation, c.classifier, c.repetition))
+        fits += [Fit(l, r, "pixels", "mlp") for (l, r) in subsets]
+    # Largest first, so the slow fits do not end up alone at the tail of the parallel run.
+    return sorted(fits, key=lambda f: (-f.budget, f.representation, f.classifier, f.repetition))
 
 
-def fit_and_score(cell: Fit, x_train, y_train, x_test, y_test, indices, seed: int) -> dict:
+def fit_and_score(fit: Fit, x_train, y_train, x_test, y_test, indices, seed: int) -> dict:
     """Fit on the labelled subset only; score on the test set (used for nothing else)."""
-    model = make_classifier(cell.classifier, len(indices), seed=seed + cell.repetition)
+    model = make_classifier(fit.classifier, len(indices), seed=seed + fit.repetition)
     started = time.perf_counter()
     model.fit(x_train[indices], y_train[indices])
     fit_seconds = time.perf_counter() - started
     accuracy = float(np.mean(model.predict(x_test) == y_test))
-    return {"budget": cell.budget, "repetition": cell.repetition, "representation": cell.representation,
-            "classifier": cell.classifier, "accuracy": accuracy, "fit_seconds": fit_seconds}
+    return {"budget": fit.budget, "repetition": fit.repetition, "representation": fit.representation,
+            "classifier": fit.classifier, "accuracy": accuracy, "fit_seconds": fit_seconds}
 
 
 def run_parallel(tasks: list, n_jobs: int, label: str, stream=None) -> list:
@@ -192,16 +194,16 @@ def run_parallel(tasks: list, n_jobs: int, label: str, stream=None) -> list:
     return results
 
 
-def run_sweep(cells: list[Fit], data: dict, subsets, seed: int, n_jobs: int, stream=None) -> list[dict]:
-    """Fit and score every cell in parallel (largest first, as planned).
+def run_sweep(fits: list[Fit], data: dict, subsets, seed: int, n_jobs: int, stream=None) -> list[dict]:
+    """Fit and score every planned fit in parallel (largest first, as planned).
 
     `data[representation]` is (x_train, x_test) of its first encoding; labels are in data['labels'].
     """
     from joblib import delayed
 
     y_train, y_test = data["labels"]
-    tasks = [delayed(fit_and_score)(c, data[c.representation][0], y_train, data[c.representation][1], y_test,
-                                    subsets[(c.budget, c.repetition)], seed) for c in cells]
+    tasks = [delayed(fit_and_score)(f, data[f.representation][0], y_train, data[f.representation][1], y_test,
+                                    subsets[(f.budget, f.repetition)], seed) for f in fits]
     results = run_parallel(tasks, n_jobs, "sweep", stream)
     return sorted(results, key=lambda r: (r["budget"], r["repetition"], r["representation"], r["classifier"]))
 

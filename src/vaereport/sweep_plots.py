@@ -6,7 +6,7 @@ import numpy as np
 from matplotlib.colors import to_rgb
 
 from . import style
-from .semisup import CLASSIFIER_LABELS, MLP_EARLY_STOPPING_FROM, PREPROCESSING, REPRESENTATION_LABELS
+from .semisup import CLASSIFIER_LABELS, MLP_EARLY_STOPPING_FROM, REPRESENTATION_LABELS
 from .style import plt
 
 REPRESENTATION_COLORS = {"vae": style.PALETTE[0], "dae": style.PALETTE[1], "pixels": style.PALETTE[7]}
@@ -37,8 +37,6 @@ def learning_curves(summary):
     """Small multiples, one panel per input in its colour: the label-only selection (solid, with its 95 % band),
     label spreading (dashed, codes only) and the fixed MLP (dotted), mean test accuracy over the labelled subsets;
     the other inputs' selection in light grey behind, for comparison on the same axes."""
-    import pandas as pd
-
     reps = [r for r in REPRESENTATION_COLORS if len(summary[(summary.representation == r) & (summary.classifier == "chosen")])]
     fig, axes = plt.subplots(1, len(reps), figsize=(style.PAGE_WIDTH, 2.7), sharey=True, squeeze=False)
     chosen = summary[summary.classifier == "chosen"]
@@ -56,8 +54,7 @@ def learning_curves(summary):
         ax.set(xscale="log", title=REPRESENTATION_LABELS[rep], xlabel="labels $l$")
         ax.legend(loc="lower right", fontsize=8)
         _mark_mlp_protocol(ax, chosen)
-    shown = summary[summary.classifier.isin(["chosen", "label_spreading", "mlp"])]
-    _zoom(axes[0][0], pd.concat([shown]))
+    _zoom(axes[0][0], summary[summary.classifier.isin(["chosen", "label_spreading", "mlp"])])
     axes[0][0].set_ylabel("test accuracy (%)")
     return fig
 
