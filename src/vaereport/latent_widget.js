@@ -22,13 +22,8 @@
     return out;
   }
   function prepare(model) {
-    model.layers = model.layers.map((layer) => {
-      const q = new Int8Array(bytes(layer.w).buffer), scale = float32(layer.scale);
-      const w = new Float32Array(q.length);
-      for (let r = 0; r < layer.rows; r++)
-        for (let c = 0; c < layer.cols; c++) w[r * layer.cols + c] = q[r * layer.cols + c] * scale[c];
-      return { rows: layer.rows, cols: layer.cols, w: w, b: float32(layer.b), activation: layer.activation };
-    });
+    model.layers = model.layers.map((layer) => ({
+      rows: layer.rows, cols: layer.cols, w: float16(layer.w), b: float32(layer.b), activation: layer.activation }));
     model.z = float16(model.points);
     model.y = bytes(model.labels);
     if (model.ratio) model.ratioMap = float16(model.ratio.log10);
@@ -153,6 +148,8 @@
   selector.addEventListener("change", () => select(Number(selector.value)));
   ratioBox.addEventListener("change", drawPlane);
   if (models.length < 2) selector.parentElement.hidden = true;
+  root.querySelector(".lw-legend").innerHTML = data.classNames.map((name, i) =>
+    `<span class="lw-key"><i style="background:${data.colors[i % data.colors.length]}"></i>${name}</span>`).join(" ");
 
   // For tests and the curious: decode any point, read what the page last drew, map latent to canvas pixels.
   window.vaereportLatent = {

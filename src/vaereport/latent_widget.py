@@ -2,7 +2,8 @@
 
 A Q1 run exports its decoder's dense layers (`arrays/decoder_weights.npz`), the test set's posterior means with
 their labels (`arrays/test_latents.npz`) and the density-ratio map (`arrays/density_ratio_map.npz`). This module
-quantises the weights to 8 bits (one scale per output unit), measures what that costs in decoded pixels, and
+stores the weights as 16-bit floats (8-bit integers per output unit cost up to 0.2 in a pixel of the full decoder),
+measures what that costs in decoded pixels, and
 writes a raw-HTML block: a canvas of the latent plane and the image the decoder draws at the point under the
 pointer, computed by a small script in the page (no network, no library). Pandoc passes the block to HTML only,
 so the PDF is unchanged; with scripts disabled the block stays hidden and the static figures remain.
@@ -53,14 +54,10 @@ class Decoder:
             h = np.maximum(h, 0) if act == "relu" else 1 / (1 + np.exp(-h)) if act == "sigmoid" else h
         return 1 / (1 + np.exp(-h)) if self.likelihood == "bernoulli" else h
 
-    def quantised(self) -> tuple["Decoder", list[np.ndarray], list[np.ndarray]]:
-        """The decoder with 8-bit weights (symmetric, one scale per output unit), the int8 arrays and scales."""
-        codes, scales, weights = [], [], []
-        for w in self.weights:
-            scale = np.maximum(np.abs(w).max(axis=0), 1e-12) / 127.0
-            q = np.clip(np.round(w / scale), -127, 127).astype(np.int8)
-            codes.append(q), scales.append(scale.astype(np.float32)), weights.append(q.astype(np.float32) * scale)
-        return Decoder(weights, self.biases, self.activations, self.likelihood), codes, scales
+    def quantised(self) -> tuple["Decoder", list[np.ndarray]]:
+        """The decoder with its weights rounded to 16-bit floats, and those float16 arrays (what the page gets)."""
+        halves = [w.astype(np.float16) for w in self.weights]
+        return Decoder([h.astype(np.float32) for h in halves], self.biases, self.activations, self.likelihood), halves
 
 
 def view_extent(z: np.ndarray) -> float:
@@ -85,13 +82,12 @@ def model_payload(run: Path, label: str) -> dict:
     with np.load(arrays / "test_latents.npz") as t:
         z, labels = t["z_mean"].astype(np.float32), t["labels"].astype(np.uint8)
     extent = view_extent(z)
-    quantised, codes, scales = decoder.quantised()
+    quantised, halves = decoder.quantised()
     probe = probe_grid(extent)
     error = float(np.abs(quantised.pixel_means(probe) - decoder.pixel_means(probe)).max())
     payload = {"label": label, "likelihood": decoder.likelihood, "extent": extent, "quantisation_error": error,
-               "layers": [{"rows": int(q.shape[0]), "cols": int(q.shape[1]), "w": _b64(q), "scale": _b64(s),
-                           "b": _b64(b), "activation": a}
-                          for q, s, b, a in zip(codes, scales, decoder.biases, decoder.activations)],
+               "layers": [{"rows": int(h.shape[0]), "cols": int(h.shape[1]), "w": _b64(h), "b": _b64(b), "activation": a}
+                          for h, b, a in zip(halves, decoder.biases, decoder.activations)],
                "points": _b64(z.astype(np.float16)), "labels": _b64(labels), "n_points": int(len(z))}
     ratio = arrays / "density_ratio_map.npz"
     if ratio.is_file():
@@ -111,11 +107,11 @@ def html_block(sources: list[tuple[str, Path]], class_names: list[str], colors: 
     return f"""```{{=html}}
 <div id="latent-widget" class="latent-widget" hidden>
 <p class="latent-widget-title"><strong>Live latent plane.</strong> Move the pointer over the plane: the image on the
-right is what the decoder draws at that point, computed in this page (weights quantised to 8 bits, at most
+right is what the decoder draws at that point, computed in this page (weights stored as 16-bit floats, at most
 <span class="lw-error"></span> from the model's pixel values). Click to keep a point.
 <label>Model <select class="lw-model">{selector}</select></label>
 <label><input type="checkbox" class="lw-ratio"> density ratio q/p</label></p>
-<div class="lw-row"><canvas class="lw-plane" width="360" height="360"></canvas>
+<div class="lw-row"><div><canvas class="lw-plane" width="360" height="360"></canvas><div class="lw-legend"></div></div>
 <div class="lw-images"><canvas class="lw-live" width="168" height="168"></canvas><div class="lw-caption lw-live-caption"></div>
 <canvas class="lw-kept" width="168" height="168"></canvas><div class="lw-caption lw-kept-caption">click to keep a point</div></div></div>
 </div>
