@@ -269,7 +269,7 @@ def test_q2_generation_prose_follows_the_bootstrap_intervals(smoke_context):
         other = "DAE" if model == "VAE" else "VAE"
         q2r["reconstruction"][model]["nll_nats"], q2r["reconstruction"][other]["nll_nats"] = 100.0, 120.0
         text = prose(smoke_context)
-        assert f"**(a) The {better} reconstructs better, by 20.0 nats per test image" in text
+        assert f"**(a) The {better} reconstructs clean test images better, by 20.0 nats per image" in text
         assert ("The objectives predict this" in text) == (better == "DAE")
 
 

@@ -71,14 +71,15 @@ def generative_facts(q1: dict) -> dict:
             "rarest_share": min(counts) / sum(counts)}
 
 
-def overlap_facts(q1: dict, min_confusion: float = 0.05, separated: float = 0.8) -> dict:
+def overlap_facts(q1: dict, min_confusion: float = 0.05, separated: float = 0.9) -> dict:
     """The class pairs whose test means a k-NN vote of the training means confuses most (symmetric share of
     each class's digits voted the other), those above `min_confusion`; the plane is `separated` (classes hold
     regions of their own) when the vote names at least that share of the test digits correctly."""
     o = q1["class_overlap"]
     pairs = [p for p in o["pairs"] if p["confusion"] >= min_confusion]
     return {"pairs": pairs, "accuracy": o["accuracy"], "k": o["k"], "min_confusion": min_confusion,
-            "separated": o["accuracy"] >= separated, "separated_level": separated}
+            "separated": o["accuracy"] >= separated, "separated_level": separated,
+            "mostly_separated": o["accuracy"] >= 0.7}
 
 
 def gap_facts(gaps: dict) -> dict:
