@@ -71,6 +71,9 @@ def generative_facts(q1: dict) -> dict:
             "rarest_share": min(counts) / sum(counts)}
 
 
+MOSTLY_SEPARATED = 0.7  # "most digits lie in a region of their class" from this share of correct votes
+
+
 def overlap_facts(q1: dict, min_confusion: float = 0.05, separated: float = 0.9) -> dict:
     """The class pairs whose test means a k-NN vote of the training means confuses most (symmetric share of
     each class's digits voted the other), those above `min_confusion`; the plane is `separated` (classes hold
@@ -79,7 +82,7 @@ def overlap_facts(q1: dict, min_confusion: float = 0.05, separated: float = 0.9)
     pairs = [p for p in o["pairs"] if p["confusion"] >= min_confusion]
     return {"pairs": pairs, "accuracy": o["accuracy"], "k": o["k"], "min_confusion": min_confusion,
             "separated": o["accuracy"] >= separated, "separated_level": separated,
-            "mostly_separated": o["accuracy"] >= 0.7}
+            "mostly_separated": o["accuracy"] >= MOSTLY_SEPARATED, "mostly_level": MOSTLY_SEPARATED}
 
 
 def gap_facts(gaps: dict) -> dict:
