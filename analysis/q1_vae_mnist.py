@@ -56,10 +56,11 @@ x_train.shape, x_val.shape, x_test.shape
 # ## Train the decoders: Bernoulli (the model of record) and Gaussian with fixed σ
 
 # %%
-models, results = {}, {}
+models, results, validation_losses = {}, {}, {}
 for likelihood in P["decoders"]:
     seed_everything(P["seed"])  # each model starts from the same seed state
-    vae = build_vae(P["latent_dim"], P["hidden"], likelihood, sigma=P["gaussian_sigma"], seed=P["seed"])
+    vae = build_vae(P["latent_dim"], P["hidden"], likelihood, sigma=P["gaussian_sigma"], seed=P["seed"],
+                    architecture=P["architecture"])
     # The test loss is measured after every epoch (per image, for paired comparisons between epochs) to draw
     # the held-out curve; nothing is chosen from it. The model after the last epoch is the one evaluated.
     run = fit(vae, x_train, epochs=P["epochs"], batch_size=P["batch_size"], learning_rate=P["learning_rate"],
@@ -67,7 +68,9 @@ for likelihood in P["decoders"]:
     vae.save(out.model_path(f"vae_{likelihood}"))
     models[likelihood] = vae
     history = run["history"]
-    validation = PerImageLoss(vae)(x_val, x_val, stream_seed(P["seed"], 7)) if len(x_val) else None
+    validation = PerImageLoss(vae)(x_val, x_val, stream_seed(P["seed"], 10**6 + 3)) if len(x_val) else None
+    if validation is not None:  # per image, for paired comparisons between cells on the same held-out images
+        validation_losses[likelihood] = validation["loss"].astype(np.float32)
     results[likelihood] = {
         # the last point of the held-out curve: the table and the figure show the same estimate
         "test_neg_elbo": history["test_loss"][-1], "test_reconstruction": history["test_reconstruction"][-1],
@@ -80,8 +83,11 @@ for likelihood in P["decoders"]:
         "train_test_gap": train_test_gap(vae, likelihood, x_train, x_test, seed=P["seed"]),
         "n_parameters": vae.encoder.count_params() + vae.decoder.count_params(),
     }
-    out.timing(**{likelihood: {"train_seconds": run["seconds"], "images_per_second": run["images_per_second"]}})
+    out.timing(**{likelihood: {"train_seconds": run["seconds"], "images_per_second": run["images_per_second"],
+                               "seconds_per_epoch": run["seconds"] / P["epochs"]}})
 out.record(models=results)
+if validation_losses:
+    out.array("validation_losses", **validation_losses)
 {k: {m: round(v, 2) for m, v in r.items() if m.startswith("test")} for k, r in results.items()}
 
 # %% [markdown]
@@ -197,11 +203,13 @@ map_points = np.stack(np.meshgrid(map_axis, map_axis[::-1]), -1).reshape(-1, 2)
 ratio_map = density_ratio(map_points, z_train, z_log_var_train).reshape(len(map_axis), len(map_axis))
 out.figure(plots.latent_gaps(ratio_map, view, gaps, gap_images, P["gap_radius"], P["gap_ratio_threshold"]),
            "latent_gaps")
-# The decoder's weights (Dense layers in order) and the density-ratio map, for the HTML report's live latent plane.
-dense = [layer for layer in vae.decoder.layers if layer.weights]
-out.array("decoder_weights", **{f"w{i}": layer.get_weights()[0] for i, layer in enumerate(dense)},
-          **{f"b{i}": layer.get_weights()[1] for i, layer in enumerate(dense)},
-          activations=np.array([layer.get_config()["activation"] for layer in dense]), likelihood=np.array(record))
+# The decoder's weights (Dense layers in order) and the density-ratio map, for the HTML report's live latent plane
+# (an MLP decoder only: the page decodes with matrix products).
+if P["architecture"] == "mlp":
+    dense = [layer for layer in vae.decoder.layers if layer.weights]
+    out.array("decoder_weights", **{f"w{i}": layer.get_weights()[0] for i, layer in enumerate(dense)},
+              **{f"b{i}": layer.get_weights()[1] for i, layer in enumerate(dense)},
+              activations=np.array([layer.get_config()["activation"] for layer in dense]), likelihood=np.array(record))
 out.array("density_ratio_map", log10_ratio=np.log10(np.maximum(ratio_map, 1e-12)).astype("float32"),
           axis=map_axis.astype("float32"))
 k_neighbours = 25

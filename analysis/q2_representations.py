@@ -34,19 +34,22 @@ from vaereport.genmetrics import (bootstrap_frechet, features_and_confidence, fi
 from vaereport.losses import reconstruction_nll
 from vaereport.models import build_dae, build_vae, corrupt, decoder_mean
 from vaereport.notebook import start
-from vaereport.training import (curve_summary, curves_table, fit, flatten_images, predict, repeat_means,
-                                 train_test_gap)
+from vaereport.training import (PerImageLoss, curve_summary, curves_table, fit, flatten_images, predict,
+                                 reconstruction_mse, repeat_means, split_validation, stream_seed, train_test_gap)
 
 P, out, _ = start("q2_representations", params, output_dir)
 P
 
 # %%
 fashion = load_dataset("fashion-mnist")
-x_train = flatten_images(fashion.x_train[: P["train_subset"]])
+# The last `validation_size` training images are held out of training; they are scored, and the semi-supervised
+# analysis scores its classifiers on them instead of the test images (the study's cells: no choice sees the test).
+x_train, x_val = split_validation(flatten_images(fashion.x_train[: P["train_subset"]]), P["validation_size"])
+validation_index = np.arange(len(x_train), len(x_train) + len(x_val))
 x_train_all, y_train_all = flatten_images(fashion.x_train), fashion.y_train
 x_test, y_test = flatten_images(fashion.x_test), fashion.y_test
 out.record(class_names=list(fashion.class_names),
-           data={"n_train": len(x_train), "n_test": len(x_test), "sha256": fashion.sha256})
+           data={"n_train": len(x_train), "n_validation": len(x_val), "n_test": len(x_test), "sha256": fashion.sha256})
 x_train.shape
 
 # %% [markdown]
@@ -54,7 +57,7 @@ x_train.shape
 
 # %%
 arch = dict(latent_dim=P["latent_dim"], hidden=P["hidden"], likelihood=P["likelihood"],
-            sigma=P["gaussian_sigma"], seed=P["seed"])
+            sigma=P["gaussian_sigma"], seed=P["seed"], architecture=P["architecture"])
 builders = {
     "VAE": lambda: build_vae(**arch),
     "DAE": lambda: build_dae(**arch, corruption=P["corruption"], corruption_level=P["corruption_level"]),
@@ -74,7 +77,8 @@ for name, build in builders.items():
     history = runs[name]["history"]  # the last point of the clean test-image curve is the model's test loss
     runs[name]["test"] = {term: history[f"test_{term}"][-1] for term in ("loss", "reconstruction", "kl")
                           if f"test_{term}" in history}
-    out.timing(**{name: {"train_seconds": runs[name]["seconds"], "images_per_second": runs[name]["images_per_second"]}})
+    out.timing(**{name: {"train_seconds": runs[name]["seconds"], "images_per_second": runs[name]["images_per_second"],
+                         "seconds_per_epoch": runs[name]["seconds"] / P["epochs"]}})
     model.save(out.model_path(name.lower()))
     models[name] = model
 out.figure(plots.training_curves({k: r["history"] for k, r in runs.items()}), "training_curves")
@@ -83,6 +87,19 @@ curve_set = {"VAE": "test", "DAE": "corrupted"}  # each model's held-out curve o
 # evaluation with other sampling seeds); the DAE's is deterministic.
 repeats = {"VAE": repeat_means(models["VAE"], x_test, x_test, seed=P["seed"]), "DAE": None}
 out.table(curves_table({k: r["history"] for k, r in runs.items()}), "loss_curves")
+# The held-out training images, if any: each model's loss on its own task (the DAE's from one seeded corruption)
+# and the per-pixel squared error of the reconstruction from the clean image.
+if len(x_val):
+    x_val_corrupted = np.asarray(corrupt(x_val, P["corruption"], P["corruption_level"],
+                                         np.array([P["seed"], 2], dtype="int32")))
+    val_inputs = {"VAE": x_val, "DAE": x_val_corrupted}
+    val_losses = {name: PerImageLoss(models[name])(val_inputs[name], x_val, stream_seed(P["seed"], 10**6 + 3))["loss"]
+                  for name in models}
+    out.record(validation={name: {"loss": float(val_losses[name].mean()),
+                                  "mse_per_pixel": reconstruction_mse(models[name], P["likelihood"], x_val)}
+                           for name in models})
+    # per image, for paired comparisons between cells on the same held-out images
+    out.array("validation_losses", **{name: v.astype(np.float32) for name, v in val_losses.items()})
 
 # %% [markdown]
 # ## Encode the full dataset (VAE: posterior means) and save the codes with the labels
@@ -100,7 +117,7 @@ codes = {f"{m.lower()}_{split}": encode(m, x) for m in models for split, x in sp
 x_train_corrupted = np.asarray(corrupt(x_train_all, P["corruption"], P["corruption_level"],
                                        np.array([P["seed"], 1], dtype="int32")))
 codes["dae_noisy_train"], codes["dae_noisy_test"] = encode("DAE", x_train_corrupted), encode("DAE", x_test_corrupted)
-out.array("encodings", **codes, y_train=y_train_all, y_test=y_test)
+out.array("encodings", **codes, y_train=y_train_all, y_test=y_test, validation_index=validation_index)
 {k: v.shape for k, v in codes.items()}
 
 # %% [markdown]

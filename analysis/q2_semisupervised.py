@@ -16,7 +16,8 @@
 #
 # Reads the encodings saved by `q2_representations` (never retrains the autoencoders). For each label
 # budget l, random labelled subsets of the training set are drawn once and shared by every
-# representation and classifier (paired comparisons). The test set is only used for the final score.
+# representation and classifier (paired comparisons). The test set (or, when the autoencoders held training
+# images out, those images) is only used for the final score.
 
 # %% tags=["parameters"]
 params = {}  # the resolved parameter set, injected by the runner (empty: the smoke profile)
@@ -31,28 +32,37 @@ from vaereport.data import load_dataset
 from vaereport.notebook import start
 
 P, out, inputs = start("q2_semisupervised", params, output_dir, inputs, tensorflow=False)
-codes = np.load(inputs["q2_representations"] / "arrays" / "encodings.npz")
-y_train, y_test = codes["y_train"].astype(int), codes["y_test"].astype(int)
+codes = dict(np.load(inputs["q2_representations"] / "arrays" / "encodings.npz"))
+fashion = load_dataset("fashion-mnist")
+assert np.array_equal(fashion.y_train, codes["y_train"]), "encodings do not match the dataset's label order"
+arrays = {"pixels": (fashion.x_train.reshape(len(fashion.y_train), -1) / np.float32(255),
+                     fashion.x_test.reshape(len(fashion.y_test), -1) / np.float32(255)),
+          **{name: (codes[f"{name}_train"], codes[f"{name}_test"]) for name in ("vae", "dae", "dae_noisy")},
+          "y": (codes["y_train"].astype(int), codes["y_test"].astype(int))}
+# If the autoencoders held training images out (the study's cells), those are the evaluation images and the rest
+# the labelled pool: then no score here comes from the test set.
+held_out = codes.get("validation_index", np.array([], dtype=int))
+if len(held_out):
+    pool = np.setdiff1d(np.arange(len(fashion.y_train)), held_out)
+    arrays = {name: (train[pool], train[held_out]) for name, (train, _) in arrays.items()}
+y_train, y_test = arrays["y"]
+evaluated_on = "held-out training images" if len(held_out) else "test images"
 budgets = semisup.check_budgets(P["budgets"], len(y_train), len(np.unique(y_train)), P["n_seeds"])
 P
 
 # %%
-fashion = load_dataset("fashion-mnist")
-assert np.array_equal(fashion.y_train, y_train), "encodings do not match the dataset's label order"
-pixels = (fashion.x_train.reshape(len(y_train), -1) / np.float32(255), fashion.x_test.reshape(len(y_test), -1) / np.float32(255))
-# Every input with its encodings: (training features, test features).
-features = {"vae": {"codes": (codes["vae_train"], codes["vae_test"])},
-            "dae": {"clean": (codes["dae_train"], codes["dae_test"]),
-                    "corrupted": (codes["dae_noisy_train"], codes["dae_noisy_test"])}}
+# Every input with its encodings: (training features, evaluation features).
+features = {"vae": {"codes": arrays["vae"]},
+            "dae": {"clean": arrays["dae"], "corrupted": arrays["dae_noisy"]}}
 if P["pixels"] or P["raw_pixel_mlp"]:
-    features["pixels"] = {"pixels": pixels}
+    features["pixels"] = {"pixels": arrays["pixels"]}
 selected_inputs = ["vae", "dae", *(["pixels"] if P["pixels"] else [])]
 data = {rep: encodings[semisup.ENCODINGS[rep][0]] for rep, encodings in features.items()}  # the sweep's encoding
 data["labels"] = (y_train, y_test)
 subsets = semisup.draw_subsets(y_train, budgets, P["n_seeds"], P["seed"], P["sampling"])
 fits = semisup.plan_fits(subsets, ["vae", "dae"], P["classifiers"], P["raw_pixel_mlp"], P["svm_max_budget"])
 out.record(budgets=budgets, n_fits=len(fits), code_dim=int(codes["vae_train"].shape[1]),
-           n_train=len(y_train), n_test=len(y_test), class_names=list(fashion.class_names),
+           n_train=len(y_train), n_test=len(y_test), evaluated_on=evaluated_on, class_names=list(fashion.class_names),
            subset_sizes={f"{l}/{r}": len(i) for (l, r), i in subsets.items()},
            fewest_classes_in_a_subset={str(l): min(len(np.unique(y_train[i])) for (b, _), i in subsets.items() if b == l)
                                        for l in budgets},
@@ -89,17 +99,19 @@ def options_for(rep, budget):
     return choice.options(features[rep], P["preprocessing"], settings)
 
 
-def reused(rep, l, r):
+def reused(opts, rep, l, r):
     """Sweep fits that are also options of the selection (first encoding, sweep preprocessing, fixed setting)."""
-    return {o: fixed[(l, r, rep, o.classifier)] for o in options_for(rep, l)
+    return {o: fixed[(l, r, rep, o.classifier)] for o in opts
             if o.encoding == semisup.ENCODINGS[rep][0] and o.preprocessing == semisup.SWEEP_PREPROCESSING
             and o.is_fixed_setting and (l, r, rep, o.classifier) in fixed}
 
 
 choice_keys = sorted(((l, r, rep) for (l, r) in subsets for rep in selected_inputs), key=lambda k: (-k[0], k[2], k[1]))
-tasks = [delayed(choice.choose_and_score)(features[rep], y_train, y_test, subsets[(l, r)], options_for(rep, l), rule,
-                                          P["seed"] + r, reuse=reused(rep, l, r))
-         for (l, r, rep) in choice_keys]
+tasks = []
+for (l, r, rep) in choice_keys:
+    opts = options_for(rep, l)
+    tasks.append(delayed(choice.choose_and_score)(features[rep], y_train, y_test, subsets[(l, r)], opts, rule,
+                                                  P["seed"] + r, reuse=reused(opts, rep, l, r)))
 started = time.perf_counter()
 chosen = [{"budget": l, "repetition": r, "representation": rep, **row}
           for (l, r, rep), row in zip(choice_keys, semisup.run_parallel(tasks, P["n_jobs"], "choice"))]

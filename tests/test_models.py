@@ -39,10 +39,12 @@ def test_corruption_statistics_and_seed(kind, level):
     np.testing.assert_array_equal(np.asarray(Corruption(kind, level)(x, training=False)), x)
 
 
-def test_vae_and_dae_share_the_architecture_builders():
-    vae = build_vae(8, [32, 16], "bernoulli")
-    dae = build_dae(8, [32, 16], "bernoulli")
-    trunk = lambda m: [(l.name, l.units) for l in m.layers if l.name.startswith(("enc_", "dec_"))]
+@pytest.mark.parametrize("architecture", ["mlp", "conv"])
+def test_vae_and_dae_share_the_architecture_builders(architecture):
+    vae = build_vae(8, [32, 16], "bernoulli", architecture=architecture)
+    dae = build_dae(8, [32, 16], "bernoulli", architecture=architecture)
+    trunk = lambda m: [(l.name, l.__class__.__name__, l.output.shape) for l in m.layers
+                       if l.name.startswith(("enc_", "dec_"))]
     assert trunk(vae.encoder) == trunk(dae.encoder)
     assert trunk(vae.decoder) == trunk(dae.decoder)
     assert [w.shape for w in vae.decoder.weights] == [w.shape for w in dae.decoder.weights]
@@ -52,6 +54,8 @@ def test_vae_and_dae_share_the_architecture_builders():
     lambda: build_vae(2, [16], "bernoulli", seed=1),
     lambda: build_vae(2, [16], "gaussian", sigma=0.2, seed=1),
     lambda: build_dae(4, [16], corruption="masking", corruption_level=0.2, seed=1),
+    lambda: build_vae(2, [16], "bernoulli", seed=1, architecture="conv"),
+    lambda: build_dae(4, [16], corruption="masking", corruption_level=0.2, seed=1, architecture="conv"),
 ])
 def test_saved_model_loads_back(tmp_path, builder):
     model = builder()
@@ -63,6 +67,7 @@ def test_saved_model_loads_back(tmp_path, builder):
     loaded = keras.models.load_model(path)
     assert type(loaded) is type(model)
     assert loaded.likelihood == model.likelihood and loaded.sigma == model.sigma
+    assert loaded.architecture == model.architecture
     enc = lambda m: m.encoder(x[:8])
     np.testing.assert_allclose(np.asarray(enc(loaded)[0] if isinstance(enc(loaded), list) else enc(loaded)),
                                np.asarray(enc(model)[0] if isinstance(enc(model), list) else enc(model)), rtol=1e-6)
@@ -70,8 +75,9 @@ def test_saved_model_loads_back(tmp_path, builder):
                                np.asarray(model.decoder(np.zeros((2, model.decoder.input_shape[-1])))), rtol=1e-6)
 
 
-def test_vae_train_step_reports_terms_separately():
-    vae = build_vae(2, [16], "bernoulli")
+@pytest.mark.parametrize("architecture", ["mlp", "conv"])
+def test_vae_train_step_reports_terms_separately(architecture):
+    vae = build_vae(2, [16], "bernoulli", architecture=architecture)
     vae.compile(optimizer=keras.optimizers.Adam(1e-3))
     x = np.random.default_rng(0).uniform(size=(64, 784)).astype("float32")
     hist = vae.fit(x, epochs=1, batch_size=32, verbose=0).history
@@ -123,3 +129,20 @@ def test_aggregate_posterior_equals_the_prior_when_every_posterior_is_the_prior(
     assert far["of_disc_mass"] == 1.0 and far["disc_mass"] == pytest.approx(1 - np.exp(-0.5), abs=0.03)
     picked = latent.low_density_points(points, np.arange(len(points), dtype=float), 3, min_separation=0.5)
     assert all(np.linalg.norm(points[a] - points[b]) >= 0.5 for a in picked for b in picked if a != b)
+
+
+def test_conv_builders_keep_the_flat_image_interface_and_the_heads():
+    vae = build_vae(3, [32], "gaussian", architecture="conv")
+    assert vae.encoder.input_shape == (None, 784) and vae.decoder.output_shape == (None, 784)
+    assert [o.shape[-1] for o in vae.encoder.outputs] == [3, 3]  # z_mean, z_log_var
+    convs = [l for l in vae.encoder.layers if isinstance(l, keras.layers.Conv2D)]
+    assert [(l.filters, l.strides) for l in convs] == [(32, (2, 2)), (64, (2, 2))]
+    out = np.asarray(vae.decoder(np.zeros((2, 3), dtype="float32")))
+    assert out.min() >= 0 and out.max() <= 1  # the Gaussian mean through a sigmoid
+
+
+def test_conv_needs_square_images_and_a_known_architecture():
+    with pytest.raises(ValueError, match="28x28"):
+        build_vae(2, [16], "bernoulli", input_dim=100, architecture="conv")
+    with pytest.raises(ValueError, match="unknown architecture"):
+        build_vae(2, [16], "bernoulli", architecture="resnet")

@@ -210,3 +210,21 @@ def test_label_spreading_on_a_precomputed_graph_matches_sklearns_knn_kernel(blob
     reference = LabelSpreading(kernel="knn", n_neighbors=7, alpha=0.2, max_iter=100).fit(x_train, y)
     assert ours == pytest.approx(float(np.mean(reference.predict(x_test) == y_test)), abs=0.01)
     assert ours > 0.9
+
+
+def test_a_forest_is_fitted_once_for_standardised_and_unscaled_features(blobs, monkeypatch):
+    x_train, y_train, x_test, y_test = blobs
+    features = {"codes": (x_train, x_test)}
+    opts = choice.options(features, ["standardise", "none"], [("random_forest", {})])
+    fitted = []
+    real = choice.make_classifier
+    monkeypatch.setattr(choice, "make_classifier", lambda name, n, seed, prep, **kw: fitted.append(prep) or
+                        real(name, n, seed, prep, **kw))
+    row = choice.choose_and_score(features, y_train, y_test, np.arange(300), opts, RULE, 0)
+    assert fitted == ["none", "none"]  # one selection fit, one test fit: the two options are the same model
+    by_prep = {v["preprocessing"]: v for v in row["variants"]}
+    assert by_prep["standardise"]["accuracy"] == by_prep["none"]["accuracy"]
+    # ... because it is: a forest on standardised features predicts what the forest on raw features does
+    scaled = semisup.make_classifier("random_forest", 300, 0, "standardise").fit(x_train[:300], y_train[:300])
+    raw = semisup.make_classifier("random_forest", 300, 0, "none").fit(x_train[:300], y_train[:300])
+    assert np.array_equal(scaled.predict(x_test), raw.predict(x_test))

@@ -27,10 +27,10 @@ def test_study_runs_every_cell_hits_the_cache_and_renders_its_section(smoke_buil
     build = smoke.parent
     first = run_cli("report", "--profile", "study_smoke", "--workers", "2", env=env, timeout=1500)
     assert first.returncode == 0, first.stderr[-3000:]
-    assert "study [study_smoke]: 12 cells on a local cluster: 2 worker process(es)" in first.stderr
-    assert "[12/12]" in first.stderr and "dashboard http://127.0.0.1:" in first.stderr
+    assert "study [study_smoke]: 18 cells on a local cluster: 2 worker process(es)" in first.stderr
+    assert "[18/18]" in first.stderr and "dashboard http://127.0.0.1:" in first.stderr
     assert "kept (same run under another profile)" in first.stderr  # the profile's own runs come from smoke
-    for analysis, n in (("q1_vae_mnist", 3), ("q2_representations", 4), ("q2_semisupervised", 5)):
+    for analysis, n in (("q1_vae_mnist", 5), ("q2_representations", 6), ("q2_semisupervised", 7)):
         rows = cells(build, "study_smoke", analysis)
         assert len(rows) == n and all(r["status"] in ("ran", "copied", "up to date") for r in rows.values())
         for name in rows:
@@ -38,13 +38,16 @@ def test_study_runs_every_cell_hits_the_cache_and_renders_its_section(smoke_buil
 
     again = run_cli("run", "all", "--profile", "study_smoke", "--workers", "2", env=env, timeout=600)
     assert again.returncode == 0, again.stderr[-3000:]
-    assert again.stderr.count("kept (cache)") == 12 and "ran in" not in again.stderr
+    assert again.stderr.count("kept (cache)") == 18 and "ran in" not in again.stderr
 
     qmd = (build / "study_smoke" / "report.qmd").read_text()
     for heading in ("# Choices and robustness", "## Code size of the Fashion-MNIST autoencoders",
-                    "## The autoencoders' seed", "## The σ of the MNIST model's Gaussian decoder"):
+                    "## The autoencoders' seed", "## The σ of the MNIST model's Gaussian decoder",
+                    "## Architecture: dense against convolutional encoders and decoders"):
         assert heading in qmd
     assert "@sec-robust-seed" in qmd and "No other code size was trained for this report" not in qmd
+    assert "@sec-robust-arch" in qmd and "No convolutional model" not in qmd  # the motivation answers cite it
+    assert "measured on held-out training images" in qmd  # the study's classifiers never score on the test set
     for fig in ("code_size", "seed_differences", "sigma_grids", "sigma_reconstructions"):
         assert (build / "study_smoke" / "study" / "figures" / f"{fig}.png").is_file()
     text = subprocess.run(["pdftotext", str(build / "study_smoke" / "report.pdf"), "-"], capture_output=True,

@@ -33,6 +33,11 @@ GRID: dict[str, list[dict]] = {
 }
 
 
+# Classifiers whose fitted model depends on each feature only through the order of its values (a tree's splits):
+# for them standardising is the same model as no scaling, so it is fitted once and scored for both.
+SCALE_INVARIANT = {"random_forest"}
+
+
 @dataclass(frozen=True)
 class SelectionRule:
     """How candidates are scored on the labelled subset."""
@@ -90,6 +95,14 @@ class Option:
     def is_fixed_setting(self) -> bool:
         return self.params == GRID[self.classifier][0]
 
+    @property
+    def fitted_as(self) -> "Option":
+        """The option whose fit is the same model as this one's (itself, unless the classifier is scale-invariant
+        and the preprocessing only standardises)."""
+        if self.classifier in SCALE_INVARIANT and self.preprocessing == "standardise":
+            return Option(self.encoding, "none", self.classifier, self.setting)
+        return self
+
 
 def candidates(classifiers: list[str], budget: int, svm_max_budget: int) -> list[tuple[str, dict]]:
     """(classifier, setting) pairs of the whole grid, under the cost cap of `semisup.allowed` — the same list
@@ -121,24 +134,27 @@ def choose_and_score(features: dict, y_train, y_test, indices, opts: list[Option
     reuse = reuse or {}
     y_l = y_train[indices]
     splits, scheme = selection_splits(y_l, rule, seed)
-    scores = {}
+    scores, fitted = {}, {}
     for option in opts:
-        x_l = features[option.encoding][0][indices]
-        fold_scores = []
-        for tr, va in splits:
-            model = make_classifier(option.classifier, len(tr), seed, option.preprocessing, budget=len(indices),
-                                    **option.params)
-            model.fit(x_l[tr], y_l[tr])
-            fold_scores.append(float(np.mean(model.predict(x_l[va]) == y_l[va])))
-        scores[option] = float(np.mean(fold_scores))
+        if option.fitted_as not in fitted:
+            x_l = features[option.encoding][0][indices]
+            fold_scores = []
+            for tr, va in splits:
+                model = make_classifier(option.classifier, len(tr), seed, option.fitted_as.preprocessing,
+                                        budget=len(indices), **option.params)
+                model.fit(x_l[tr], y_l[tr])
+                fold_scores.append(float(np.mean(model.predict(x_l[va]) == y_l[va])))
+            fitted[option.fitted_as] = float(np.mean(fold_scores))
+        scores[option] = fitted[option.fitted_as]
     best = max(opts, key=lambda o: scores[o])  # first of equals: the order of `opts`
-    variants = []
+    variants, tested = [], {}
     for option in opts:
         if (option.classifier, option.setting) != (best.classifier, best.setting):
             continue
-        accuracy = reuse.get(option)
+        accuracy = reuse.get(option, tested.get(option.fitted_as))
         if accuracy is None:
-            accuracy = _test_accuracy(option, features, y_train, y_test, indices, seed)
+            accuracy = _test_accuracy(option.fitted_as, features, y_train, y_test, indices, seed)
+        tested[option.fitted_as] = accuracy
         variants.append({"encoding": option.encoding, "preprocessing": option.preprocessing,
                          "selection_accuracy": scores[option], "accuracy": accuracy})
     chosen = next(v for v in variants if (v["encoding"], v["preprocessing"]) == (best.encoding, best.preprocessing))

@@ -1,6 +1,9 @@
 """Encoder/decoder builders shared by every model, the sampling layer, the VAE and the denoising AE.
 
-Images enter flattened: float32 of shape (batch, 784) with values in [0, 1].
+Images enter flattened: float32 of shape (batch, 784) with values in [0, 1], whatever the architecture:
+`mlp` (dense layers of the `hidden` widths) or `conv` (keras-io's convolutional VAE shape: two stride-2 3x3
+convolutions with 32 and 64 filters, then a dense layer of the last `hidden` width; the decoder mirrors it with
+transposed convolutions). The latent heads, losses, sampling layer and training loop are the same for both.
 """
 
 from __future__ import annotations
@@ -12,6 +15,11 @@ from keras import layers, ops
 from .losses import kl_to_standard_normal, reconstruction_nll
 
 PACKAGE = "vaereport"
+ARCHITECTURES = ("mlp", "conv")
+# XLA per architecture, from `make bench` on a 2-core CPU: it speeds the MLP's steps up, but TensorFlow's own
+# oneDNN convolution kernels train the conv model faster than XLA's (see benchmarks/run.py).
+JIT_COMPILE = {"mlp": True, "conv": False}
+SIDE, CONV_FILTERS = 28, (32, 64)
 
 
 def _mlp_trunk(x, hidden: list[int], name: str):
@@ -20,10 +28,44 @@ def _mlp_trunk(x, hidden: list[int], name: str):
     return x
 
 
-def build_encoder(input_dim: int, hidden: list[int], latent_dim: int, variational: bool) -> keras.Model:
-    """MLP encoder. Variational: outputs (z_mean, z_log_var), each (batch, latent_dim); else the code."""
+def _conv_encoder_trunk(x, hidden: list[int]):
+    """(batch, 784) -> two stride-2 convolutions (28 -> 14 -> 7) -> a dense layer of width hidden[-1]."""
+    h = layers.Reshape((SIDE, SIDE, 1), name="enc_image")(x)
+    for i, filters in enumerate(CONV_FILTERS):
+        h = layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu", name=f"enc_conv{i}")(h)
+    return layers.Dense(hidden[-1], activation="relu", name="enc_dense")(layers.Flatten(name="enc_flat")(h))
+
+
+def _conv_decoder_trunk(z, hidden: list[int]):
+    """z -> a dense layer of width hidden[-1] -> (7, 7, 64) -> two stride-2 transposed convolutions (7 -> 28)."""
+    h = layers.Dense(hidden[-1], activation="relu", name="dec_dense")(z)
+    side = SIDE // 2 ** len(CONV_FILTERS)
+    h = layers.Dense(side * side * CONV_FILTERS[-1], activation="relu", name="dec_expand")(h)
+    h = layers.Reshape((side, side, CONV_FILTERS[-1]), name="dec_image")(h)
+    for i, filters in enumerate(reversed(CONV_FILTERS)):
+        h = layers.Conv2DTranspose(filters, 3, strides=2, padding="same", activation="relu", name=f"dec_deconv{i}")(h)
+    return h
+
+
+def uses_xla(model) -> bool:
+    """Whether `model`'s training and evaluation steps are XLA-compiled (see `JIT_COMPILE`)."""
+    return JIT_COMPILE[getattr(model, "architecture", "mlp")]
+
+
+def _check_architecture(architecture: str, input_dim: int) -> None:
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture '{architecture}' (use {' or '.join(ARCHITECTURES)})")
+    if architecture == "conv" and input_dim != SIDE * SIDE:
+        raise ValueError(f"the conv architecture needs {SIDE}x{SIDE} images, not input_dim={input_dim}")
+
+
+def build_encoder(input_dim: int, hidden: list[int], latent_dim: int, variational: bool,
+                  architecture: str = "mlp") -> keras.Model:
+    """Encoder of (batch, 784) images. Variational: outputs (z_mean, z_log_var), each (batch, latent_dim);
+    else the code (batch, latent_dim)."""
+    _check_architecture(architecture, input_dim)
     inputs = keras.Input(shape=(input_dim,), name="x")
-    h = _mlp_trunk(inputs, hidden, "enc")
+    h = _mlp_trunk(inputs, hidden, "enc") if architecture == "mlp" else _conv_encoder_trunk(inputs, hidden)
     if variational:
         z_mean = layers.Dense(latent_dim, name="z_mean")(h)
         z_log_var = layers.Dense(latent_dim, name="z_log_var")(h)
@@ -32,16 +74,21 @@ def build_encoder(input_dim: int, hidden: list[int], latent_dim: int, variationa
     return keras.Model(inputs, code, name="encoder")
 
 
-def build_decoder(latent_dim: int, hidden: list[int], output_dim: int, likelihood: str) -> keras.Model:
-    """MLP decoder mirroring the encoder. Bernoulli: outputs logits; Gaussian: the mean in [0, 1]."""
-    inputs = keras.Input(shape=(latent_dim,), name="z")
-    h = _mlp_trunk(inputs, list(reversed(hidden)), "dec")
-    if likelihood == "bernoulli":
-        out = layers.Dense(output_dim, name="logits")(h)
-    elif likelihood == "gaussian":
-        out = layers.Dense(output_dim, activation="sigmoid", name="mean")(h)
-    else:
+def build_decoder(latent_dim: int, hidden: list[int], output_dim: int, likelihood: str,
+                  architecture: str = "mlp") -> keras.Model:
+    """Decoder mirroring the encoder, outputs (batch, 784). Bernoulli: logits; Gaussian: the mean in [0, 1]."""
+    _check_architecture(architecture, output_dim)
+    if likelihood not in ("bernoulli", "gaussian"):
         raise ValueError(f"unknown likelihood '{likelihood}'")
+    activation = None if likelihood == "bernoulli" else "sigmoid"
+    name = "logits" if likelihood == "bernoulli" else "mean"
+    inputs = keras.Input(shape=(latent_dim,), name="z")
+    if architecture == "mlp":
+        out = layers.Dense(output_dim, activation=activation, name=name)(_mlp_trunk(inputs, list(reversed(hidden)), "dec"))
+    else:
+        h = layers.Conv2DTranspose(1, 3, padding="same", activation=activation, name=f"{name}_image")(
+            _conv_decoder_trunk(inputs, hidden))
+        out = layers.Flatten(name=name)(h)
     return keras.Model(inputs, out, name="decoder")
 
 
@@ -112,10 +159,10 @@ class _Autoencoder(keras.Model):
 
     tracked = ("loss", "reconstruction", "kl")
 
-    def __init__(self, encoder, decoder, likelihood="bernoulli", sigma=0.1, seed=0, **kwargs):
+    def __init__(self, encoder, decoder, likelihood="bernoulli", sigma=0.1, seed=0, architecture="mlp", **kwargs):
         super().__init__(**kwargs)
         self.encoder, self.decoder = encoder, decoder
-        self.likelihood, self.sigma, self.seed = likelihood, float(sigma), int(seed)
+        self.likelihood, self.sigma, self.seed, self.architecture = likelihood, float(sigma), int(seed), architecture
         self.trackers = {k: keras.metrics.Mean(name=k) for k in self.tracked}
 
     @property
@@ -155,7 +202,7 @@ class _Autoencoder(keras.Model):
             "encoder": keras.saving.serialize_keras_object(self.encoder),
             "decoder": keras.saving.serialize_keras_object(self.decoder),
             "likelihood": self.likelihood, "sigma": self.sigma, "seed": self.seed,
-            "name": self.name,
+            "architecture": self.architecture, "name": self.name,
         }
 
     @classmethod
@@ -170,8 +217,8 @@ class _Autoencoder(keras.Model):
 class VAE(_Autoencoder):
     """Variational autoencoder; the loss is the negative ELBO = reconstruction NLL + KL, nats per image."""
 
-    def __init__(self, encoder, decoder, likelihood="bernoulli", sigma=0.1, seed=0, **kwargs):
-        super().__init__(encoder, decoder, likelihood, sigma, seed, **kwargs)
+    def __init__(self, encoder, decoder, likelihood="bernoulli", sigma=0.1, seed=0, architecture="mlp", **kwargs):
+        super().__init__(encoder, decoder, likelihood, sigma, seed, architecture, **kwargs)
         self.sampler = Sampling(seed=seed, name="sampling")
 
     def call(self, x, training=False):
@@ -203,9 +250,9 @@ class DenoisingAE(_Autoencoder):
 
     tracked = ("loss", "reconstruction")
 
-    def __init__(self, encoder, decoder, likelihood="bernoulli", sigma=0.1, seed=0,
+    def __init__(self, encoder, decoder, likelihood="bernoulli", sigma=0.1, seed=0, architecture="mlp",
                  corruption="gaussian", corruption_level=0.3, **kwargs):
-        super().__init__(encoder, decoder, likelihood, sigma, seed, **kwargs)
+        super().__init__(encoder, decoder, likelihood, sigma, seed, architecture, **kwargs)
         self.corruption, self.corruption_level = corruption, float(corruption_level)
         self.corrupt = Corruption(corruption, corruption_level, seed=seed, name="corruption")
 
@@ -232,16 +279,17 @@ class DenoisingAE(_Autoencoder):
 
 
 def build_vae(latent_dim: int, hidden: list[int], likelihood: str, sigma: float = 0.1,
-              seed: int = 0, input_dim: int = 784) -> VAE:
-    encoder = build_encoder(input_dim, hidden, latent_dim, variational=True)
-    decoder = build_decoder(latent_dim, hidden, input_dim, likelihood)
-    return VAE(encoder, decoder, likelihood=likelihood, sigma=sigma, seed=seed, name=f"vae_{likelihood}")
+              seed: int = 0, input_dim: int = 784, architecture: str = "mlp") -> VAE:
+    encoder = build_encoder(input_dim, hidden, latent_dim, variational=True, architecture=architecture)
+    decoder = build_decoder(latent_dim, hidden, input_dim, likelihood, architecture=architecture)
+    return VAE(encoder, decoder, likelihood=likelihood, sigma=sigma, seed=seed, architecture=architecture,
+               name=f"vae_{likelihood}")
 
 
 def build_dae(latent_dim: int, hidden: list[int], likelihood: str = "bernoulli", sigma: float = 0.1,
               corruption: str = "gaussian", corruption_level: float = 0.3, seed: int = 0,
-              input_dim: int = 784) -> DenoisingAE:
-    encoder = build_encoder(input_dim, hidden, latent_dim, variational=False)
-    decoder = build_decoder(latent_dim, hidden, input_dim, likelihood)
-    return DenoisingAE(encoder, decoder, likelihood=likelihood, sigma=sigma, seed=seed,
+              input_dim: int = 784, architecture: str = "mlp") -> DenoisingAE:
+    encoder = build_encoder(input_dim, hidden, latent_dim, variational=False, architecture=architecture)
+    decoder = build_decoder(latent_dim, hidden, input_dim, likelihood, architecture=architecture)
+    return DenoisingAE(encoder, decoder, likelihood=likelihood, sigma=sigma, seed=seed, architecture=architecture,
                        corruption=corruption, corruption_level=corruption_level, name="dae")

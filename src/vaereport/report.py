@@ -169,6 +169,9 @@ class StudyView:
         at_best = [r for r in self.sigma if r["sigma"] == self.best_sigma["validation_neg_elbo"]]
         self.sigma_rms_error = at_best[0]["validation_mse"] ** 0.5 if at_best else None
         self.code_classifiers = self.code[0]["classifiers"] if self.code else []
+        places = sorted({c.metrics.get("evaluated_on", "test images") for c in cells.values()
+                         if c.node.analysis == "q2_semisupervised" and not c.node.own})
+        self.evaluated_on = " or ".join(places) or "test images"
         self._draw(profile)
 
     def _draw(self, profile: str) -> None:
@@ -209,6 +212,30 @@ class StudyView:
         return f"![{caption} [cells]({CELLS}/{analysis}/{INDEX})]({self.rel}/figures/{name}.png){{#{ident}}}"
 
 
+# The study profile whose grid measures a profile's choices (its own grid, else this one's).
+STUDY_OF = {"full": "study", "smoke": "study_smoke"}
+
+
+class ArchitectureView:
+    """The measured mlp-against-conv comparison (see `robustness.architecture_q1/q2`) from the grid cells of
+    `profile`'s study (its own grid, or `STUDY_OF[profile]`) that have run; `available` is False without them."""
+
+    def __init__(self, profile: str, enabled: bool = True):
+        from . import robustness, study
+
+        source = profile if study.has_grid(profile) else STUDY_OF.get(profile)
+        cells = robustness.kept_cells_so_far(source) if enabled and source else {}
+        self.source, self.own = source, source == profile
+        self.q1, self.q2 = robustness.architecture_q1(cells), robustness.architecture_q2(cells)
+        self.q1_verdict = robustness.architecture_verdict(self.q1)
+        self.q2_verdict = robustness.architecture_verdict(self.q2)
+        self.available = bool(self.q1 or self.q2)
+
+    def where(self) -> str:
+        """How the text cites the comparison: a cross-reference in the study's own report, else its PDF."""
+        return "@sec-robust-arch" if self.own else f"the `{self.source}` report's section 'Architecture' (`make study`)"
+
+
 def latent_widget(q1: AnalysisView, study: StudyView) -> str:
     """The HTML-only live latent plane for the report's Q1 run and, in a study, each σ cell ('' if the run has
     no exported decoder)."""
@@ -240,6 +267,7 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
         "q2r": views["q2_representations"],
         "q2s": views["q2_semisupervised"],
         "study": study,
+        "arch": ArchitectureView(profile, enabled=not experiment),
         "latent_widget": latent_widget(views["q1_vae_mnist"], study),
         "git": provenance.git_state(),
         "packages": provenance.package_versions(),

@@ -1,8 +1,9 @@
 """'Choices and robustness': what a study's grid cells say about the report's choices.
 
-Three sweeps are read from the cells of the profile's graph (see `study`): the Q2 code size (cells that
-differ only in `latent_dim`), the autoencoders' seed (cells that differ only in `seed`) and the Q1
-Gaussian decoder's σ (cells that differ only in `gaussian_sigma`). Each is found by its varying parameter,
+Four sweeps are read from the cells of the profile's graph (see `study`): the Q2 code size (cells that
+differ only in `latent_dim`), the autoencoders' seed (cells that differ only in `seed`), the Q1
+Gaussian decoder's σ (cells that differ only in `gaussian_sigma`) and the architecture of Q1 and Q2 (cells that
+differ only in `architecture`). Each is found by its varying parameter,
 so a profile with other values (or the tiny `study_smoke` grid) is read the same way.
 """
 
@@ -29,16 +30,31 @@ class CellRun:
     meta: dict  # its metadata.json (verified: every output it lists is intact)
 
 
+def _cell_run(profile: str, node: study.Node) -> CellRun | None:
+    link = study.kept_cell(profile, node)
+    if link is None:
+        return None
+    meta = verify_outputs(link, node.analysis, profile)
+    return CellRun(node, link, json.loads((link / "metrics.json").read_text()), meta)
+
+
+def kept_cells_so_far(profile: str) -> dict[str, CellRun]:
+    """Node id -> its verified run, for the cells of the profile's graph that have run (none: {})."""
+    if not study.has_grid(profile):
+        return {}
+    runs = {node.id: _cell_run(profile, node) for node in study.build_graph(profile)}
+    return {k: v for k, v in runs.items() if v is not None}
+
+
 def kept_cells(profile: str) -> dict[str, CellRun]:
     """Node id -> its verified run, for every cell of the profile's graph; RenderError naming the missing."""
     found, missing = {}, []
     for node in study.build_graph(profile):
-        link = study.kept_cell(profile, node)
-        if link is None:
+        run = _cell_run(profile, node)
+        if run is None:
             missing.append(node.id)
-            continue
-        meta = verify_outputs(link, node.analysis, profile)
-        found[node.id] = CellRun(node, link, json.loads((link / "metrics.json").read_text()), meta)
+        else:
+            found[node.id] = run
     if missing:
         raise RenderError(f"{len(missing)} cell(s) of profile '{profile}' have not run ({', '.join(missing[:4])}"
                           f"{', ...' if len(missing) > 4 else ''}); run `make report PROFILE={profile}`.")
@@ -195,3 +211,106 @@ def best_sigma(rows: list[dict], key: str) -> float | None:
     """The σ with the lowest validation value of `key` (validation_neg_elbo or validation_mse)."""
     scored = [r for r in rows if r.get(key) is not None]
     return min(scored, key=lambda r: r[key])["sigma"] if scored else None
+
+
+# ---------------------------------------------------------------- architecture (mlp against conv)
+def _seconds_per_epoch(folder: Path, models: tuple[str, ...]) -> float | None:
+    """The mean training seconds per epoch of `models` in the run's timings.json (None if not recorded)."""
+    timings = json.loads((folder / "timings.json").read_text()) if (folder / "timings.json").is_file() else {}
+    values = [timings[m]["seconds_per_epoch"] for m in models if "seconds_per_epoch" in timings.get(m, {})]
+    return float(np.mean(values)) if len(values) == len(models) else None
+
+
+def _paired_images(a: Path, b: Path, model: str) -> dict | None:
+    """Mean and standard error of b − a per held-out image of the two runs' `validation_losses[model]`."""
+    from .semisup import t_interval
+
+    files = [f / "arrays" / "validation_losses.npz" for f in (a, b)]
+    if not all(f.is_file() for f in files):
+        return None
+    with np.load(files[0]) as x, np.load(files[1]) as y:
+        if model not in x or model not in y or len(x[model]) != len(y[model]):
+            return None
+        d = y[model].astype(np.float64) - x[model].astype(np.float64)
+    mean, half = t_interval(d)
+    return {"mean": mean, "low": mean - half, "high": mean + half, "se": float(d.std(ddof=1) / np.sqrt(len(d))),
+            "n": len(d)}
+
+
+def _paired_subsets(a: CellRun, b: CellRun, representation: str, budget: int, n_budgets: int) -> dict | None:
+    """b − a in the chosen classifier's accuracy over the labelled subsets the two downstream cells share, with a
+    t-interval simultaneous over the `n_budgets` budgets (Bonferroni)."""
+    from scipy import stats
+
+    x, y = _accuracy_by_subset(a.folder), _accuracy_by_subset(b.folder)
+    reps = sorted(r for (l, r, rep) in x if l == budget and rep == representation and (l, r, rep) in y)
+    if not reps:
+        return None
+    d = np.array([y[(budget, r, representation)] - x[(budget, r, representation)] for r in reps])
+    mean = float(d.mean())
+    if len(d) < 2:
+        return {"mean": mean, "low": float("nan"), "high": float("nan"), "n": 1}
+    half = float(stats.t.ppf(1 - 0.05 / (2 * n_budgets), len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d)))
+    return {"mean": mean, "low": mean - half, "high": mean + half, "n": len(d)}
+
+
+def architecture_q1(cells: dict[str, CellRun]) -> list[dict]:
+    """Q1's cells that differ only in `architecture` (mlp first): the held-out −ELBO and reconstruction error of
+    their first decoder, its seconds per epoch, and (conv rows) the paired conv − mlp held-out −ELBO per image."""
+    runs = sweep(cells, Q1, "architecture")
+    runs = sorted(runs, key=lambda c: c.node.params["architecture"] != "mlp")
+    rows = []
+    for c in runs:
+        decoder = c.node.params["decoders"][0]
+        m = c.metrics["models"][decoder]
+        rows.append({"architecture": c.node.params["architecture"], "decoder": decoder,
+                     "epochs": c.node.params["epochs"], "n_validation": c.metrics["data"]["n_validation"],
+                     "validation_neg_elbo": m.get("validation_neg_elbo"), "validation_mse": m.get("validation_mse"),
+                     "n_parameters": m["n_parameters"], "seconds_per_epoch": _seconds_per_epoch(c.folder, (decoder,)),
+                     "paired": _paired_images(runs[0].folder, c.folder, decoder) if c is not runs[0] else None})
+    return rows if len(rows) > 1 and all(r["validation_neg_elbo"] is not None for r in rows) else []
+
+
+def architecture_q2(cells: dict[str, CellRun]) -> list[dict]:
+    """Q2's representation cells that differ only in `architecture` (mlp first): held-out losses and errors of the
+    VAE and the DAE, seconds per epoch, and the label-chosen classifier's accuracy on the held-out images at each
+    budget of their downstream cells; conv rows add paired conv − mlp differences (per image, per subset)."""
+    runs = [c for c in sweep(cells, Q2R, "architecture") if "validation" in c.metrics]
+    runs = sorted(runs, key=lambda c: c.node.params["architecture"] != "mlp")
+    if len(runs) < 2:
+        return []
+    readers = [downstream(cells, c) for c in runs]
+    budgets = readers[0].metrics["budgets"] if all(readers) else []
+    rows = []
+    for c, s in zip(runs, readers):
+        v = c.metrics["validation"]
+        base = c is runs[0]
+        row = {"architecture": c.node.params["architecture"], "epochs": c.node.params["epochs"],
+               "latent_dim": c.node.params["latent_dim"], "n_validation": c.metrics["data"]["n_validation"],
+               "vae_loss": v["VAE"]["loss"], "dae_loss": v["DAE"]["loss"],
+               "vae_mse": v["VAE"]["mse_per_pixel"], "dae_mse": v["DAE"]["mse_per_pixel"],
+               "n_parameters": c.metrics["models"]["VAE"]["n_parameters"],
+               "seconds_per_epoch": _seconds_per_epoch(c.folder, ("VAE", "DAE")),
+               "budgets": budgets, "accuracy": {}, "paired": {}}
+        for name in ("VAE", "DAE"):
+            row["paired"][name] = None if base else _paired_images(runs[0].folder, c.folder, name)
+        for rep in ("vae", "dae"):
+            for l in budgets:
+                row["accuracy"][(rep, l)] = chosen_accuracy(s.metrics, rep, l)
+                row["paired"][(rep, l)] = None if base else _paired_subsets(readers[0], s, rep, l, len(budgets))
+        rows.append(row)
+    return rows
+
+
+def architecture_verdict(rows: list[dict]) -> dict | None:
+    """From architecture_q1/q2 rows: the conv − mlp held-out loss difference (per image, the first model), the
+    time ratio conv / mlp, and whether conv is better on held-out data by its interval."""
+    if len(rows) < 2:
+        return None
+    mlp, conv = rows[0], rows[1]
+    paired = conv["paired"] if "decoder" in conv else conv["paired"]["VAE"]
+    ratio = (conv["seconds_per_epoch"] / mlp["seconds_per_epoch"]
+             if conv["seconds_per_epoch"] and mlp["seconds_per_epoch"] else None)
+    return {"paired": paired, "time_ratio": ratio,
+            "conv_better": paired is not None and paired["high"] < 0,
+            "mlp_better": paired is not None and paired["low"] > 0}

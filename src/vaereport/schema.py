@@ -39,8 +39,11 @@ HIDDEN = Param("int_list", "non-empty list of ints >= 1", lambda v: len(v) > 0 a
                "hidden-layer widths of the encoder (the decoder mirrors them)")
 TRAIN_SUBSET = Param("int_or_null", "null (all 60000) or 1..60000",
                      lambda v: v is None or 1 <= v <= 60000, "use only the first n training images")
+ARCHITECTURES = ("mlp", "conv")  # models.ARCHITECTURES, kept here so the schema imports no TensorFlow
 TRAINING = {
     "seed": SEED,
+    "architecture": choice(ARCHITECTURES, "encoder/decoder: dense layers (mlp) or keras-io's convolutional shape "
+                                          "(conv: two stride-2 convolutions, then a dense layer of the last hidden width)"),
     "hidden": HIDDEN,
     "epochs": positive_int("training epochs"),
     "batch_size": positive_int("mini-batch size"),
@@ -80,6 +83,9 @@ Q2_REPRESENTATIONS: dict[str, Param] = {
     "corruption_level": Param("float", "0 < level < 1", lambda v: 0 < v < 1,
                               "noise std (gaussian) or drop probability (masking)"),
     "n_reconstructions": Param("int", "1..20", lambda v: 1 <= v <= 20, "test images shown"),
+    "validation_size": Param("int", "0..30000", lambda v: 0 <= v <= 30000,
+                             "the last n training images are held out of training and scored; the semi-supervised "
+                             "analysis then scores its classifiers on them instead of the test images (0: none)"),
     "n_generated": Param("int", f"{FEATURE_DIM + 1}..10000 (more than the reference features, for a full-rank covariance)",
                          lambda v: FEATURE_DIM < v <= 10000, "images generated per method for the scores"),
     "reference_epochs": positive_int("at most this many epochs of the reference classifier for generation scores"),

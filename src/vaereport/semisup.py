@@ -45,7 +45,7 @@ MLP_EARLY_STOPPING_FROM = 1000
 CLASSIFIER_SETTINGS = {
     "logreg": "C = 1 (L2), at most 500 L-BFGS iterations",
     "svm_rbf": "C = 10, gamma = 1 / (features x variance)",
-    "random_forest": "200 trees, unlimited depth",
+    "random_forest": "100 trees, unlimited depth",
     "knn": "5 nearest neighbours, distance-weighted",
     "mlp": f"one hidden layer of 256 ReLU units, L2 penalty 0.001, Adam, at most 300 epochs; from "
            f"{MLP_EARLY_STOPPING_FROM} labels early stopping on a tenth of the labelled set",
@@ -121,7 +121,7 @@ def make_classifier(name: str, n_labelled: int, seed: int, preprocessing: str = 
     elif name == "svm_rbf":
         clf = SVC(C=10.0, gamma="scale", cache_size=1000, random_state=seed)
     elif name == "random_forest":
-        clf = RandomForestClassifier(n_estimators=200, random_state=seed, n_jobs=1)
+        clf = RandomForestClassifier(n_estimators=100, random_state=seed, n_jobs=1)
     elif name == "knn":
         clf = KNeighborsClassifier(n_neighbors=min(5, n_labelled), weights="distance")
     elif name == "mlp":

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 
 from .errors import ParameterError, TrainingDivergedError
-from .models import DenoisingAE, corrupt, decoder_mean
+from .models import DenoisingAE, corrupt, decoder_mean, uses_xla
 
 
 def flatten_images(images: np.ndarray) -> np.ndarray:
@@ -64,7 +64,7 @@ class PerImageLoss:
 
         self.batch_size = batch_size
         self.fn = tf.function(lambda x, inputs, seed: model.per_image_terms(x, inputs, seed),
-                              jit_compile=True, reduce_retracing=True)
+                              jit_compile=uses_xla(model), reduce_retracing=True)
 
     def __call__(self, inputs: np.ndarray, clean: np.ndarray, seed: int) -> dict[str, np.ndarray]:
         import tensorflow as tf
@@ -124,7 +124,7 @@ def corrupted_batches(model: DenoisingAE, x: np.ndarray, batch_size: int):
 
 
 def compile_model(model: keras.Model, learning_rate: float) -> keras.Model:
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), jit_compile=True)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), jit_compile=uses_xla(model))
     return model
 
 
@@ -147,12 +147,6 @@ def fit(model: keras.Model, x: np.ndarray, *, epochs: int, batch_size: int, lear
     return {"history": {**per_epoch, **held.history},
             "per_image": {name: np.stack(v) for name, v in held.per_image.items() if v},
             "seconds": seconds, "images_per_second": epochs * len(x) / seconds}
-
-
-def evaluate(model: keras.Model, x: np.ndarray, batch_size: int = 500) -> dict[str, float]:
-    """Mean per-image loss terms (nats) on `x` — for the VAE one Monte-Carlo sample per image."""
-    result = model.evaluate(x, batch_size=batch_size, verbose=0, return_dict=True)
-    return {k: float(v) for k, v in result.items()}
 
 
 def reconstruction_mse(model, likelihood: str, x: np.ndarray) -> float:
