@@ -59,12 +59,12 @@ def test_study_graph_runs_downstream_once_per_upstream_cell():
     for n in nodes:
         by.setdefault(n.analysis, []).append(n)
     q2r, q2s = by["q2_representations"], by["q2_semisupervised"]
-    assert len(q2r) == 4  # 2 code sizes at seed 2 + seeds 1, 2 at the profile's code size (one shared)
+    assert len(q2r) == 6  # 2 code sizes at seed 2 + seeds 1, 2 at the profile's code size (one shared) + 2 architectures
     assert len(q2s) == len(q2r) + 1  # each upstream cell, plus the profile's own (full settings) run
     assert {n.upstream["q2_representations"] for n in q2s} == {n.id for n in q2r}
     assert sum(n.own for n in nodes) == 3  # one own run per analysis, marked in the graph
     own_q2r = next(n for n in q2r if n.own)
-    assert own_q2r.params == load_params("q2r", "study_smoke") and own_q2r.cell == "seed-2_latent_dim-16"
+    assert own_q2r.params == load_params("q2r", "study_smoke") and own_q2r.cell == "seed-2_architecture-mlp_latent_dim-16_validation_size-0"
 
 
 def test_grid_on_the_command_line_replaces_the_profile_grid_of_that_analysis():
@@ -167,3 +167,22 @@ def test_workers_of_this_checkout_pass_the_external_cluster_check(tmp_path, monk
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as local, \
             Client(local) as client:
         cluster.check_workers(client)  # same packages and code, same build folder: no error
+
+
+def test_architecture_differences_are_paired_over_the_same_held_out_images(tmp_path):
+    from vaereport import robustness
+
+    rng = np.random.default_rng(0)
+    mlp_loss = rng.normal(100, 10, 500).astype("float32")
+    conv_loss = (mlp_loss + rng.normal(-2, 1, 500)).astype("float32")  # the same images, a bit better each
+    for name, loss in (("mlp", mlp_loss), ("conv", conv_loss)):
+        (tmp_path / name / "arrays").mkdir(parents=True)
+        np.savez(tmp_path / name / "arrays" / "validation_losses.npz", bernoulli=loss)
+    d = robustness._paired_images(tmp_path / "mlp", tmp_path / "conv", "bernoulli")
+    diff = conv_loss.astype(float) - mlp_loss.astype(float)
+    assert d["mean"] == pytest.approx(diff.mean()) and d["se"] == pytest.approx(diff.std(ddof=1) / np.sqrt(500))
+    assert d["high"] < 0  # resolved although the unpaired spread (sd 10) would hide a 2-nat difference
+    rows = [{"paired": None, "seconds_per_epoch": 2.0}, {"paired": d, "seconds_per_epoch": 10.0}]
+    verdict = robustness.architecture_verdict(rows)
+    assert verdict["conv_better"] and not verdict["mlp_better"] and verdict["time_ratio"] == 5.0
+    assert robustness._paired_images(tmp_path / "mlp", tmp_path / "conv", "gaussian") is None

@@ -374,3 +374,48 @@ def test_preprocessing_facts_name_the_commonest_choice_and_the_ablation():
     facts = findings._preprocessing_facts(metrics, [100])["vae"][100]
     assert (facts["preprocessing"], facts["n"], facts["counts"]["preprocessing"]["active"]) == ("active", 5, 4)
     assert facts["by_preprocessing"] == {"active": 0.6, "standardise": 0.5, "none": 0.58}
+
+
+def architecture_view(conv_minus_mlp: float, own: bool = False):
+    """A measured mlp-against-conv comparison (as `report.ArchitectureView` reads it from study cells) whose
+    conv − mlp held-out loss difference is `conv_minus_mlp` ± 1 nat."""
+    from types import SimpleNamespace
+
+    from vaereport import robustness
+
+    d = {"mean": conv_minus_mlp, "low": conv_minus_mlp - 1, "high": conv_minus_mlp + 1, "se": 0.5, "n": 10000}
+    acc = {"mean": 0.02, "low": 0.01, "high": 0.03, "n": 5}
+    q1 = [{"architecture": a, "decoder": "bernoulli", "epochs": 10, "n_validation": 10000, "validation_neg_elbo": 140.0,
+           "validation_mse": 0.02, "n_parameters": 1000, "seconds_per_epoch": s, "paired": p}
+          for a, s, p in (("mlp", 5.0, None), ("conv", 20.0, d))]
+    q2 = [{"architecture": a, "epochs": 10, "latent_dim": 16, "n_validation": 10000, "vae_loss": 250.0, "dae_loss": 240.0,
+           "vae_mse": 0.01, "dae_mse": 0.01, "n_parameters": 1000, "seconds_per_epoch": s, "budgets": [100, 1000],
+           "accuracy": {(rep, l): {"mean_accuracy": 0.7} for rep in ("vae", "dae") for l in (100, 1000)},
+           "paired": {"VAE": p, "DAE": p, **{(rep, l): None if p is None else acc for rep in ("vae", "dae")
+                                             for l in (100, 1000)}}}
+          for a, s, p in (("mlp", 8.0, None), ("conv", 40.0, d))]
+    return SimpleNamespace(q1=q1, q2=q2, q1_verdict=robustness.architecture_verdict(q1),
+                           q2_verdict=robustness.architecture_verdict(q2, "VAE"), available=True, own=own, source="study_smoke",
+                           where=lambda: "@sec-robust-arch" if own else "the study")
+
+
+@pytest.mark.integration
+def test_architecture_answers_follow_the_measured_comparison(smoke_context):
+    assert "No convolutional model has been measured for this build yet" in prose(smoke_context)
+    smoke_context["arch"] = architecture_view(-3.0)
+    text = prose(smoke_context).replace("\u00a0", " ")
+    assert ("**(b) Fully connected, although keras-io's convolutional encoder and decoder fit held-out digits better: "
+            "on this CPU it costs 4.0 times the training time.**") in text
+    assert "conv − dense in negative ELBO is −3.0 nats (95 % interval −4.0 to −2.0) per image" in text
+    assert "with convolutional models the full profile's training would take about" in text
+    assert "the dense models are kept although the convolutional VAE fits held-out garments better" in text
+    assert "it is 2.0 points (95 % interval 1.0 to 3.0) on VAE codes" in text
+    smoke_context["arch"] = architecture_view(3.0)
+    text = prose(smoke_context).replace("\u00a0", " ")
+    assert "**(b) Fully connected: measured against keras-io's convolutional encoder and decoder, it fits held-out " \
+           "digits better in 25 % of the training time.**" in text
+    assert "the convolutional VAE's held-out negative ELBO is higher, at 5.0 times the training time.**" in text
+    smoke_context["arch"] = architecture_view(0.0)
+    text = prose(smoke_context)
+    assert "fit held-out digits no better by a resolved margin" in text and "is not resolved as lower or higher" in text
+    assert answer_first_problems(text) == []

@@ -302,15 +302,16 @@ def architecture_q2(cells: dict[str, CellRun]) -> list[dict]:
     return rows
 
 
-def architecture_verdict(rows: list[dict]) -> dict | None:
-    """From architecture_q1/q2 rows: the conv − mlp held-out loss difference (per image, the first model), the
-    time ratio conv / mlp, and whether conv is better on held-out data by its interval."""
+def architecture_verdict(rows: list[dict], paired: str | None = None) -> dict | None:
+    """From architecture_q1/q2 rows (mlp, conv): the conv row's paired held-out loss difference (`paired` names
+    the model in a Q2 row's paired differences), the time ratio conv / mlp per epoch, and which architecture the
+    interval of the difference favours."""
     if len(rows) < 2:
         return None
     mlp, conv = rows[0], rows[1]
-    paired = conv["paired"] if "decoder" in conv else conv["paired"]["VAE"]
+    difference = conv["paired"][paired] if paired else conv["paired"]
     ratio = (conv["seconds_per_epoch"] / mlp["seconds_per_epoch"]
              if conv["seconds_per_epoch"] and mlp["seconds_per_epoch"] else None)
-    return {"paired": paired, "time_ratio": ratio,
-            "conv_better": paired is not None and paired["high"] < 0,
-            "mlp_better": paired is not None and paired["low"] > 0}
+    return {"paired": difference, "time_ratio": ratio,
+            "conv_better": difference is not None and difference["high"] < 0,
+            "mlp_better": difference is not None and difference["low"] > 0}

@@ -23,7 +23,7 @@ def _code_axis(ax, sizes, chosen):
 def code_size(rows: list[dict], chosen: int):
     """Four panels against the code size (log axis; the dotted line marks the full report's choice):
     reconstruction error, the VAE's −ELBO with its active units, Fréchet distances of generated images, and
-    the chosen classifier's test accuracy at each label budget."""
+    the chosen classifier's accuracy (on its evaluation images) at each label budget."""
     sizes = [r["latent_dim"] for r in rows]
     fig, axes = plt.subplots(2, 2, figsize=(style.PAGE_WIDTH, 5.4))
     (rec, elbo), (fd, acc) = axes
@@ -49,7 +49,7 @@ def code_size(rows: list[dict], chosen: int):
             err = np.vstack([mean - [100 * c["ci95_low"] for c in cells], [100 * c["ci95_high"] for c in cells] - mean])
             acc.errorbar(sizes, mean, yerr=np.nan_to_num(err), fmt=BUDGET_STYLES[i % 4], ms=3, capsize=2,
                          color=MODEL_COLORS[model], label=f"{model}, l = {l:,}")
-    acc.set(title="(d) accuracy, chosen classifier", ylabel="test accuracy (%)")
+    acc.set(title="(d) accuracy, chosen classifier", ylabel="accuracy (%)")
     for ax in axes.ravel():
         _code_axis(ax, sizes, chosen)
     for ax in axes[1]:
