@@ -186,9 +186,10 @@ def check_targets(r: dict) -> list[dict]:
     rows.append({"target": "smoke report <= 3 min", "measured": f"{r['smoke_report']['wall_seconds']:.0f} s",
                  "met": r["smoke_report"]["wall_seconds"] <= 180})
     for arch, m in r["compile_modes"].items():
-        rows.append({"target": f"{arch}: the faster compile mode is used", "measured":
-                     f"XLA {m['xla_images_per_second']:.0f}, no XLA {m['no_xla_images_per_second']:.0f} images/s; "
-                     f"uses {m['picked'].replace('_', ' ')}", "met": m["faster"] == m["picked"]})
+        picked, best = m[f"{m['picked']}_images_per_second"], m[f"{m['faster']}_images_per_second"]
+        rows.append({"target": f"{arch}: the compile mode used is the faster one (within 5 %, the run-to-run noise)",
+                     "measured": f"XLA {m['xla_images_per_second']:.0f}, no XLA {m['no_xla_images_per_second']:.0f} "
+                                 f"images/s; uses {m['picked'].replace('_', ' ')}", "met": picked >= 0.95 * best})
     rebuild = r["no_change_rebuild_full"]["wall_seconds"]
     rows.append({"target": "no-change rebuild <= 10 s", "measured": f"{rebuild:.1f} s", "met": rebuild <= 10})
     return rows
