@@ -233,7 +233,7 @@ class ArchitectureView:
 
     def where(self) -> str:
         """How the text cites the comparison: a cross-reference in the study's own report, else its PDF."""
-        return "@sec-robust-arch" if self.own else f"the `{self.source}` report's section 'Architecture' (`make study`)"
+        return "@sec-robust-arch" if self.own else f"`make report PROFILE={self.source}`, section 'Architecture'"
 
 
 def latent_widget(q1: AnalysisView, study: StudyView) -> str:
