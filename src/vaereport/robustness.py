@@ -290,6 +290,7 @@ def architecture_q2(cells: dict[str, CellRun]) -> list[dict]:
                "vae_loss": v["VAE"]["loss"], "dae_loss": v["DAE"]["loss"],
                "vae_mse": v["VAE"]["mse_per_pixel"], "dae_mse": v["DAE"]["mse_per_pixel"],
                "n_parameters": c.metrics["models"]["VAE"]["n_parameters"],
+               "dae_n_parameters": c.metrics["models"]["DAE"]["n_parameters"],
                "seconds_per_epoch": _seconds_per_epoch(c.folder, ("VAE", "DAE")),
                "budgets": budgets, "accuracy": {}, "paired": {}}
         for name in ("VAE", "DAE"):
