@@ -230,6 +230,9 @@ class ArchitectureView:
         self.q1_verdict = robustness.architecture_verdict(self.q1)
         self.q2_verdict = robustness.architecture_verdict(self.q2, "VAE")
         self.available = bool(self.q1 or self.q2)
+        # the study's σ cells too: the σ of Q1's Gaussian decoder that fits held-out training images best
+        self.best_sigma = robustness.best_sigma(robustness.sigma_rows(cells), "validation_neg_elbo")
+        self.code_sizes = [r["latent_dim"] for r in robustness.code_size_rows(cells)]
 
     def where(self) -> str:
         """How the text cites the comparison: a cross-reference in the study's own report, else its PDF."""
@@ -267,7 +270,9 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
         "q2r": views["q2_representations"],
         "q2s": views["q2_semisupervised"],
         "study": study,
-        "arch": ArchitectureView(profile, enabled=not experiment),
+        "arch": (arch := ArchitectureView(profile, enabled=not experiment)),
+        "measured_sigma": arch.best_sigma,
+        "measured_code_sizes": arch.code_sizes,
         "latent_widget": latent_widget(views["q1_vae_mnist"], study),
         "git": provenance.git_state(),
         "packages": provenance.package_versions(),
