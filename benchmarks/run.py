@@ -67,7 +67,10 @@ def autoencoder_layers(hidden, latent, heads):
     return enc + dec
 
 
-def train_throughput(kind: str, params: dict, n: int = 20000, epochs: int = 5) -> dict:
+def train_throughput(kind: str, params: dict, n: int = 20000, epochs: int = 5, architecture: str = "mlp",
+                     jit: bool | None = None) -> dict:
+    """Best-of-`epochs` training throughput of a model on n random images; `jit` overrides the compile mode the
+    project picks for the architecture (`models.JIT_COMPILE`). FLOP counts only for the dense architecture."""
     import keras
 
     from vaereport.models import build_dae, build_vae
@@ -76,10 +79,14 @@ def train_throughput(kind: str, params: dict, n: int = 20000, epochs: int = 5) -
     x = np.random.default_rng(0).uniform(size=(n, 784)).astype("float32")
     keras.utils.set_random_seed(0)
     if kind == "dae":
-        model = build_dae(params["latent_dim"], params["hidden"])
+        model = build_dae(params["latent_dim"], params["hidden"], architecture=architecture)
     else:
-        model = build_vae(params["latent_dim"], params["hidden"], kind.split("_")[-1], sigma=params["gaussian_sigma"])
-    compile_model(model, 1e-3)
+        model = build_vae(params["latent_dim"], params["hidden"], kind.split("_")[-1], sigma=params["gaussian_sigma"],
+                          architecture=architecture)
+    if jit is None:
+        compile_model(model, 1e-3)
+    else:
+        model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=jit)
     # The same input path as `training.fit`: the DAE gets its corrupted batches from tf.data.
     data = corrupted_batches(model, x, params["batch_size"]) if kind == "dae" else x
     batch = None if kind == "dae" else params["batch_size"]
@@ -90,6 +97,8 @@ def train_throughput(kind: str, params: dict, n: int = 20000, epochs: int = 5) -
         model.fit(data, epochs=1, batch_size=batch, shuffle=kind != "dae", verbose=0)
         seconds.append(time.perf_counter() - start)
     ips = n / min(seconds)
+    if architecture != "mlp":
+        return {"images_per_second": ips, "epoch_seconds": seconds}
     flops = mlp_flops_per_image(autoencoder_layers(params["hidden"], params["latent_dim"], 1 if kind == "dae" else 2))
     return {"images_per_second": ips, "flops_per_image": flops, "gflops": ips * flops / 1e9,
             "epoch_seconds": seconds}
@@ -98,25 +107,13 @@ def train_throughput(kind: str, params: dict, n: int = 20000, epochs: int = 5) -
 def compile_modes(params: dict, n: int = 6000, epochs: int = 2) -> dict:
     """Training throughput of the Q2 VAE per architecture with and without XLA, against the mode
     `models.JIT_COMPILE` picks (the faster one should be picked)."""
-    import keras
+    from vaereport.models import ARCHITECTURES, JIT_COMPILE
 
-    from vaereport.models import ARCHITECTURES, JIT_COMPILE, build_vae
-
-    x = np.random.default_rng(0).uniform(size=(n, 784)).astype("float32")
     result = {}
     for arch in ARCHITECTURES:
-        speeds = {}
-        for jit in (True, False):
-            keras.utils.set_random_seed(0)
-            model = build_vae(params["latent_dim"], params["hidden"], params["likelihood"], architecture=arch)
-            model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=jit)
-            model.fit(x[:1000], batch_size=params["batch_size"], epochs=1, verbose=0)  # compile
-            seconds = []
-            for _ in range(epochs):
-                start = time.perf_counter()
-                model.fit(x, batch_size=params["batch_size"], epochs=1, verbose=0)
-                seconds.append(time.perf_counter() - start)
-            speeds["xla" if jit else "no_xla"] = n / min(seconds)
+        speeds = {("xla" if jit else "no_xla"): train_throughput("vae_" + params["likelihood"], params, n, epochs,
+                                                                 architecture=arch, jit=jit)["images_per_second"]
+                  for jit in (True, False)}
         faster = "xla" if speeds["xla"] >= speeds["no_xla"] else "no_xla"
         result[arch] = {**{f"{k}_images_per_second": v for k, v in speeds.items()}, "faster": faster,
                         "picked": "xla" if JIT_COMPILE[arch] else "no_xla"}

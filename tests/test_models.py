@@ -146,3 +146,9 @@ def test_conv_needs_square_images_and_a_known_architecture():
         build_vae(2, [16], "bernoulli", input_dim=100, architecture="conv")
     with pytest.raises(ValueError, match="unknown architecture"):
         build_vae(2, [16], "bernoulli", architecture="resnet")
+
+
+def test_the_schema_offers_the_architectures_the_builders_know():
+    from vaereport import models, schema
+
+    assert schema.ARCHITECTURES == models.ARCHITECTURES

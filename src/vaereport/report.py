@@ -168,6 +168,7 @@ class StudyView:
         self.best_sigma = {k: robustness.best_sigma(self.sigma, k) for k in ("validation_neg_elbo", "validation_mse")}
         at_best = [r for r in self.sigma if r["sigma"] == self.best_sigma["validation_neg_elbo"]]
         self.sigma_rms_error = at_best[0]["validation_mse"] ** 0.5 if at_best else None
+        self.cells = cells
         self.code_classifiers = self.code[0]["classifiers"] if self.code else []
         places = sorted({c.metrics.get("evaluated_on", "test images") for c in cells.values()
                          if c.node.analysis == "q2_semisupervised" and not c.node.own})
@@ -216,21 +217,23 @@ class StudyView:
 STUDY_OF = {"full": "study", "smoke": "study_smoke"}
 
 
-class ArchitectureView:
-    """The measured mlp-against-conv comparison (see `robustness.architecture_q1/q2`) from the grid cells of
-    `profile`'s study (its own grid, or `STUDY_OF[profile]`) that have run; `available` is False without them."""
+class MeasuredChoices:
+    """What a profile's study measured about the report's choices, from the grid cells of its own grid or of
+    `STUDY_OF[profile]` that have run (`cells`: those already read, e.g. by `StudyView`): the mlp-against-conv
+    comparison (`robustness.architecture_q1/q2`; `available` is False without it), the σ that fits held-out
+    images best and the code sizes trained."""
 
-    def __init__(self, profile: str, enabled: bool = True):
+    def __init__(self, profile: str, enabled: bool = True, cells: dict | None = None):
         from . import robustness, study
 
         source = profile if study.has_grid(profile) else STUDY_OF.get(profile)
-        cells = robustness.kept_cells_so_far(source) if enabled and source else {}
+        if cells is None:
+            cells = robustness.kept_cells_so_far(source) if enabled and source else {}
         self.source, self.own = source, source == profile
         self.q1, self.q2 = robustness.architecture_q1(cells), robustness.architecture_q2(cells)
         self.q1_verdict = robustness.architecture_verdict(self.q1)
         self.q2_verdict = robustness.architecture_verdict(self.q2, "VAE")
         self.available = bool(self.q1 or self.q2)
-        # the study's σ cells too: the σ of Q1's Gaussian decoder that fits held-out training images best
         self.best_sigma = robustness.best_sigma(robustness.sigma_rows(cells), "validation_neg_elbo")
         self.code_sizes = [r["latent_dim"] for r in robustness.code_size_rows(cells)]
 
@@ -270,7 +273,8 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
         "q2r": views["q2_representations"],
         "q2s": views["q2_semisupervised"],
         "study": study,
-        "arch": (arch := ArchitectureView(profile, enabled=not experiment)),
+        "arch": (arch := MeasuredChoices(profile, enabled=not experiment,
+                                         cells=study.cells if study.available else None)),
         "measured_sigma": arch.best_sigma,
         "measured_code_sizes": arch.code_sizes,
         "latent_widget": latent_widget(views["q1_vae_mnist"], study),

@@ -237,21 +237,17 @@ def _paired_images(a: Path, b: Path, model: str) -> dict | None:
             "n": len(d)}
 
 
-def _paired_subsets(a: CellRun, b: CellRun, representation: str, budget: int, n_budgets: int) -> dict | None:
-    """b − a in the chosen classifier's accuracy over the labelled subsets the two downstream cells share, with a
-    t-interval simultaneous over the `n_budgets` budgets (Bonferroni)."""
-    from scipy import stats
+def _paired_subsets(a: CellRun, b: CellRun, representation: str) -> dict:
+    """Budget -> b − a in the chosen classifier's accuracy over the labelled subsets the two downstream cells share,
+    with the intervals of `semisup.paired_differences` (simultaneous over the budgets that have several subsets)."""
+    from .semisup import paired_differences
 
-    x, y = _accuracy_by_subset(a.folder), _accuracy_by_subset(b.folder)
-    reps = sorted(r for (l, r, rep) in x if l == budget and rep == representation and (l, r, rep) in y)
-    if not reps:
-        return None
-    d = np.array([y[(budget, r, representation)] - x[(budget, r, representation)] for r in reps])
-    mean = float(d.mean())
-    if len(d) < 2:
-        return {"mean": mean, "low": float("nan"), "high": float("nan"), "n": 1}
-    half = float(stats.t.ppf(1 - 0.05 / (2 * n_budgets), len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d)))
-    return {"mean": mean, "low": mean - half, "high": mean + half, "n": len(d)}
+    rows = [{"budget": l, "repetition": r, "representation": side, "classifier": "chosen", "accuracy": acc}
+            for side, cell in (("a", a), ("b", b))
+            for (l, r, rep), acc in _accuracy_by_subset(cell.folder).items() if rep == representation]
+    table = paired_differences(rows, ("b", "chosen"), ("a", "chosen"))
+    return {int(t.budget): {"mean": t.mean_difference, "low": t.ci95_low, "high": t.ci95_high, "n": int(t.n)}
+            for t in table.itertuples()}
 
 
 def architecture_q1(cells: dict[str, CellRun]) -> list[dict]:
@@ -296,9 +292,10 @@ def architecture_q2(cells: dict[str, CellRun]) -> list[dict]:
         for name in ("VAE", "DAE"):
             row["paired"][name] = None if base else _paired_images(runs[0].folder, c.folder, name)
         for rep in ("vae", "dae"):
+            differences = {} if base else _paired_subsets(readers[0], s, rep)
             for l in budgets:
                 row["accuracy"][(rep, l)] = chosen_accuracy(s.metrics, rep, l)
-                row["paired"][(rep, l)] = None if base else _paired_subsets(readers[0], s, rep, l, len(budgets))
+                row["paired"][(rep, l)] = differences.get(l)
         rows.append(row)
     return rows
 
