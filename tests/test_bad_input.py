@@ -49,7 +49,7 @@ CASES = [
     ("zero-epochs", ["-p", "epochs=0"], None, errors.ParameterError.exit_code, "'epochs' = 0 is out of range"),
     ("negative-epochs", ["-p", "epochs=-3"], None, errors.ParameterError.exit_code, "out of range"),
     ("latent-zero", ["-p", "latent_dim=0"], None, errors.ParameterError.exit_code, "'latent_dim' = 0"),
-    ("unknown-profile", ["--profile", "giant"], None, errors.ProfileError.exit_code, "Unknown profile 'giant'"),
+    ("unknown-profile", ["--profile", "giant"], None, errors.ProfileError.exit_code, "unknown profile 'giant'"),
     ("missing-dataset", [], lambda t: {"VAEREPORT_DATA_SEARCH": str(t / "nowhere"), "VAEREPORT_OFFLINE": "1"},
      errors.DataMissingError.exit_code, "Dataset 'mnist' not found"),
     ("truncated-gz", [], lambda t: {"VAEREPORT_DATA_SEARCH": str(make_data_dir(t, "truncate"))},

@@ -1,3 +1,5 @@
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -63,7 +65,9 @@ def test_saved_model_loads_back(tmp_path, builder):
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     model.fit(x, epochs=1, batch_size=32, verbose=0)
     path = tmp_path / "m.keras"
-    model.save(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # e.g. Keras's "saving a model that has not yet been built"
+        model.save(path)
     loaded = keras.models.load_model(path)
     assert type(loaded) is type(model)
     assert loaded.likelihood == model.likelihood and loaded.sigma == model.sigma
@@ -73,6 +77,20 @@ def test_saved_model_loads_back(tmp_path, builder):
                                np.asarray(enc(model)[0] if isinstance(enc(model), list) else enc(model)), rtol=1e-6)
     np.testing.assert_allclose(np.asarray(loaded.decoder(np.zeros((2, model.decoder.input_shape[-1])))),
                                np.asarray(model.decoder(np.zeros((2, model.decoder.input_shape[-1])))), rtol=1e-6)
+
+
+def test_a_saved_vae_predicts_the_pixel_means_at_the_posterior_mean(tmp_path):
+    from vaereport.models import decoder_mean
+
+    vae = build_vae(2, [16], "bernoulli", seed=1)
+    x = np.random.default_rng(0).uniform(size=(16, 784)).astype("float32")
+    vae.save(tmp_path / "v.keras")
+    loaded = keras.models.load_model(tmp_path / "v.keras")
+    first, second = loaded.predict(x, verbose=0), loaded.predict(x, verbose=0)
+    np.testing.assert_array_equal(first, second)
+    z_mean = np.asarray(vae.encoder(x)[0])
+    np.testing.assert_allclose(first, np.asarray(decoder_mean("bernoulli", vae.decoder(z_mean))), rtol=1e-5)
+    assert 0.0 <= first.min() and first.max() <= 1.0
 
 
 @pytest.mark.parametrize("architecture", ["mlp", "conv"])
@@ -129,6 +147,16 @@ def test_aggregate_posterior_equals_the_prior_when_every_posterior_is_the_prior(
     assert far["of_disc_mass"] == 1.0 and far["disc_mass"] == pytest.approx(1 - np.exp(-0.5), abs=0.03)
     picked = latent.low_density_points(points, np.arange(len(points), dtype=float), 3, min_separation=0.5)
     assert all(np.linalg.norm(points[a] - points[b]) >= 0.5 for a in picked for b in picked if a != b)
+
+
+def test_pairwise_log_density_has_the_bits_of_the_direct_formula():
+    from vaereport import latent
+
+    rng = np.random.default_rng(4)
+    points, mean, log_var = rng.normal(size=(7, 2)) * 2, rng.normal(size=(30, 2)), rng.normal(-3, 1, size=(30, 2))
+    diff = points[:, None, :] - mean[None, :, :]
+    direct = -0.5 * np.sum(diff**2 / np.exp(log_var)[None] + log_var[None] + np.log(2 * np.pi), axis=-1)
+    assert np.array_equal(latent.log_normal_pdf_2d(points, mean, log_var), direct)
 
 
 def test_conv_builders_keep_the_flat_image_interface_and_the_heads():

@@ -41,3 +41,43 @@ def test_unknown_profile_lists_available():
 def test_parse_override_keeps_yaml_types():
     assert parse_override("budgets=[100, 200]") == ("budgets", [100, 200])
     assert parse_override("raw_pixel_mlp=false") == ("raw_pixel_mlp", False)
+
+
+@pytest.mark.parametrize("analysis,override,match", [
+    ("q1_vae_mnist", "epoch=3", r"unknown parameter\(s\) epoch .*did you mean 'epochs'\?"),
+    ("q1_vae_mnist", "hidden=64", r"must be a list of integers, got 64; e.g. -p hidden=\[64,32\]"),
+    ("q1_vae_mnist", "decoders=bernouli", r"'bernouli' is not a value of 'decoders' \(did you mean 'bernoulli'\?\)"),
+    ("q1_vae_mnist", "decoders=bernoulli", r"must be a list of strings.*e.g. -p decoders=\[bernoulli,gaussian\]"),
+    ("q1_vae_mnist", "architecture=cnn", r"'cnn' is not a value of 'architecture'; choose from mlp, conv"),
+    ("q2_semisupervised", "classifiers=[logreg, svm]", r"did you mean 'svm_rbf'"),
+])
+def test_mistakes_name_the_fix(analysis, override, match):
+    with pytest.raises(ParameterError, match=match) as info:
+        load_params(analysis, "smoke", [override])
+    assert "\n" not in str(info.value)
+
+
+def test_a_yaml_error_in_an_override_is_one_line_with_the_list_syntax():
+    with pytest.raises(ParameterError, match=r"not valid YAML \(line 1, column \d+: .*\); lists look like") as info:
+        parse_override("hidden=[64,32")
+    assert "\n" not in str(info.value)
+
+
+def test_a_yaml_error_in_a_parameter_file_says_where(tmp_path, monkeypatch):
+    from vaereport import analyses, params
+
+    broken = tmp_path / "q1_vae_mnist.yaml"
+    broken.write_text("full:\n  epochs: [3\n  seed: 1\n")
+    monkeypatch.setattr(analyses.Analysis, "params_file", property(lambda self: broken))
+    with pytest.raises(ParameterError, match=r"not valid YAML at line \d+, column \d+: ") as info:
+        params.read_profiles("q1_vae_mnist")
+    assert "\n" not in str(info.value)
+
+
+def test_misspelt_profile_and_analysis_get_a_suggestion():
+    from vaereport import analyses
+
+    with pytest.raises(ProfileError, match="did you mean 'smoke'"):
+        load_params("q1_vae_mnist", "smoek")
+    with pytest.raises(ParameterError, match="did you mean 'q2_semisupervised'"):
+        analyses.get("q2-semisupervise")

@@ -66,6 +66,20 @@ def test_diff_shows_the_parameter_and_the_elbo_change(two_runs, tmp_path):
     assert figure.stat().st_size > 1000
 
 
+def test_diff_names_its_direction_filters_and_checks_the_figure_first(two_runs):
+    build, env, own, other = two_runs
+    only = run_cli("diff", other[:6], "profile", "--profile", "smoke", "--only", "test_neg_elbo", env=env)
+    assert only.returncode == 0, only.stderr
+    assert "run A" in only.stdout.splitlines()[0] and "→ run B" in only.stdout.splitlines()[0]
+    assert "B − A" in only.stdout.splitlines()[0]
+    metrics = only.stdout.split("metrics", 1)[1].split("\n\n")[0].splitlines()[2:]
+    assert metrics and all("test_neg_elbo" in line for line in metrics), metrics
+    assert "nan" not in only.stdout
+    bad = run_cli("diff", other[:6], "profile", "--profile", "smoke", "--figure", "latent_gird", env=env)
+    assert bad.returncode == RunNotFoundError.exit_code and bad.stdout == ""
+    assert "did you mean 'latent_grid'" in bad.stderr
+
+
 def test_bad_run_ids_give_one_clear_error(two_runs):
     build, env, own, other = two_runs
     for args, code, fragment in (

@@ -228,3 +228,16 @@ def test_a_forest_is_fitted_once_for_standardised_and_unscaled_features(blobs, m
     scaled = semisup.make_classifier("random_forest", 300, 0, "standardise").fit(x_train[:300], y_train[:300])
     raw = semisup.make_classifier("random_forest", 300, 0, "none").fit(x_train[:300], y_train[:300])
     assert np.array_equal(scaled.predict(x_test), raw.predict(x_test))
+
+
+def test_without_the_ablation_only_the_chosen_option_is_refitted(blobs, monkeypatch):
+    x_train, y_train, x_test, y_test = blobs
+    features = {"codes": (x_train, x_test)}
+    opts = choice.options(features, ["standardise", "none"], [("knn", {"n_neighbors": 5})])
+    fitted = []
+    real = choice.make_classifier
+    monkeypatch.setattr(choice, "make_classifier", lambda name, n, seed, prep, **kw: fitted.append(prep) or
+                        real(name, n, seed, prep, **kw))
+    row = choice.choose_and_score(features, y_train, y_test, np.arange(300), opts, RULE, 0, ablate=False)
+    assert len(fitted) == 2 * 1 + 1  # two options on the one hold-out split (l > cv_max_labels), then the chosen one
+    assert [(v["encoding"], v["preprocessing"]) for v in row["variants"]] == [(row["encoding"], row["preprocessing"])]

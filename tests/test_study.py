@@ -2,6 +2,7 @@
 
 import csv
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -29,7 +30,7 @@ def test_study_runs_every_cell_hits_the_cache_and_renders_its_section(smoke_buil
     assert first.returncode == 0, first.stderr[-3000:]
     assert "study [study_smoke]: 18 cells on a local cluster: 2 worker process(es)" in first.stderr
     assert "[18/18]" in first.stderr and "dashboard http://127.0.0.1:" in first.stderr
-    assert "kept (same run under another profile)" in first.stderr  # the profile's own runs come from smoke
+    assert "copied (the same run is kept by another profile)" in first.stderr  # the profile's own runs come from smoke
     for analysis, n in (("q1_vae_mnist", 5), ("q2_representations", 6), ("q2_semisupervised", 7)):
         rows = cells(build, "study_smoke", analysis)
         assert len(rows) == n and all(r["status"] in ("ran", "copied", "up to date") for r in rows.values())
@@ -38,7 +39,9 @@ def test_study_runs_every_cell_hits_the_cache_and_renders_its_section(smoke_buil
 
     again = run_cli("run", "all", "--profile", "study_smoke", "--workers", "2", env=env, timeout=600)
     assert again.returncode == 0, again.stderr[-3000:]
-    assert again.stderr.count("kept (cache)") == 18 and "ran in" not in again.stderr
+    assert again.stderr.count(": up to date ·") == 18 and "ran in" not in again.stderr
+    assert re.search(r"q1_vae_mnist: 5 up to date; cells in \S*study_smoke/cells/q1_vae_mnist/, listed in "
+                     r"\S*q1_vae_mnist/cells.csv", again.stderr), again.stderr[-1500:]
 
     qmd = (build / "study_smoke" / "report.qmd").read_text()
     for heading in ("# Choices and robustness", "## Code size of the Fashion-MNIST autoencoders",
@@ -101,7 +104,7 @@ def test_a_failing_cell_is_reported_and_the_others_complete(smoke_build):
     assert rows["budgets-100"]["status"] == "ran" and rows["budgets-99999"]["status"] == "failed"
     again = run_cli(*args, env=env, timeout=900)
     assert again.returncode == 15
-    assert "budgets-100: kept (cache)" in again.stderr  # only the failed cell runs again
+    assert "budgets-100: up to date" in again.stderr  # only the failed cell runs again
 
 
 def test_a_bad_grid_fails_before_anything_runs(tmp_path):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import schema
-from .errors import ParameterError
+from .errors import ParameterError, did_you_mean
 from .paths import ANALYSIS_DIR, PARAMS_DIR
 from .schema import Param
 
@@ -52,5 +52,6 @@ def get(name: str) -> Analysis:
     for a in existing():
         if wanted in (a.name, a.short):
             return a
-    raise ParameterError(f"Unknown analysis '{name}'. Choose one of: "
-                         f"{', '.join(f'{a.name} ({a.short})' for a in existing())}.")
+    names = [n for a in existing() for n in (a.name, a.short)]
+    raise ParameterError(f"unknown analysis '{name}'{did_you_mean(wanted, names)}; choose one of: "
+                         f"{', '.join(f'{a.name} ({a.short})' for a in existing())}")

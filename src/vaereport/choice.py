@@ -124,9 +124,9 @@ def _test_accuracy(option: Option, features, y_train, y_test, indices, seed: int
 
 
 def choose_and_score(features: dict, y_train, y_test, indices, opts: list[Option], rule: SelectionRule, seed: int,
-                     reuse: dict | None = None) -> dict:
-    """Score every option on the labelled rows `indices` only, refit the best on all of them, test it; then test
-    every other encoding and preprocessing with the chosen classifier and setting (the ablation).
+                     reuse: dict | None = None, ablate: bool = True) -> dict:
+    """Score every option on the labelled rows `indices` only, refit the best on all of them, test it; then (if
+    `ablate`) test every other encoding and preprocessing with the chosen classifier and setting (the ablation).
 
     `features[encoding]` is (x_train, x_test). `reuse[option]` is a test accuracy the sweep already measured with
     the same labels and seed; it is used instead of an identical refit."""
@@ -150,6 +150,8 @@ def choose_and_score(features: dict, y_train, y_test, indices, opts: list[Option
     variants, tested = [], {}
     for option in opts:
         if (option.classifier, option.setting) != (best.classifier, best.setting):
+            continue
+        if not ablate and option != best:
             continue
         accuracy = reuse.get(option, tested.get(option.fitted_as))
         if accuracy is None:

@@ -6,6 +6,7 @@ import argparse
 import logging
 import signal
 import sys
+from pathlib import Path
 
 from .errors import VaereportError, interrupted_exit_code
 
@@ -18,7 +19,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def with_profile(p):
-        p.add_argument("--profile", default="full", help="parameter profile (full, smoke, ...); default full")
+        p.add_argument("--profile", default=None, help="parameter profile (full, smoke, study, ...); default full")
         return p
 
     def with_overrides(p):
@@ -81,12 +82,35 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("run_b", help="run id (or unique prefix), or 'profile' for the profile's own run")
     diff.add_argument("--md", metavar="FILE", help="also write the comparison as Markdown to FILE")
     diff.add_argument("--figure", metavar="NAME", help="write a side-by-side PNG of this figure of both runs")
+    diff.add_argument("--only", metavar="TEXT", help="show only the metrics and tables whose name contains TEXT")
 
     gc = with_lock(with_profile(sub.add_parser("gc", help="remove kept runs the profile's report does not use")))
     gc.add_argument("--keep", type=int, default=3, metavar="N",
                     help="also keep the N most recent runs of each analysis (default 3)")
     gc.add_argument("--dry-run", action="store_true", help="only print what would be removed")
+    for command in sub.choices.values():
+        command.add_argument("-v", "--verbose", action="store_true",
+                             help="show the analyses' whole output live (papermill, TensorFlow, Keras); by default "
+                                  "only progress lines, the rest goes to each run's kernel.log")
     return parser
+
+
+def _name_the_profile(args) -> None:
+    """Every command's first line: which profile and build folder it works on (the default said so)."""
+    from .paths import build_root, profile_dir
+
+    given = args.profile is not None
+    args.profile = args.profile or "full"
+    folder = profile_dir(args.profile)
+    try:
+        folder = folder.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        pass
+    line = f"vaereport {args.command}: profile {args.profile}{'' if given else ' (the default; --profile NAME for another)'}, {folder}/"
+    if not given and args.command == "status":
+        with_runs = sorted(d.parent.name for d in build_root().glob("*/runs") if any(d.iterdir()))
+        line += f"; profiles with runs here: {', '.join(with_runs) or 'none yet'}"
+    log.info(line)
 
 
 def _overrides(args) -> list[str]:
@@ -195,7 +219,6 @@ def _list_runs(args) -> None:
 
 
 def _diff(args) -> None:
-    from pathlib import Path
 
     from . import runs
 
@@ -205,7 +228,10 @@ def _diff(args) -> None:
         raise runs.RunNotFoundError("Name at least one run by its id: `vaereport diff RUN_ID profile`.")
     a = a or runs.find(b.meta["profile"], "profile", b.analysis)
     b = b or runs.find(a.meta["profile"], "profile", a.analysis)
-    d = runs.diff(runs.verified(a), runs.verified(b))
+    a, b = runs.verified(a), runs.verified(b)
+    if args.figure:
+        runs.check_figure(a, b, args.figure)  # before any output
+    d = runs.diff(a, b, only=args.only)
     print(runs.diff_text(d), end="")
     if args.md:
         Path(args.md).write_text(runs.diff_text(d, markdown=True))
@@ -241,11 +267,12 @@ def _interrupt(signum, frame):
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    for noisy in ("papermill", "traitlets", "blib2to3", "distributed", "bokeh", "tornado"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    logging.getLogger("papermill").setLevel(logging.INFO)  # cell output = training progress
+    from . import console
+
     args = _parser().parse_args(argv)
+    console.configure(verbose=args.verbose)
+    if hasattr(args, "profile"):
+        _name_the_profile(args)
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
     try:
@@ -254,7 +281,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vaereport: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("\nvaereport: interrupted; earlier outputs are unchanged.", file=sys.stderr)
+        from . import pipeline
+
+        kept = f"; the partial notebook is {pipeline.last_failed}" if pipeline.last_failed else ""
+        print(f"\nvaereport: interrupted; earlier outputs are unchanged{kept}", file=sys.stderr)
         return interrupted_exit_code(_received_signal)
 
 

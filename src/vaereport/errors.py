@@ -88,3 +88,18 @@ class ClusterError(VaereportError):
 def interrupted_exit_code(signum: int) -> int:
     """The shell's convention: 128 + the signal number (130 for Ctrl-C, 143 for SIGTERM)."""
     return 128 + signum
+
+
+def did_you_mean(word: object, choices) -> str:
+    """" (did you mean 'epochs'?)" for the closest of `choices` to `word`, or "" when none is close."""
+    import difflib
+
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def yaml_problem(exc: Exception) -> str:
+    """A PyYAML error in one line: what is wrong and where ('line 3, column 7: expected ',' or ']'')."""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    mark = getattr(exc, "problem_mark", None)
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark is not None else problem

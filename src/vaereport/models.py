@@ -164,6 +164,9 @@ class _Autoencoder(keras.Model):
         self.encoder, self.decoder = encoder, decoder
         self.likelihood, self.sigma, self.seed, self.architecture = likelihood, float(sigma), int(seed), architecture
         self.trackers = {k: keras.metrics.Mean(name=k) for k in self.tracked}
+        # Every weight lives in the two functional sub-models, built on construction; without this Keras warns on
+        # save that the model "has not yet been built" (train_step never calls the outer model).
+        self.built = True
 
     @property
     def metrics(self):
@@ -222,8 +225,12 @@ class VAE(_Autoencoder):
         self.sampler = Sampling(seed=seed, name="sampling")
 
     def call(self, x, training=False):
+        """Reconstructions (batch, 784): the decoder's output at a sampled z in training; at inference the pixel
+        means E[x|z] at the posterior mean, so `predict` is deterministic."""
         z_mean, z_log_var = self.encoder(x, training=training)
-        return self.decoder(self.sampler([z_mean, z_log_var]), training=training)
+        if training:
+            return self.decoder(self.sampler([z_mean, z_log_var]), training=True)
+        return decoder_mean(self.likelihood, self.decoder(z_mean, training=False))
 
     def loss_terms(self, x, training=False, inputs=None):
         """Per-batch means of the negative ELBO and its two terms; the encoder sees `inputs` (default x)."""

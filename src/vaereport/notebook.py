@@ -18,7 +18,7 @@ import numpy as np
 from . import analyses
 from .outputs import Outputs
 from .params import load_params, validate
-from .paths import analysis_output_dir
+from .paths import PROJECT_ROOT, analysis_output_dir
 
 KERNEL_FACTS = ".kernel.json"  # written by the kernel, folded into metadata.json by the runner
 FALLBACK_PROFILE = "smoke"
@@ -37,8 +37,10 @@ def start(analysis: str, params: dict, output_dir: str, inputs: dict | None = No
     spec = analyses.get(analysis)
     if params:
         params = validate(spec.name, dict(params), "injected parameters")
-    else:
+    else:  # opened by hand (Jupyter): the smoke profile, written under the project's build/, whatever the cwd
         params = load_params(spec.name, FALLBACK_PROFILE)
+        if not Path(output_dir).is_absolute():
+            output_dir = str(PROJECT_ROOT / output_dir)
     inputs = {up: Path(inputs.get(up) if inputs and inputs.get(up) else analysis_output_dir(FALLBACK_PROFILE, up))
               for up in spec.upstream}
     random.seed(params["seed"])

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from . import analyses
-from .errors import ParameterError, ProfileError
+from .errors import ParameterError, ProfileError, did_you_mean, yaml_problem
 from .schema import Param
 
 BASE_PROFILE = "full"
@@ -33,7 +33,7 @@ def read_profiles(analysis: str) -> dict[str, dict[str, Any]]:
     except FileNotFoundError as exc:
         raise ParameterError(f"{path} is missing; restore it from git (`git checkout -- {path.name}`).") from exc
     except yaml.YAMLError as exc:
-        raise ParameterError(f"{path} is not valid YAML: {exc}. Fix the syntax at the line shown.") from exc
+        raise ParameterError(f"{path}: not valid YAML at {yaml_problem(exc)}; fix the syntax there.") from None
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         raise ParameterError(f"{path} must map profile names to parameter mappings, e.g. 'full: {{epochs: 50}}'.")
     if BASE_PROFILE not in data:
@@ -49,18 +49,44 @@ def split_overrides(text: str) -> list[str]:
 def parse_override(text: str) -> tuple[str, Any]:
     """'epochs=3' -> ('epochs', 3); the value is read as YAML so lists and numbers keep their type."""
     if "=" not in text:
-        raise ParameterError(f"Override '{text}' must look like key=value, e.g. -p epochs=3.")
+        raise ParameterError(f"override '{text}' must look like key=value, e.g. -p epochs=3")
     key, raw = text.split("=", 1)
     try:
         value = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
-        raise ParameterError(f"Override '{text}': value is not valid YAML ({exc}).") from exc
+        raise ParameterError(f"override '{text}': the value is not valid YAML ({yaml_problem(exc)}); "
+                             f"lists look like -p hidden=[64,32], strings need no quotes") from None
     return key.strip(), value
+
+
+# What a value of each kind looks like on the command line, for the type errors.
+KIND_EXAMPLES = {"int": "3", "int_or_null": "3 or null", "float": "0.001", "str": "word", "bool": "true",
+                 "int_list": "[64,32]", "str_list": "[a,b]", "float_list": "[0.7,0.8]"}
+
+
+def _example(name: str, spec: Param) -> str:
+    if spec.options:
+        value = spec.options[0] if spec.kind == "str" else "[" + ",".join(spec.options[:2]) + "]"
+    else:
+        value = KIND_EXAMPLES.get(spec.kind, "...")
+    return f"e.g. -p {name}={value}"
+
+
+def _check_options(name: str, spec: Param, value: Any, origin: str) -> None:
+    """A misspelt choice is reported as such, before the value's type (so 'decoders=bernouli' reads as a typo)."""
+    given = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    for v in given:
+        if isinstance(v, str) and v not in spec.options:
+            raise ParameterError(f"{origin}: '{v}' is not a value of '{name}'{did_you_mean(v, spec.options)}; "
+                                 f"choose from {', '.join(spec.options)}")
 
 
 def _coerce(name: str, spec: Param, value: Any, origin: str) -> Any:
     def bad(expected: str) -> ParameterError:
-        return ParameterError(f"{origin}: parameter '{name}' must be {expected}, got {value!r}.")
+        return ParameterError(f"{origin}: parameter '{name}' must be {expected}, got {value!r}; {_example(name, spec)}")
+
+    if spec.options:
+        _check_options(name, spec, value, origin)
 
     is_int = isinstance(value, int) and not isinstance(value, bool)
     if spec.kind == "int" and not is_int:
@@ -90,7 +116,7 @@ def _coerce(name: str, spec: Param, value: Any, origin: str) -> Any:
             raise bad("a list of numbers")
         value = [float(v) for v in value]
     if not spec.check(value):
-        raise ParameterError(f"{origin}: parameter '{name}' = {value!r} is out of range; it must be {spec.rule}.")
+        raise ParameterError(f"{origin}: parameter '{name}' = {value!r} is out of range; it must be {spec.rule}")
     return value
 
 
@@ -99,21 +125,20 @@ def validate(analysis: str, values: dict[str, Any], origin: str) -> dict[str, An
     schema = analyses.get(analysis).schema
     unknown = sorted(set(values) - set(schema))
     if unknown:
-        raise ParameterError(
-            f"{origin}: unknown parameter(s) {', '.join(unknown)} for {analysis}. "
-            f"Valid names: {', '.join(schema)}."
-        )
+        hints = "".join(did_you_mean(u, schema) for u in unknown)
+        raise ParameterError(f"{origin}: unknown parameter(s) {', '.join(unknown)} for {analysis}{hints}; "
+                             f"`vaereport params {analysis}` lists the valid names")
     missing = [k for k in schema if k not in values]
     if missing:
-        raise ParameterError(f"{origin}: missing parameter(s) {', '.join(missing)}; add them to the full profile.")
+        raise ParameterError(f"{origin}: missing parameter(s) {', '.join(missing)}; add them to the full profile")
     return {k: _coerce(k, schema[k], values[k], origin) for k in schema}
 
 
 def _check_profile(analysis: str, profiles: dict, profile: str) -> None:
     if profile not in profiles:
         raise ProfileError(
-            f"Unknown profile '{profile}' for {analysis}; available: {', '.join(profiles)}. "
-            f"Add a '{profile}:' section to {params_file(analysis)} or pick one of those."
+            f"unknown profile '{profile}' for {analysis}{did_you_mean(profile, profiles)}; available: "
+            f"{', '.join(profiles)} (or add a '{profile}:' section to {params_file(analysis)})"
         )
 
 

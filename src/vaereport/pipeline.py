@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import analyses, cache, provenance
+from . import analyses, cache, console, provenance
 from .analyses import Analysis
 from .data import find_dataset_dir, verified_checksums
 from .errors import (AnalysisFailedError, DataCorruptError, DataMissingError, OutputsModifiedError,
@@ -114,7 +114,7 @@ def _upstream(analysis: Analysis, profile: str, chosen: dict[str, Path]) -> tupl
         if meta is None:
             raise UpstreamMissingError(
                 f"{analysis.name} reads the outputs of {up}, which has not been run for profile '{profile}'. "
-                f"Run `vaereport run {up} --profile {profile}` first (or `make report`)."
+                f"Run `vaereport run {up} --profile {profile}` first (or `make report PROFILE={profile}`)."
             )
         folders[up], keys[up] = str(folder), meta["exports"]
     return folders, keys
@@ -348,10 +348,10 @@ def execute(p: Plan) -> dict:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # inherited by the kernel
     os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "2")
     started = time.time()
-    kernel_log = open(tmp / "kernel.log", "wb")
+    kernel_log = open(tmp / "kernel.log", "ab")  # appended by the kernel's stderr and by the quiet console
     memory = PeakMemory()
     try:
-        with memory:
+        with memory, console.divert_to(tmp / "kernel.log"):
             papermill.execute_notebook(
                 str(notebook_in), str(notebook_out), cwd=str(tmp), kernel_name="python3",
                 parameters={"params": p.params, "output_dir": ".", **({"inputs": p.inputs} if p.inputs else {})},
@@ -366,9 +366,11 @@ def execute(p: Plan) -> dict:
         kernel_log.close()
         failed = failed_notebook(p)
         if notebook_out.exists():
+            global last_failed
             failed.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(notebook_out, failed)
             shutil.copyfile(tmp / "kernel.log", failed.with_suffix(".kernel.log"))
+            last_failed = failed
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, (KeyboardInterrupt, SystemExit)) or _interrupted:
             raise KeyboardInterrupt from None
@@ -398,6 +400,9 @@ def execute(p: Plan) -> dict:
     if p.is_profile_run:
         link_profile_run(p.profile, p.analysis.name, p.out_dir)
     return meta
+
+
+last_failed: Path | None = None  # the partial notebook the last failed or interrupted run left, for the CLI
 
 
 def failed_notebook(p: Plan) -> Path:
@@ -433,7 +438,7 @@ def copy_from_other_profile(p: Plan) -> bool:
 
 
 def run(analysis: str, profile: str, overrides=None, force: bool = False,
-        upstream_runs: dict[str, Path] | None = None, cell: str | None = None) -> tuple[Plan, str]:
+        upstream_runs: dict[str, Path] | None = None, cell: str | None = None, position: str = "") -> tuple[Plan, str]:
     """Run one analysis unless that run exists and is intact (here, or under another profile: then it is
     copied); returns the plan and what happened ('up to date', 'copied' or 'ran'). A run with overrides
     (or another upstream run) is kept beside the profile's own, never replacing it. Call under the build
@@ -441,7 +446,7 @@ def run(analysis: str, profile: str, overrides=None, force: bool = False,
     ensure_writable(profile_dir(profile))
     p = plan(analysis, profile, overrides, upstream_runs, cell)
     with run_lock(p):  # two workers of a study never compute the same run at once
-        return _run_planned(p, profile, force)
+        return _run_planned(p, profile, force, position)
 
 
 def run_lock(p: Plan):
@@ -452,7 +457,8 @@ def run_lock(p: Plan):
     return build_lock(profile_dir(p.profile) / ".locks", wait=True, name=f"{p.analysis.name}-{p.key}")
 
 
-def _run_planned(p: Plan, profile: str, force: bool) -> tuple[Plan, str]:
+def _run_planned(p: Plan, profile: str, force: bool, position: str = "") -> tuple[Plan, str]:
+    """`position` ('1/3 ') prefixes the analysis's lines when it runs as part of a report."""
     reason = staleness(p)
     if reason is not None and not force and copy_from_other_profile(p):
         if p.is_profile_run:
@@ -461,12 +467,21 @@ def _run_planned(p: Plan, profile: str, force: bool) -> tuple[Plan, str]:
     if reason is None and not force:
         if p.is_profile_run and profile_run_dir(profile, p.analysis.name).resolve() != p.out_dir.resolve():
             link_profile_run(profile, p.analysis.name, p.out_dir)  # back to a run that is still kept
-        log.info("%s [%s]: up to date (run %s)", p.analysis.name, profile, p.key)
+        log.info("%s%s [%s]: up to date (run %s)", position, p.analysis.name, profile, p.key)
         return p, "up to date"
-    log.info("%s [%s]: running (%s)", p.analysis.name, profile, "forced" if reason is None else reason)
+    log.info("%s%s [%s]: running (%s)", position, p.analysis.name, profile, "forced" if reason is None else reason)
     meta = execute(p)
-    log.info("%s [%s]: done in %.0f s -> %s", p.analysis.name, profile, meta["wall_seconds"], p.out_dir)
+    log.info("%s%s [%s]: done in %.0f s -> %s", position, p.analysis.name, profile, meta["wall_seconds"],
+             _shown(p.out_dir))
     return p, "ran"
+
+
+def _shown(path: Path) -> str:
+    """A path relative to the working folder when it is inside it (build/smoke/runs/...), else absolute."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def run_all(profile: str, force: bool = False, chosen: dict[str, Path] | None = None) -> dict[str, Path]:
@@ -476,10 +491,9 @@ def run_all(profile: str, force: bool = False, chosen: dict[str, Path] | None = 
     names = [a.name for a in analyses.existing()]
     for i, name in enumerate(names, 1):
         if name in runs:
-            log.info("analysis %d of %d: %s: chosen run %s", i, len(names), name, Path(runs[name]).name)
+            log.info("%d/%d %s: chosen run %s", i, len(names), name, Path(runs[name]).name)
             continue
-        log.info("analysis %d of %d: %s", i, len(names), name)
-        p, _ = run(name, profile, force=force, upstream_runs=runs)
+        p, _ = run(name, profile, force=force, upstream_runs=runs, position=f"{i}/{len(names)} ")
         runs[name] = p.out_dir
     return runs
 

@@ -49,11 +49,13 @@ def training_curves(histories: dict[str, dict[str, list[float]]], unit: str = "n
                     ax.plot(epochs, hist[f"{held}_{term}"], ls, color=color, label=label)
                     last = hist[f"{held}_{term}"][-1]  # the value the tables report, written at its point
                     ax.plot(epochs[-1], last, "o", ms=3, color=color)
-                    ax.annotate(f"{last:.1f}", (epochs[-1], last), xytext=(-3, 4), textcoords="offset points",
-                                ha="right", fontsize=8, color=color)
+                    # right of the last point, in a margin no curve enters
+                    ax.annotate(f"{last:.1f}", (epochs[-1], last), xytext=(4, 0), textcoords="offset points",
+                                ha="left", va="center", fontsize=8, color=color)
             ax.set_title("total (negative ELBO)" if term == "loss" else CURVE_TITLES[term])
             ax.set_xlabel("epoch")
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.set_xticks([t for t in MaxNLocator(integer=True, nbins=5).tick_values(0, epochs[-1]) if t <= epochs[-1]])
+            ax.set_xlim(0, epochs[-1] * 1.22)
             _zoom_on_late_epochs(ax, [hist[k] for k in hist if k == term or k.endswith("_" + term)])
         next(ax for ax in row if ax.axison).set_ylabel(f"{model}\n{unit}")
     handles = {}

@@ -127,7 +127,7 @@ class AnalysisView:
         """Quarto figure markdown whose caption ends with a short link to the notebook cell that made it."""
         path = self.dir / "figures" / f"{name}.png"
         if not path.is_file():
-            raise RenderError(f"figure {path} is missing; re-run `vaereport run {self.name} --force`.")
+            raise RenderError(f"figure {path} is missing; re-run `vaereport run {self.name} --profile {self.profile} --force`.")
         return f"![{caption} {self._source(self._cells.get(name, '?'))}]({self.rel}/figures/{name}.png){{#{ident}}}"
 
     def _source(self, cell=None) -> str:
@@ -302,7 +302,7 @@ def fill(profile: str, ctx: dict | None = None) -> str:
     except jinja2.TemplateError as exc:
         where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
         raise RenderError(f"report/report.qmd{where}: {exc}. An analysis output it reads may be out of date; "
-                          "run `make report` again.") from exc
+                          f"run `make report PROFILE={profile}` again.") from exc
 
 
 # ---------------------------------------------------------------- rendering

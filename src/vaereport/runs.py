@@ -8,12 +8,13 @@ least four characters names it, and `profile` names the profile's own run.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import analyses
-from .errors import VaereportError
+from .errors import VaereportError, did_you_mean
 from .params import load_params
 from .pipeline import RUNS, profile_run_dir, read_metadata, runs_dir
 
@@ -205,8 +206,16 @@ def table_diff(a: Path, b: Path) -> list[dict]:
     return rows
 
 
-def diff(a: Run, b: Run) -> dict:
-    """Parameters that differ, every scalar metric with both values and the change, and tables joined."""
+ABSENT = "absent"  # a value one of the two runs does not have
+
+
+def _absent_if_missing(value):
+    return ABSENT if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def diff(a: Run, b: Run, only: str | None = None) -> dict:
+    """Parameters that differ, every scalar metric with both values and the change (B − A), and tables joined;
+    `only` keeps the metrics and tables whose name contains it."""
     if a.analysis != b.analysis:
         raise RunMismatchError(f"Run {a.id[:8]} is of {a.analysis} and run {b.id[:8]} of {b.analysis}; "
                                "compare two runs of the same analysis.")
@@ -214,13 +223,15 @@ def diff(a: Run, b: Run) -> dict:
               for k in sorted(set(a.meta["params"]) | set(b.meta["params"]))
               if a.meta["params"].get(k) != b.meta["params"].get(k)}
     ma, mb = flatten(a.metrics()), flatten(b.metrics())
-    metrics = {k: (ma.get(k), mb.get(k), None if k not in ma or k not in mb else mb[k] - ma[k])
-               for k in sorted(set(ma) | set(mb)) if ma.get(k) != mb.get(k)}
+    wanted = (lambda name: only in name) if only else (lambda name: True)
+    metrics = {k: (_absent_if_missing(ma.get(k)), _absent_if_missing(mb.get(k)),
+                   ABSENT if k not in ma or k not in mb else mb[k] - ma[k])
+               for k in sorted(set(ma) | set(mb)) if ma.get(k) != mb.get(k) and wanted(k)}
     tables = {}
     for table in sorted((a.folder / "tables").glob("*.csv")):
         other = b.folder / "tables" / table.name
-        if other.is_file():
-            rows = table_diff(table, other)
+        if other.is_file() and wanted(table.stem):
+            rows = [{k: _absent_if_missing(v) for k, v in row.items()} for row in table_diff(table, other)]
             if rows:
                 tables[table.stem] = rows
     return {"analysis": a.analysis, "a": a.id, "b": b.id, "params": params, "metrics": metrics, "tables": tables}
@@ -239,14 +250,26 @@ def diff_text(d: dict, markdown: bool = False, max_rows: int = 12) -> str:
                           *("| " + " | ".join(fmt(r.get(c)) for c in cols) + " |" for r in rows)])
 
     head = "## " if markdown else ""
-    out = [f"{'# ' if markdown else ''}{d['analysis']}: run A {d['a'][:8]} vs run B {d['b'][:8]}", "",
+    out = [f"{'# ' if markdown else ''}{d['analysis']}: run A {d['a'][:8]} → run B {d['b'][:8]} "
+           "(the change column is B − A)", "",
            f"{head}parameters", table([{"parameter": k, "A": json.dumps(a), "B": json.dumps(b)}
                                        for k, (a, b) in d["params"].items()]), "",
-           f"{head}metrics", table([{"metric": k, "A": a, "B": b, "B - A": c} for k, (a, b, c) in d["metrics"].items()])]
+           f"{head}metrics", table([{"metric": k, "A": a, "B": b, "B − A": c} for k, (a, b, c) in d["metrics"].items()])]
     for name, rows in d["tables"].items():
         more = f" (first {max_rows} of {len(rows)} changed rows)" if len(rows) > max_rows else ""
         out += ["", f"{head}table {name}{more}", table(rows[:max_rows])]
     return "\n".join(out) + "\n"
+
+
+def check_figure(a: Run, b: Run, name: str) -> list[Path]:
+    """The PNGs of figure `name` in both runs; one error naming the figures there are if either lacks it."""
+    paths = [r.folder / "figures" / f"{name}.png" for r in (a, b)]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        available = sorted(p.stem for p in (a.folder / "figures").glob("*.png"))
+        raise RunNotFoundError(f"no figure '{name}' in {', '.join(missing)}{did_you_mean(name, available)}; "
+                               f"figures: {', '.join(available)}")
+    return paths
 
 
 def figure_diff(a: Run, b: Run, name: str, out: Path) -> Path:
@@ -257,11 +280,7 @@ def figure_diff(a: Run, b: Run, name: str, out: Path) -> Path:
     import matplotlib.image as mpimg
     import matplotlib.pyplot as plt
 
-    paths = [r.folder / "figures" / f"{name}.png" for r in (a, b)]
-    missing = [str(p) for p in paths if not p.is_file()]
-    if missing:
-        available = sorted(p.stem for p in (a.folder / "figures").glob("*.png"))
-        raise RunNotFoundError(f"No figure '{name}' in {', '.join(missing)}; figures: {', '.join(available)}.")
+    paths = check_figure(a, b, name)
     images = [mpimg.imread(p) for p in paths]
     height = max(i.shape[0] for i in images) / 150
     fig, axes = plt.subplots(1, 2, figsize=(sum(i.shape[1] for i in images) / 150, height + 0.4))

@@ -16,6 +16,7 @@ class Param:
     rule: str = ""  # human-readable constraint shown in errors
     check: Callable[[Any], bool] = lambda v: True
     doc: str = ""
+    options: tuple[str, ...] = ()  # the allowed strings of a choice or of a list of choices
 
 
 def positive_int(doc: str) -> Param:
@@ -27,7 +28,13 @@ def positive_float(doc: str) -> Param:
 
 
 def choice(options: tuple[str, ...], doc: str) -> Param:
-    return Param("str", "one of " + ", ".join(options), lambda v: v in options, doc)
+    return Param("str", "one of " + ", ".join(options), lambda v: v in options, doc, options)
+
+
+def choices(options: tuple[str, ...], doc: str) -> Param:
+    """A non-empty list of distinct values from `options`."""
+    return Param("str_list", "non-empty subset of " + ", ".join(options),
+                 lambda v: len(v) > 0 and set(v) <= set(options) and len(set(v)) == len(v), doc, options)
 
 
 CLASSIFIERS = ("logreg", "svm_rbf", "random_forest", "knn", "mlp")
@@ -55,9 +62,7 @@ Q1: dict[str, Param] = {
     **TRAINING,
     "latent_dim": Param("int", "== 2 (the latent-plane figures are 2-D)", lambda v: v == 2,
                         "latent dimension"),
-    "decoders": Param("str_list", "non-empty subset of bernoulli, gaussian",
-                      lambda v: len(v) > 0 and set(v) <= {"bernoulli", "gaussian"} and len(set(v)) == len(v),
-                      "decoders trained; the first one's latent space is drawn"),
+    "decoders": choices(("bernoulli", "gaussian"), "decoders trained; the first one's latent space is drawn"),
     "gaussian_sigma": positive_float("fixed pixel std of the Gaussian decoder"),
     "validation_size": Param("int", "0..30000", lambda v: 0 <= v <= 30000,
                              "the last n training images are held out of training and scored (0: none)"),
@@ -102,15 +107,11 @@ Q2_SEMISUPERVISED: dict[str, Param] = {
                      lambda v: len(v) > 0, "label budgets l"),
     "n_seeds": Param("int", ">= 1", lambda v: v >= 1, "random labelled subsets per budget below the full set"),
     "sampling": choice(("uniform", "stratified"), "how labelled subsets are drawn"),
-    "classifiers": Param("str_list", "non-empty subset of logreg, svm_rbf, random_forest, knn, mlp",
-                         lambda v: len(v) > 0 and set(v) <= set(CLASSIFIERS),
-                         "classifiers run on the VAE and DAE codes"),
+    "classifiers": choices(CLASSIFIERS, "classifiers run on the VAE and DAE codes"),
     "raw_pixel_mlp": Param("bool", "true or false", doc="also fit the fixed-setting MLP on raw pixels"),
     "pixels": Param("bool", "true or false",
                     doc="raw pixels as a third input of the label-only selection, with the codes' candidates"),
-    "preprocessing": Param("str_list", "non-empty subset of " + ", ".join(PREPROCESSINGS),
-                           lambda v: len(v) > 0 and set(v) <= set(PREPROCESSINGS) and len(set(v)) == len(v),
-                           "preprocessings among which the label-only selection picks, for every input"),
+    "preprocessing": choices(PREPROCESSINGS, "preprocessings among which the label-only selection picks, for every input"),
     "svm_max_budget": Param("int", ">= 0", lambda v: v >= 0,
                             "the RBF SVM is fitted only up to this budget, on every input (its cost grows ~ l^2)"),
     "selection_folds": Param("int", "2..10", lambda v: 2 <= v <= 10, "folds of the cross-validation for small l"),

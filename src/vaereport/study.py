@@ -16,6 +16,7 @@ import os
 import sys
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -197,6 +198,7 @@ def execute(nodes: list[Node], profile: str, connection, force: bool = False, st
         raise
     ordered = [rows[n.id] for n in nodes]
     write_index(profile, nodes, ordered)
+    _print_where(profile, nodes, ordered, stream)
     if any(r["status"] == "ran" for r in ordered):
         record_execution(profile, ordered, time.time() - started, connection.description)
     failed = [r for r in ordered if r["status"] == "failed"]
@@ -210,13 +212,26 @@ def execute(nodes: list[Node], profile: str, connection, force: bool = False, st
     return ordered
 
 
+def _print_where(profile: str, nodes: list[Node], rows: list[dict], stream) -> None:
+    """Where the cells are, and their statuses (the vocabulary of cells.csv), one line per analysis."""
+    for name in dict.fromkeys(n.analysis for n in nodes):
+        counts = Counter(r["status"] for n, r in zip(nodes, rows) if n.analysis == name)
+        folder = profile_dir(profile) / CELLS / name
+        try:
+            folder = folder.resolve().relative_to(Path.cwd().resolve())
+        except ValueError:
+            pass
+        print(f"{name}: {', '.join(f'{v} {k}' for k, v in sorted(counts.items()))}; cells in {folder}/, "
+              f"listed in {folder / INDEX}", file=stream, flush=True)
+
+
 def _row(node: Node, fut, futures: dict, profile: str) -> dict:
     row = {"analysis": node.analysis, "cell": node.cell, "own": node.own, "node": node}
     if fut.status == "finished":
         r = fut.result()
         link_cell(profile, node, Path(r["folder"]))
-        what = {"ran": f"ran in {_duration(r['seconds'])} on worker {r['worker']}", "up to date": "kept (cache)",
-                "copied": "kept (same run under another profile)"}[r["outcome"]]
+        what = {"ran": f"ran in {_duration(r['seconds'])} on worker {r['worker']}", "up to date": "up to date",
+                "copied": "copied (the same run is kept by another profile)"}[r["outcome"]]
         return {**row, "status": r["outcome"], "run": r["key"], "seconds": r["seconds"], "what": what}
     if fut.status == "cancelled":
         return {**row, "status": "cancelled", "what": "cancelled"}

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.colors import to_rgb
+from matplotlib.lines import Line2D
 
 from . import style
 from .semisup import CLASSIFIER_LABELS, MLP_EARLY_STOPPING_FROM, REPRESENTATION_LABELS
 from .style import plt
 
 REPRESENTATION_COLORS = {"vae": style.PALETTE[0], "dae": style.PALETTE[1], "pixels": style.PALETTE[7]}
+KEY_COLOR = "0.3"  # line-style keys of a figure legend, where the panel's title names the input and its colour
+
+
+def _key(label: str, ls: str = "-", marker: str | None = None, color: str = KEY_COLOR) -> Line2D:
+    return Line2D([], [], ls=ls, marker=marker, ms=3, color=color, label=label)
+
+
+def _figure_legend(fig, handles: list, ncol: int | None = None) -> None:
+    """One legend under the panels, outside every axes, so no key covers a curve."""
+    fig.legend(handles=handles, loc="outside lower center", ncol=ncol or len(handles), frameon=False, fontsize=8)
 
 
 def _band(ax, g, color, label, ls="-", marker="o"):
@@ -38,8 +49,9 @@ def learning_curves(summary):
     label spreading (dashed, codes only) and the fixed MLP (dotted), mean test accuracy over the labelled subsets;
     the other inputs' selection in light grey behind, for comparison on the same axes."""
     reps = [r for r in REPRESENTATION_COLORS if len(summary[(summary.representation == r) & (summary.classifier == "chosen")])]
-    fig, axes = plt.subplots(1, len(reps), figsize=(style.PAGE_WIDTH, 2.7), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(1, len(reps), figsize=(style.PAGE_WIDTH, 3.0), sharey=True, squeeze=False)
     chosen = summary[summary.classifier == "chosen"]
+    shown = set()
     for ax, rep in zip(axes[0], reps):
         for other in reps:
             if other != rep:
@@ -51,11 +63,15 @@ def learning_curves(summary):
             g = summary[(summary.representation == rep) & (summary.classifier == clf)].sort_values("budget")
             if len(g):
                 ax.plot(g.budget, 100 * g.mean_accuracy, ls, marker=marker, ms=3, color=color, label=label)
+                shown.add(clf)
         ax.set(xscale="log", title=REPRESENTATION_LABELS[rep], xlabel="labels $l$")
-        ax.legend(loc="lower right", fontsize=8)
         _mark_mlp_protocol(ax, chosen)
     _zoom(axes[0][0], summary[summary.classifier.isin(["chosen", "label_spreading", "mlp"])])
     axes[0][0].set_ylabel("test accuracy (%)")
+    keys = [_key("label-only selection (band: 95 % interval)", "-", "o")]
+    keys += [_key(label, ls, marker) for clf, ls, marker, label in
+             (("label_spreading", "--", "s", "label spreading (codes)"), ("mlp", ":", "^", "fixed MLP")) if clf in shown]
+    _figure_legend(fig, keys + [_key("the other inputs' selection", color="0.8")])
     return fig
 
 
@@ -82,8 +98,9 @@ def learning_curves_by_classifier(summary, classifiers: list[str]):
         ax.set_ylabel("test accuracy (%)")
     for ax in axes[-1]:
         ax.set_xlabel("labels $l$")
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=3, frameon=False)
+    present = set(part.representation)
+    _figure_legend(fig, [_key(REPRESENTATION_LABELS[rep], "-", "o", color) for rep, color in REPRESENTATION_COLORS.items()
+                         if rep in present])
     return fig
 
 
@@ -122,10 +139,12 @@ def preprocessing_ablation(ablation):
     """One panel per input: mean test accuracy against l of each encoding and preprocessing, each with the
     classifier the label-only selection chose on that subset. `ablation` is the preprocessing_ablation table."""
     reps = [r for r in REPRESENTATION_COLORS if r in set(ablation.representation)]
-    fig, axes = plt.subplots(1, len(reps), figsize=(style.PAGE_WIDTH, 2.6), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(1, len(reps), figsize=(style.PAGE_WIDTH, 2.9), sharey=True, squeeze=False)
+    two_encodings = False
     for ax, rep in zip(axes[0], reps):
         part = ablation[ablation.representation == rep]
         encodings = sorted(set(part.encoding))
+        two_encodings |= len(encodings) > 1
         for (enc, prep), g in part.groupby(["encoding", "preprocessing"], sort=True):
             mean = g.groupby("budget").accuracy.mean()
             marker, ls = PREPROCESSING_STYLES.get(prep, ("o", "-"))
@@ -134,6 +153,10 @@ def preprocessing_ablation(ablation):
             label = prep + (f", {enc}" if len(encodings) > 1 else "")
             ax.plot(mean.index, 100 * mean.to_numpy(), ls, marker=marker, ms=3, color=color, label=label)
         ax.set(xscale="log", title=REPRESENTATION_LABELS[rep], xlabel="labels $l$")
-        ax.legend(fontsize=8, loc="best")
     axes[0][0].set_ylabel("test accuracy (%)")
+    keys = [_key(prep, ls, marker) for prep, (marker, ls) in PREPROCESSING_STYLES.items()
+            if prep in set(ablation.preprocessing)]
+    if two_encodings:
+        keys.append(_key("lighter: DAE codes of corrupted inputs", color="0.7"))
+    _figure_legend(fig, keys)
     return fig

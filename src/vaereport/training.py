@@ -45,9 +45,11 @@ class EpochProgress(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        parts = " ".join(f"{k}={float(v):.3f}" for k, v in logs.items())
+        parts = " ".join(f"{k}={float(v):.2f}" for k, v in logs.items() if k == "loss" or k.endswith("_loss"))
         elapsed = time.perf_counter() - self.started
-        print(f"[{self.label}] epoch {epoch + 1}/{self.epochs} {parts} ({elapsed:.0f} s)", file=self.stream, flush=True)
+        eta = elapsed / (epoch + 1) * (self.epochs - epoch - 1)
+        print(f"[{self.label}] epoch {epoch + 1}/{self.epochs} {parts} ({elapsed:.0f} s elapsed, ETA {eta:.0f} s)",
+              file=self.stream, flush=True)
 
 
 def stream_seed(*keys: int) -> int:
