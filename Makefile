@@ -13,7 +13,7 @@ WORKERS ?=
 CLUSTER = $(if $(WORKERS),--workers $(WORKERS),)
 FASHION_DEB := /usr/share/datasets/fashion-mnist
 
-.PHONY: setup data report study render q1 q2r q2s status test test-fast bench clean help
+.PHONY: setup data report study render q1 q2r q2s status test test-fast bench lab clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -26,6 +26,7 @@ help:
 	@echo "make test                  the test suite (what CI runs)"
 	@echo "make test-fast             the unit tests only (no training, no browser)"
 	@echo "make bench                 benchmarks -> build/bench/bench.json"
+	@echo "make lab                   JupyterLab on analysis/ (the percent scripts open as notebooks)"
 	@echo "make clean                 remove build/ (all outputs and reports)"
 
 setup: $(VENV)/.installed data
@@ -74,6 +75,10 @@ test-fast: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) -m benchmarks.run
+
+lab: $(VENV)/.installed
+	@test -x $(VENV)/bin/jupyter-lab || $(PY) -m pip install --quiet -e ".[jupyter]"
+	$(VENV)/bin/jupyter-lab --notebook-dir=analysis
 
 clean:
 	rm -rf build

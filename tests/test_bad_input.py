@@ -51,7 +51,7 @@ CASES = [
     ("latent-zero", ["-p", "latent_dim=0"], None, errors.ParameterError.exit_code, "'latent_dim' = 0"),
     ("unknown-profile", ["--profile", "giant"], None, errors.ProfileError.exit_code, "unknown profile 'giant'"),
     ("missing-dataset", [], lambda t: {"VAEREPORT_DATA_SEARCH": str(t / "nowhere"), "VAEREPORT_OFFLINE": "1"},
-     errors.DataMissingError.exit_code, "Dataset 'mnist' not found"),
+     errors.DataMissingError.exit_code, "dataset 'mnist' not found"),
     ("truncated-gz", [], lambda t: {"VAEREPORT_DATA_SEARCH": str(make_data_dir(t, "truncate"))},
      errors.DataCorruptError.exit_code, "train-labels-idx1-ubyte.gz"),
     ("nan-in-training", ["-p", "learning_rate=1e6", "-p", "train_subset=2000", "--force"], None, errors.TrainingDivergedError.exit_code,
@@ -101,7 +101,7 @@ def test_unwritable_output_dir_is_reported(tmp_path):
         result = run_cli("run", "q1", "--profile", "smoke", *SMOKE_FAST,
                          env={"VAEREPORT_BUILD_DIR": str(target / "build")})
         assert result.returncode == errors.OutputError.exit_code
-        assert "Cannot write to" in result.stderr
+        assert "cannot write to" in result.stderr
     finally:
         target.chmod(0o700)
 
@@ -112,7 +112,7 @@ def test_unwritable_output_path_is_a_file(tmp_path):
     blocker.write_text("not a directory")
     result = run_cli("run", "q1", "--profile", "smoke", *SMOKE_FAST, env={"VAEREPORT_BUILD_DIR": str(blocker)})
     assert result.returncode == errors.OutputError.exit_code, result.stderr[-2000:]
-    assert "Cannot write to" in result.stderr and "Traceback" not in result.stderr
+    assert "cannot write to" in result.stderr and "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize("budgets,fragment", [

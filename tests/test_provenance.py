@@ -114,3 +114,22 @@ def test_results_carry_no_machine_paths(smoke_build):
             text = f.read_text()
             for fact in (str(ROOT), str(out), "/usr/share", "/tmp/", "/work/"):
                 assert fact not in text, f"{f.name} records the machine fact {fact!r}"
+
+
+def test_status_names_the_profile_it_checked_and_the_profiles_with_runs(tmp_path):
+    (tmp_path / "smoke" / "runs" / "q1_vae_mnist" / "0123456789abcdef").mkdir(parents=True)
+    env = {"VAEREPORT_BUILD_DIR": str(tmp_path)}
+    default = run_cli("status", env=env)
+    first = default.stderr.splitlines()[0]
+    assert first.startswith("vaereport status: profile full (the default; --profile NAME for another)"), first
+    assert first.endswith("profiles with runs here: smoke"), first
+    named = run_cli("status", "--profile", "smoke", env=env)
+    assert named.stderr.splitlines()[0].startswith("vaereport status: profile smoke, "), named.stderr
+    assert "profiles with runs" not in named.stderr
+
+
+def test_a_wrong_analysis_name_suggests_the_right_one(tmp_path):
+    result = run_cli("run", "q2-representation", "--profile", "smoke", env={"VAEREPORT_BUILD_DIR": str(tmp_path)})
+    assert result.returncode == errors.ParameterError.exit_code
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        "vaereport: error: unknown analysis 'q2-representation' (did you mean 'q2_representations'?)"), result.stderr

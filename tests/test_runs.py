@@ -40,7 +40,7 @@ def test_runs_lists_both_with_what_differs(two_runs):
     table = run_cli("runs", "q1", "--profile", "smoke", env=env)
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()
-    assert lines[0].startswith("id") and "test −ELBO (Bernoulli)" in lines[0] and "wall s" in lines[0]
+    assert lines[0].startswith("id") and "test −ELBO (bernoulli)" in lines[0] and "wall s" in lines[0]
     assert any(line.startswith(own[:8]) and "(profile's parameters)" in line for line in lines)
     assert any(line.startswith(other[:8]) and "epochs=3" in line for line in lines)
     rows = json.loads(run_cli("runs", "q1", "--profile", "smoke", "--json", env=env).stdout)
@@ -83,7 +83,7 @@ def test_diff_names_its_direction_filters_and_checks_the_figure_first(two_runs):
 def test_bad_run_ids_give_one_clear_error(two_runs):
     build, env, own, other = two_runs
     for args, code, fragment in (
-        (["diff", "ffff", "profile"], RunNotFoundError.exit_code, "No run 'ffff'"),
+        (["diff", "ffff", "profile"], RunNotFoundError.exit_code, "no run 'ffff'"),
         (["diff", own[:2], other], RunNotFoundError.exit_code, "too short"),
         (["report", "--run", f"q2r={own}"], RunMismatchError.exit_code, "is a run of q1_vae_mnist, not of"),
     ):
@@ -114,6 +114,9 @@ def test_default_report_uses_the_profiles_run_and_run_renders_the_other(two_runs
     assert "experiment" not in default.split("Contents")[0] and "Experiment:" not in default
     assert "smoke, experiment" in chosen.split("Contents")[0]
     assert f"Experiment: this report uses run {other[:8]} of q1_vae_mnist" in " ".join(chosen.split())
+    summary = " ".join(chosen.split("Summary of conclusions")[1].split())[:600]
+    assert summary.startswith(f"Experiment report: it uses run {other[:8]} of q1_vae_mnist (epochs=3)"), summary
+    assert "built with the smoke profile" in summary  # the smoke banner stays
     assert f"cache key {own}" in " ".join(default.split()) and f"cache key {other}" in " ".join(chosen.split())
 
 

@@ -254,6 +254,14 @@ def _gc(args) -> None:
           f"{args.keep} most recent of each analysis.")
 
 
+def _lowercase_first_word(message: str) -> str:
+    """'Dataset 'mnist' not found' -> 'dataset 'mnist' not found': every error reads the same after
+    'vaereport: error:' (names in capitals, like MNIST or Q1, stay)."""
+    if len(message) > 1 and message[0].isupper() and message[1].islower():
+        return message[0].lower() + message[1:]
+    return message
+
+
 def _interrupt(signum, frame):
     """Ctrl-C / SIGTERM: silence the notebook's log stream (no traceback wall), then unwind."""
     global _received_signal
@@ -278,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except VaereportError as exc:
-        print(f"vaereport: error: {exc}", file=sys.stderr)
+        print(f"vaereport: error: {_lowercase_first_word(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         from . import pipeline

@@ -267,6 +267,7 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
     study = StudyView(profile, enabled=not experiment)
     return {
         "profile": profile, "experiment": experiment or {},
+        "experiment_changes": {name: _what_differs(views[name]) for name in experiment or {}},
         "full_settings": all(v.meta["params"] == load_params(name, "full") for name, v in views.items() if v.available),
         "a": views,
         "q1": views["q1_vae_mnist"],
@@ -285,6 +286,14 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
         "fmt": fmt, "pct": pct, "md_table": md_table, "findings": findings,
         "labels": {"classifier": findings.LABELS, "representation": REPRESENTATION_LABELS},
     }
+
+
+def _what_differs(view: "AnalysisView") -> str:
+    """'epochs=3, hidden=[8, 4]': a run's overrides of its profile's parameters, or what else makes it differ."""
+    overrides = view.meta.get("overrides") or {}
+    if overrides:
+        return ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(overrides.items()))
+    return "the profile's parameters, another upstream run" if view.meta.get("inputs") else "the profile's parameters"
 
 
 UNIT_AFTER_NUMBER = re.compile(r"(?<=\d) (?=(nats|points|labels|s|MiB|%)\b)")

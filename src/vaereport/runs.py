@@ -32,8 +32,13 @@ class RunMismatchError(VaereportError):
 
 
 def _headline_q1(m: dict) -> dict:
-    return {"test −ELBO (Bernoulli)": m["models"]["bernoulli"]["test_neg_elbo"],
-            "IWAE log p (Bernoulli)": m.get("iwae", {}).get("bernoulli", {}).get("mean_log_likelihood")}
+    """Per decoder trained (a study cell may train only one)."""
+    row = {}
+    for decoder in ("bernoulli", "gaussian"):
+        if decoder in m.get("models", {}):
+            row[f"test −ELBO ({decoder})"] = m["models"][decoder]["test_neg_elbo"]
+            row[f"IWAE log p ({decoder})"] = m.get("iwae", {}).get(decoder, {}).get("mean_log_likelihood")
+    return row
 
 
 def _headline_q2r(m: dict) -> dict:
@@ -136,15 +141,31 @@ def param_changes(run: Run, profile: str) -> dict[str, object]:
 def listing(profile: str, analysis: str) -> list[dict]:
     """One row per run: id, when, what differs from the profile, headline metrics, wall time."""
     own = profile_run(profile, analysis)
+    cells = grid_cells(profile, analysis)
     rows = []
     for run in all_runs(profile, analysis):
         changes = param_changes(run, profile)
         differs = ", ".join(f"{k}={json.dumps(v)}" for k, v in changes.items()) or "(profile's parameters)"
+        if run.id in cells:
+            differs = f"grid cell {cells[run.id]}: {differs}"
         headline = HEADLINES[run.analysis](run.metrics()) if (run.folder / "metrics.json").is_file() else {}
         rows.append({"id": run.id[:8], "finished": run.meta.get("finished", "")[:19].replace("T", " "),
                      "profile run": own is not None and own.folder == run.folder.resolve(),
                      "differs": differs, **headline, "wall s": run.meta.get("wall_seconds")})
     return rows
+
+
+def grid_cells(profile: str, analysis: str) -> dict[str, str]:
+    """Run key -> the name of the grid cell it is, from the profile's `cells.csv` (empty without a grid)."""
+    import csv
+
+    from .paths import profile_dir
+
+    index = profile_dir(profile) / "cells" / analysis / "cells.csv"
+    if not index.is_file():
+        return {}
+    with open(index, newline="") as fh:
+        return {row["run"]: row["cell"] for row in csv.DictReader(fh) if row.get("run") and row.get("own") != "true"}
 
 
 def aligned(rows: list[dict]) -> str:
