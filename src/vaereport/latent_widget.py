@@ -25,6 +25,12 @@ ACTIVATIONS = ("relu", "linear", "sigmoid")
 PROBE_POINTS = 101
 
 
+def _sigmoid(h: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-h) without overflow warnings for very negative logits (e^-h saturates to inf, the result to 0)."""
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-h))
+
+
 @dataclass
 class Decoder:
     """A dense decoder: weights[i] (in, out), biases[i] (out,), activations[i] in ACTIVATIONS; a Bernoulli
@@ -51,8 +57,8 @@ class Decoder:
         h = z.astype(np.float32)
         for w, b, act in zip(self.weights, self.biases, self.activations):
             h = h @ w + b
-            h = np.maximum(h, 0) if act == "relu" else 1 / (1 + np.exp(-h)) if act == "sigmoid" else h
-        return 1 / (1 + np.exp(-h)) if self.likelihood == "bernoulli" else h
+            h = np.maximum(h, 0) if act == "relu" else _sigmoid(h) if act == "sigmoid" else h
+        return _sigmoid(h) if self.likelihood == "bernoulli" else h
 
     def quantised(self) -> tuple["Decoder", list[np.ndarray]]:
         """The decoder with its weights rounded to 16-bit floats, and those float16 arrays (what the page gets)."""

@@ -123,12 +123,14 @@ class AnalysisView:
                     cells.setdefault(fig.stem, cell["execution_count"])
         return cells
 
-    def figure(self, name: str, caption: str, ident: str) -> str:
-        """Quarto figure markdown whose caption ends with a short link to the notebook cell that made it."""
+    def figure(self, name: str, caption: str, ident: str, width: str | None = None) -> str:
+        """Quarto figure markdown whose caption ends with a short link to the notebook cell that made it;
+        `width` (e.g. '80%') scales a tall figure down on the page."""
         path = self.dir / "figures" / f"{name}.png"
         if not path.is_file():
             raise RenderError(f"figure {path} is missing; re-run `vaereport run {self.name} --profile {self.profile} --force`.")
-        return f"![{caption} {self._source(self._cells.get(name, '?'))}]({self.rel}/figures/{name}.png){{#{ident}}}"
+        size = f' width="{width}"' if width else ""
+        return f"![{caption} {self._source(self._cells.get(name, '?'))}]({self.rel}/figures/{name}.png){{#{ident}{size}}}"
 
     def _source(self, cell=None) -> str:
         where = f"notebook cell {cell}" if cell else "notebook"
@@ -234,8 +236,10 @@ class MeasuredChoices:
         self.q1_verdict = robustness.architecture_verdict(self.q1)
         self.q2_verdict = robustness.architecture_verdict(self.q2, "VAE")
         self.available = bool(self.q1 or self.q2)
-        self.best_sigma = robustness.best_sigma(robustness.sigma_rows(cells), "validation_neg_elbo")
-        self.code_sizes = [r["latent_dim"] for r in robustness.code_size_rows(cells)]
+        self.sigma = robustness.sigma_rows(cells)
+        self.best_sigma = robustness.best_sigma(self.sigma, "validation_neg_elbo")
+        self.code_rows = robustness.code_size_rows(cells)
+        self.code_sizes = [r["latent_dim"] for r in self.code_rows]
 
     def where(self) -> str:
         """How the text cites the comparison: a cross-reference in the study's own report, else its PDF."""

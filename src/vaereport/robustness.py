@@ -292,7 +292,7 @@ def architecture_q2(cells: dict[str, CellRun]) -> list[dict]:
         for name in ("VAE", "DAE"):
             row["paired"][name] = None if base else _paired_images(runs[0].folder, c.folder, name)
         for rep in ("vae", "dae"):
-            differences = {} if base else _paired_subsets(readers[0], s, rep)
+            differences = {} if base or not budgets else _paired_subsets(readers[0], s, rep)  # downstream cells may not have run yet
             for l in budgets:
                 row["accuracy"][(rep, l)] = chosen_accuracy(s.metrics, rep, l)
                 row["paired"][(rep, l)] = differences.get(l)
