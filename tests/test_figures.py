@@ -24,9 +24,12 @@ def png_size(path) -> tuple[int, int]:
 
 
 def printed_scale(png) -> tuple[float, float]:
-    """(inches the figure was drawn at, inches it is printed at): Typst shrinks wider figures to the text width."""
+    """(inches the figure was drawn at, inches it is printed at): Typst shrinks wider figures to the text width,
+    and a figure the report gives a width (`{#fig-… width="70%"}`) to that share of it."""
     drawn = png_size(png)[0] / FIGURE_DPI
-    return drawn, min(drawn, TEXT_WIDTH_IN)
+    qmd = (png.parents[2] / "report.qmd").read_text()
+    share = re.search(re.escape(f"figures/{png.name})") + r"\{#[^}]*width="(\d+)%"", qmd)
+    return drawn, min(drawn, TEXT_WIDTH_IN * (int(share.group(1)) / 100 if share else 1.0))
 
 
 def smallest_font_pt() -> float:

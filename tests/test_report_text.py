@@ -289,11 +289,11 @@ def test_q2_semisupervised_prose_says_helped_only_with_an_interval_excluding_zer
     assert "**Was it beneficial to use the unlabelled data? No: at no budget did the label-chosen classifier on the codes" in text
     assert "2.3 Was unlabelled data beneficial?** **No**" in text
     set_diff("dae/chosen", "pixels/chosen", -0.03, -0.01)
-    assert f"same labels.**\nPixels were better than DAE codes at {low} labels. With" in prose(smoke_context)
+    assert f"same labels.** Pixels were better than DAE codes at {low} labels. With" in prose(smoke_context).replace("\u00a0", " ")
     set_diff("vae/chosen", "pixels/chosen", 0.01, 0.03)
     text = prose(smoke_context).replace("\u00a0", " ")
     assert ("**Was it beneficial to use the unlabelled data? Yes, where the codes beat raw pixels given the same "
-            f"labels: VAE codes at {low} labels.**\nPixels were better than DAE codes at {low} labels.") in text
+            f"labels: VAE codes at {low} labels.** Pixels were better than DAE codes at {low} labels.") in text
     assert f"VAE − pixels is 2.0 points [1.0, 3.0]" in text
     set_diff("vae/label_spreading", "vae/chosen", 0.02, 0.04)
     assert f"label spreading beats the selection on the same code at {low} labels (VAE)" in prose(smoke_context)

@@ -71,7 +71,7 @@ def learning_curves(summary):
     keys = [_key("label-only selection (band: 95 % interval)", "-", "o")]
     keys += [_key(label, ls, marker) for clf, ls, marker, label in
              (("label_spreading", "--", "s", "label spreading (codes)"), ("mlp", ":", "^", "fixed MLP")) if clf in shown]
-    _figure_legend(fig, keys + [_key("the other inputs' selection", color="0.8")])
+    _figure_legend(fig, keys + [_key("the other inputs' selection", color="0.8")], ncol=2)
     return fig
 
 
@@ -111,7 +111,7 @@ def paired_differences(frames: dict):
     n = len(frames)
     cols = min(3, n)
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(style.PAGE_WIDTH, 2.1 * rows + 0.3), sharex=True, sharey=True,
+    fig, axes = plt.subplots(rows, cols, figsize=(style.PAGE_WIDTH, 1.75 * rows + 0.3), sharex=True, sharey=True,
                              squeeze=False)
     for ax, (label, d) in zip(axes.ravel(), frames.items()):
         d = d.sort_values("budget")
