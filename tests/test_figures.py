@@ -28,7 +28,7 @@ def printed_scale(png) -> tuple[float, float]:
     and a figure the report gives a width (`{#fig-… width="70%"}`) to that share of it."""
     drawn = png_size(png)[0] / FIGURE_DPI
     qmd = (png.parents[2] / "report.qmd").read_text()
-    share = re.search(re.escape(f"figures/{png.name})") + r"\{#[^}]*width="(\d+)%"", qmd)
+    share = re.search(re.escape(f"figures/{png.name})") + r'\{#[^}]*width="(\d+)%"', qmd)
     return drawn, min(drawn, TEXT_WIDTH_IN * (int(share.group(1)) / 100 if share else 1.0))
 
 
