@@ -101,11 +101,9 @@ def _name_the_profile(args) -> None:
 
     given = args.profile is not None
     args.profile = args.profile or "full"
-    folder = profile_dir(args.profile)
-    try:
-        folder = folder.resolve().relative_to(Path.cwd().resolve())
-    except ValueError:
-        pass
+    from .pipeline import shown
+
+    folder = shown(profile_dir(args.profile))
     line = f"vaereport {args.command}: profile {args.profile}{'' if given else ' (the default; --profile NAME for another)'}, {folder}/"
     if not given and args.command == "status":
         with_runs = sorted(d.parent.name for d in build_root().glob("*/runs") if any(d.iterdir()))

@@ -167,6 +167,9 @@ def semisup_facts(metrics: dict, chosen_rows: list[dict] | None = None) -> dict:
     facts["dae_ahead"] = [l for l in budgets if d.get(l, {}).get("verdict") == "below"]
     facts["unclear"] = [l for l in budgets if d.get(l, {}).get("verdict") == "unclear"]
     facts["single"] = [l for l in budgets if d.get(l, {}).get("verdict") == "single run"]
+    # the code that is ahead of the other wherever they are separated (None if each leads somewhere or neither)
+    facts["best_code"] = ("dae" if facts["dae_ahead"] and not facts["vae_ahead"]
+                          else "vae" if facts["vae_ahead"] and not facts["dae_ahead"] else None)
     differences = {("vae", "dae"): d}
     if has_pixels:
         for rep in ("vae", "dae"):

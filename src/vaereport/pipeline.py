@@ -472,11 +472,11 @@ def _run_planned(p: Plan, profile: str, force: bool, position: str = "") -> tupl
     log.info("%s%s [%s]: running (%s)", position, p.analysis.name, profile, "forced" if reason is None else reason)
     meta = execute(p)
     log.info("%s%s [%s]: done in %.0f s -> %s", position, p.analysis.name, profile, meta["wall_seconds"],
-             _shown(p.out_dir))
+             shown(p.out_dir))
     return p, "ran"
 
 
-def _shown(path: Path) -> str:
+def shown(path: Path) -> str:
     """A path relative to the working folder when it is inside it (build/smoke/runs/...), else absolute."""
     try:
         return str(Path(path).resolve().relative_to(Path.cwd().resolve()))

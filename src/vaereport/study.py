@@ -216,13 +216,9 @@ def _print_where(profile: str, nodes: list[Node], rows: list[dict], stream) -> N
     """Where the cells are, and their statuses (the vocabulary of cells.csv), one line per analysis."""
     for name in dict.fromkeys(n.analysis for n in nodes):
         counts = Counter(r["status"] for n, r in zip(nodes, rows) if n.analysis == name)
-        folder = profile_dir(profile) / CELLS / name
-        try:
-            folder = folder.resolve().relative_to(Path.cwd().resolve())
-        except ValueError:
-            pass
+        folder = pipeline.shown(profile_dir(profile) / CELLS / name)
         print(f"{name}: {', '.join(f'{v} {k}' for k, v in sorted(counts.items()))}; cells in {folder}/, "
-              f"listed in {folder / INDEX}", file=stream, flush=True)
+              f"listed in {Path(folder) / INDEX}", file=stream, flush=True)
 
 
 def _row(node: Node, fut, futures: dict, profile: str) -> dict:
