@@ -186,3 +186,25 @@ def test_architecture_differences_are_paired_over_the_same_held_out_images(tmp_p
     verdict = robustness.architecture_verdict(rows)
     assert verdict["conv_better"] and not verdict["mlp_better"] and verdict["time_ratio"] == 5.0
     assert robustness._paired_images(tmp_path / "mlp", tmp_path / "conv", "gaussian") is None
+
+
+def test_sigma_rows_pair_each_sigma_with_the_best_on_the_same_held_out_images(tmp_path):
+    from vaereport import robustness, study
+
+    rng = np.random.default_rng(1)
+    base = rng.normal(-100, 20, 300)
+    cells = {}
+    for sigma, shift in ((0.1, 50.0), (0.2, 0.0), (0.3, 10.0)):
+        folder = tmp_path / str(sigma)
+        (folder / "arrays").mkdir(parents=True)
+        np.savez(folder / "arrays" / "validation_losses.npz", gaussian=base + shift + rng.normal(0, 1, 300))
+        node = study.Node("q1_vae_mnist", f"s{sigma}", {"gaussian_sigma": sigma, "epochs": 2},
+                          varying={"gaussian_sigma": sigma})
+        metrics = {"models": {"gaussian": {"validation_neg_elbo": -100 + shift, "validation_mse": 0.03,
+                                           "test_neg_elbo": 0.0, "test_mse": 0.03, "test_kl": 1.0}},
+                   "data": {"n_validation": 300, "n_train": 1000}}
+        cells[node.id] = robustness.CellRun(node, folder, metrics, {})
+    rows = robustness.sigma_rows(cells)
+    assert [r["sigma"] for r in rows] == [0.1, 0.2, 0.3] and rows[1]["vs_best"] is None
+    assert rows[0]["vs_best"]["low"] > 45 and rows[0]["vs_best"]["high"] < 55  # paired: the image spread cancels
+    assert rows[2]["vs_best"]["mean"] == pytest.approx(10.0, abs=0.3)

@@ -7,6 +7,8 @@ are chosen here from intervals, and only where an interval exists.
 
 from __future__ import annotations
 
+import math
+
 from .semisup import CLASSIFIER_LABELS
 
 # Raw-pixel test accuracies on all 60000 labels from the Fashion-MNIST benchmark (Xiao et al., 2017,
@@ -59,6 +61,13 @@ def prior_mass_within(radius: float, dim: int = 2) -> float:
     return float(chi2.cdf(radius**2, dim))
 
 
+def share_difference(p1: float, n1: int, p2: float, n2: int) -> dict:
+    """p1 − p2 for shares of two independent samples of sizes n1 and n2, with its 95 % normal (Wald) interval."""
+    d = p1 - p2
+    half = 1.96 * math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+    return {"mean": d, "low": d - half, "high": d + half}
+
+
 def generative_facts(q1: dict) -> dict:
     """Is the Q1 model a generative model of the digits? 'yes' when images decoded from prior samples are named
     confidently (softmax >= the `confident` level) by a classifier trained on real digits at least half as often
@@ -66,7 +75,8 @@ def generative_facts(q1: dict) -> dict:
     g = q1["generated_named"]
     ratio = g["prior_share_confident"] / g["test_share_confident"] if g["test_share_confident"] else 0.0
     counts = list(g["prior_digit_counts"])
-    return {**g, "ratio": ratio, "verdict": "yes" if ratio >= 0.5 else "partly" if ratio >= 0.25 else "no",
+    return {**g, "ratio": ratio, "share_difference": share_difference(
+                g["prior_share_confident"], g["n_prior_samples"], g["test_share_confident"], q1["data"]["n_test"]), "verdict": "yes" if ratio >= 0.5 else "partly" if ratio >= 0.25 else "no",
             "digits_drawn": sum(c > 0 for c in counts), "rarest": min(range(len(counts)), key=counts.__getitem__),
             "rarest_share": min(counts) / sum(counts)}
 

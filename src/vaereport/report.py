@@ -59,6 +59,11 @@ def sig(value, digits: int = 2) -> str:
     return fmt(round(value, decimals), decimals) if decimals else fmt(float(value), 0)
 
 
+def capitalize_first(text: str) -> str:
+    """The text with its first letter in upper case and the rest untouched ('most 4/9 …' -> 'Most 4/9 …')."""
+    return text[:1].upper() + text[1:]
+
+
 def pct_sig(value, digits: int = 2) -> str:
     """A fraction as a percentage with `digits` significant digits, so 0.00046 reads 0.046 %, not 0.0 %."""
     return "n/a" if value is None else f"{sig(100 * value, digits)}\u00a0%"
@@ -243,7 +248,7 @@ class MeasuredChoices:
 
     def where(self) -> str:
         """How the text cites the comparison: a cross-reference in the study's own report, else its PDF."""
-        return "@sec-robust-arch" if self.own else f"`make report PROFILE={self.source}`, section 'Architecture'"
+        return "@sec-robust-arch" if self.own else "@tbl-choices"
 
 
 def latent_widget(q1: AnalysisView, study: StudyView) -> str:
@@ -309,7 +314,7 @@ def fill(profile: str, ctx: dict | None = None) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(REPORT_DIR), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
                              comment_start_string="{%#", comment_end_string="#%}")  # '{#' starts Quarto ids
-    env.filters.update(fmt=fmt, pct=pct, sig=sig, pct_sig=pct_sig)
+    env.filters.update(fmt=fmt, pct=pct, sig=sig, pct_sig=pct_sig, capitalize_first=capitalize_first)
     try:
         return UNIT_AFTER_NUMBER.sub("\u00a0", env.get_template("report.qmd").render(**(ctx or context(profile))))
     except jinja2.TemplateError as exc:

@@ -204,6 +204,10 @@ def sigma_rows(cells: dict[str, CellRun]) -> list[dict]:
                      "validation_neg_elbo": g.get("validation_neg_elbo"), "validation_mse": g.get("validation_mse"),
                      "test_neg_elbo": g["test_neg_elbo"], "test_mse": g["test_mse"], "test_kl": g["test_kl"],
                      "folder": c.folder})
+    best = min((r for r in rows if r["validation_neg_elbo"] is not None), key=lambda r: r["validation_neg_elbo"],
+               default=None)
+    for r in rows:
+        r["vs_best"] = None if best is None or r is best else _paired_images(best["folder"], r["folder"], "gaussian")
     return rows
 
 
