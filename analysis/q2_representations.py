@@ -34,8 +34,9 @@ from vaereport.genmetrics import (bootstrap_frechet, features_and_confidence, fi
 from vaereport.losses import reconstruction_nll
 from vaereport.models import build_dae, build_vae, corrupt, decoder_mean
 from vaereport.notebook import start
-from vaereport.training import (PerImageLoss, curve_summary, curves_table, fit, flatten_images, predict,
-                                 reconstruction_mse, repeat_means, split_validation, stream_seed, train_test_gap)
+from vaereport.training import (PerImageLoss, curve_summary, curves_table, fit, flatten_images, paired_difference,
+                                 predict, reconstruction_mse, repeat_means, split_validation, stream_seed,
+                                 train_test_gap)
 
 P, out, _ = start("q2_representations", params, output_dir)
 P
@@ -139,12 +140,12 @@ out.figure(plots.image_rows({
     "corrupted": as_img(corrupted), "DAE(corrupted)": as_img(reconstruct("DAE", corrupted)),
 }), "reconstructions")
 
-rows = []
+rows, nll_per_image = [], {}
 for name in models:
     rec = reconstruct(name, x_test)
     logits_or_mean = predict(models[name].decoder, encode(name, x_test))
-    rows.append({"model": name,
-                 "nll_nats": float(np.mean(reconstruction_nll(P["likelihood"], x_test, logits_or_mean, P["gaussian_sigma"]))),
+    nll_per_image[name] = np.asarray(reconstruction_nll(P["likelihood"], x_test, logits_or_mean, P["gaussian_sigma"]))
+    rows.append({"model": name, "nll_nats": float(np.mean(nll_per_image[name])),
                  "mse_per_pixel": float(np.mean((rec - x_test) ** 2))})
 recon = pd.DataFrame(rows)
 out.table(recon, "reconstruction_error")
@@ -198,6 +199,7 @@ out.record(
                    "n_parameters": models[name].encoder.count_params() + models[name].decoder.count_params()}
             for name, r in runs.items()},
     reconstruction={r["model"]: r for r in rows},
+    reconstruction_difference={"VAE - DAE": paired_difference(nll_per_image["VAE"], nll_per_image["DAE"])},
     generation={r["images"]: r for r in scores.to_dict(orient="records")},
     frechet_differences={f"{a} - {b}": fd[f"{a} - {b}"] for a, b in comparisons},
     n_bootstrap=P["n_bootstrap"],

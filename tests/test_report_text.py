@@ -149,6 +149,10 @@ def test_summary_pivot_marks_the_best_and_gives_no_spread_for_single_runs():
     best = [r for r in rows if r["100"].startswith("**")]
     assert len(best) == 1 and best[0]["representation"] == "DAE" and best[0]["classifier"] == "label spreading"
     assert all("±" not in r["60000"] for r in rows) and all("±" in r["100"] for r in rows)
+    tied = next(r for r in m["summary"] if r["budget"] == 100 and r["classifier"] == "chosen")
+    tied["mean_accuracy"] = 0.7 + 0.05 - 0.0001  # 75.0 % as printed, like the best (DAE label spreading)
+    best = [r for r in findings.summary_pivot(m, [100]) if r["100"].startswith("**")]
+    assert [(r["representation"], r["classifier"]) for r in best] == [("VAE", "label-only selection"), ("DAE", "label spreading")]
 
 
 def test_labels_needed_reports_at_most_when_met_at_the_smallest_budget():
@@ -246,7 +250,7 @@ def test_q1_prose_follows_the_held_out_curve_the_classifier_and_the_gap_measure(
     assert "near the origin the density measure finds no gap" in prose(smoke_context)
     q1["gaps"]["prior_mass_below"].update(of_disc_mass=0.00046, of_all_prior_mass=0.00018)
     text = prose(smoke_context).replace("\u00a0", " ")
-    assert "0.046 % of the prior's mass within 1.0 s.d. of the origin is a gap" in text
+    assert "gaps hold 0.046 % of the prior's mass inside the disc of radius 1.0 s.d." in text
     assert "$p(\\mathbf z)$ (0.018 % of all prior mass)" in text
 
 
@@ -268,9 +272,15 @@ def test_q2_generation_prose_follows_the_bootstrap_intervals(smoke_context):
     for model, better in (("VAE", "VAE"), ("DAE", "DAE")):
         other = "DAE" if model == "VAE" else "VAE"
         q2r["reconstruction"][model]["nll_nats"], q2r["reconstruction"][other]["nll_nats"] = 100.0, 120.0
+        sign = -1 if model == "VAE" else 1
+        q2r["reconstruction_difference"]["VAE - DAE"].update(ci95_low=sign * 20.5 - 0.5, ci95_high=sign * 20.5 + 0.5)
         text = prose(smoke_context)
-        assert f"**(a) The {better} reconstructs clean test images better, by 20.0 nats per image" in text
+        assert f"**(a) The {better} reconstructs clean test images better, by 20.0 nats per image (95 % interval 20.0 to 21.0" in text
         assert ("The objectives predict this" in text) == (better == "DAE")
+    q2r["reconstruction_difference"]["VAE - DAE"].update(ci95_low=-1.0, ci95_high=3.0)
+    text = prose(smoke_context)
+    assert "**(a) Neither model reconstructs clean test images better: the DAE is ahead by 20.0 nats per image" in text
+    assert "the VAE's and the DAE's are not separated on clean test images" in text
 
 
 @pytest.mark.integration
@@ -297,7 +307,7 @@ def test_q2_semisupervised_prose_says_helped_only_with_an_interval_excluding_zer
             f"Pixels were better than DAE codes at {low} labels (@fig-q2-learning).") in text
     assert f"VAE − pixels is 2.0 points [1.0, 3.0]" in text
     set_diff("vae/label_spreading", "vae/chosen", 0.02, 0.04)
-    assert f"beats the selection on the same code at {low} labels (VAE)" in prose(smoke_context)
+    assert f"is ahead of the selection on the same code (paired interval) at {low} labels (VAE)" in prose(smoke_context)
     set_diff("vae/chosen", "dae/chosen", -0.05, -0.01)
     text = prose(smoke_context).replace("\u00a0", " ")
     assert f"**Which representation worked best? DAE codes: ahead of VAE codes at {low} labels" in text
@@ -442,3 +452,22 @@ def test_share_difference_matches_a_hand_computed_wald_interval():
     assert d["mean"] == pytest.approx(-0.15)
     assert (d["low"], d["high"]) == pytest.approx((-0.15 - half, -0.15 + half))
     assert findings.share_difference(0.5, 10, 0.5, 10)["low"] < 0 < findings.share_difference(0.5, 10, 0.5, 10)["high"]
+
+
+def test_reconstruction_gap_is_oriented_worse_minus_better_and_resolved_only_when_its_interval_excludes_zero():
+    from vaereport.training import paired_difference
+
+    vae, dae = np.array([220.0, 222.0, 221.0, 223.0]), np.array([229.0, 230.0, 228.0, 231.0])
+    metrics = {"reconstruction": {"VAE": {"nll_nats": vae.mean()}, "DAE": {"nll_nats": dae.mean()}},
+               "models": {"VAE": {"final_train_loss": 1.0}, "DAE": {"final_train_loss": 2.0}},
+               "reconstruction_difference": {"VAE - DAE": paired_difference(vae, dae)}}
+    facts = findings.reconstruction_facts(metrics)
+    assert (facts["better"], facts["gap_nats"], facts["resolved"]) == ("VAE", pytest.approx(8.0), True)
+    assert facts["gap_interval"][0] < 8.0 < facts["gap_interval"][1]
+    noisy = np.array([210.0, 240.0, 215.0, 236.0])
+    metrics["reconstruction"]["DAE"]["nll_nats"] = noisy.mean()
+    metrics["reconstruction_difference"]["VAE - DAE"] = paired_difference(vae, noisy)
+    facts = findings.reconstruction_facts(metrics)
+    assert facts["gap_interval"][0] < 0 < facts["gap_interval"][1] and not facts["resolved"]
+    del metrics["reconstruction_difference"]
+    assert findings.reconstruction_facts(metrics)["gap_interval"] is None

@@ -107,11 +107,20 @@ def gap_facts(gaps: dict) -> dict:
 
 # ---------------------------------------------------------------- Q2.1-2.2
 def reconstruction_facts(metrics: dict) -> dict:
+    """The model with the lower test reconstruction NLL, the gap worse − better and its paired 95 % interval
+    over the test images (`gap_interval`: None without per-image differences), and `resolved` when that
+    interval excludes zero."""
     rec = metrics["reconstruction"]
     better = min(rec, key=lambda k: rec[k]["nll_nats"])
     worse = max(rec, key=lambda k: rec[k]["nll_nats"])
     train = {name: m["final_train_loss"] for name, m in metrics["models"].items()}
+    diff = metrics.get("reconstruction_difference", {}).get("VAE - DAE")
+    interval = None
+    if diff is not None:
+        sign = 1 if worse == "VAE" else -1
+        interval = tuple(sorted((sign * diff["ci95_low"], sign * diff["ci95_high"])))
     return {"better": better, "worse": worse, "rec": rec, "gap_nats": rec[worse]["nll_nats"] - rec[better]["nll_nats"],
+            "gap_interval": interval, "resolved": interval is not None and interval_verdict(*interval) == "above",
             "train_lower": min(train, key=train.get)}
 
 
@@ -278,7 +287,8 @@ def _preprocessing_facts(metrics: dict, budgets: list[int]) -> dict:
 
 def summary_pivot(metrics: dict, budgets: list[int], classifiers: list[str] | None = None) -> list[dict]:
     """Rows (input, classifier) x budgets of 'mean ± std' accuracy in percent (only `classifiers`, if given);
-    the best mean per budget among the rows is in bold. A single run has no ±."""
+    the best mean per budget among the rows is in bold (every row that ties with it as printed). A single run has
+    no ±."""
     cells, best = {}, {}
     for r in metrics["summary"]:
         if r["budget"] in budgets and (classifiers is None or r["classifier"] in classifiers):
@@ -293,7 +303,7 @@ def summary_pivot(metrics: dict, budgets: list[int], classifiers: list[str] | No
     def show(l, value):
         if value is None:
             return "–"
-        return f"**{value[1]}**" if value[0] == best[l] else value[1]
+        return f"**{value[1]}**" if f"{100 * value[0]:.1f}" == f"{100 * best[l]:.1f}" else value[1]
 
     return [{"representation": SHORT_REPRESENTATION_LABELS[rep], "classifier": "fixed MLP" if clf == "mlp" else LABELS[clf],
              **{str(l): show(l, vals.get(l)) for l in budgets}}

@@ -172,6 +172,13 @@ def mean_and_se(values: np.ndarray) -> tuple[float, float]:
     return float(values.mean()), float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
 
 
+def paired_difference(a: np.ndarray, b: np.ndarray) -> dict:
+    """a − b from per-image values (n,) of two models on the same images: the mean difference, its standard
+    error and a normal 95 % interval (paired, so the variation between images cancels)."""
+    mean, se = mean_and_se(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))
+    return {"mean": mean, "se": se, "ci95_low": mean - 1.96 * se, "ci95_high": mean + 1.96 * se, "n": len(a)}
+
+
 def paired_epochs(per_image: np.ndarray, a: int, b: int) -> dict:
     """Held-out loss of epoch a (0-based) minus epoch b, from per-image losses (epochs, n) on the same images:
     the mean of the n per-image differences and its standard error (paired, so the variation between images
