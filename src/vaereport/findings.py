@@ -75,8 +75,10 @@ def generative_facts(q1: dict) -> dict:
     g = q1["generated_named"]
     ratio = g["prior_share_confident"] / g["test_share_confident"] if g["test_share_confident"] else 0.0
     counts = list(g["prior_digit_counts"])
-    return {**g, "ratio": ratio, "share_difference": share_difference(
-                g["prior_share_confident"], g["n_prior_samples"], g["test_share_confident"], q1["data"]["n_test"]), "verdict": "yes" if ratio >= 0.5 else "partly" if ratio >= 0.25 else "no",
+    difference = share_difference(g["prior_share_confident"], g["n_prior_samples"],
+                                  g["test_share_confident"], q1["data"]["n_test"])
+    return {**g, "ratio": ratio, "share_difference": difference,
+            "verdict": "yes" if ratio >= 0.5 else "partly" if ratio >= 0.25 else "no",
             "digits_drawn": sum(c > 0 for c in counts), "rarest": min(range(len(counts)), key=counts.__getitem__),
             "rarest_share": min(counts) / sum(counts)}
 

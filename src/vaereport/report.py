@@ -247,7 +247,8 @@ class MeasuredChoices:
         self.code_sizes = [r["latent_dim"] for r in self.code_rows]
 
     def where(self) -> str:
-        """How the text cites the comparison: a cross-reference in the study's own report, else its PDF."""
+        """How the text cites the comparison: its section in the study's own report, else this report's
+        measured-choices table."""
         return "@sec-robust-arch" if self.own else "@tbl-choices"
 
 

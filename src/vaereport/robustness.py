@@ -195,7 +195,8 @@ def seed_settings(cells: dict[str, CellRun]) -> dict:
 
 # ---------------------------------------------------------------- Q1 σ
 def sigma_rows(cells: dict[str, CellRun]) -> list[dict]:
-    """One row per σ of the Gaussian decoder: validation and test −ELBO, reconstruction MSE, KL."""
+    """One row per σ of the Gaussian decoder: validation and test −ELBO, reconstruction MSE, KL, and `vs_best`,
+    its held-out −ELBO minus that of the best σ (`best_sigma`), paired over the images (None for the best)."""
     rows = []
     for c in sweep(cells, Q1, "gaussian_sigma"):
         g = c.metrics["models"]["gaussian"]
@@ -204,8 +205,7 @@ def sigma_rows(cells: dict[str, CellRun]) -> list[dict]:
                      "validation_neg_elbo": g.get("validation_neg_elbo"), "validation_mse": g.get("validation_mse"),
                      "test_neg_elbo": g["test_neg_elbo"], "test_mse": g["test_mse"], "test_kl": g["test_kl"],
                      "folder": c.folder})
-    best = min((r for r in rows if r["validation_neg_elbo"] is not None), key=lambda r: r["validation_neg_elbo"],
-               default=None)
+    best = next((r for r in rows if r["sigma"] == best_sigma(rows, "validation_neg_elbo")), None)
     for r in rows:
         r["vs_best"] = None if best is None or r is best else _paired_images(best["folder"], r["folder"], "gaussian")
     return rows
