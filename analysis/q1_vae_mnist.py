@@ -28,8 +28,8 @@ import numpy as np
 from vaereport import plots
 from vaereport.data import load_dataset
 from vaereport.genmetrics import train_reference_classifier
-from vaereport.latent import (class_overlap, density_ratio, disc_grid, low_density_points, nearest_indices,
-                              prior_mass_below)
+from vaereport.latent import (class_overlap, density_ratio, disc_grid, disc_prior_samples, low_density_points,
+                              mass_below, nearest_indices)
 from vaereport.models import build_vae, decoder_mean
 from vaereport.determinism import seed_everything
 from vaereport.notebook import start
@@ -190,19 +190,35 @@ out.metrics["reconstructions_named"]["other_digit"], out.metrics["generated_name
 
 # %%
 z_train, z_log_var_train = predict(vae.encoder, x_train)
-disc = disc_grid(P["gap_radius"], resolution=61)
+radius, threshold = P["gap_radius"], P["gap_ratio_threshold"]
+disc = disc_grid(radius, resolution=61)
 ratio = density_ratio(disc, z_train, z_log_var_train)
-picked_gaps = low_density_points(disc, ratio, n=6, min_separation=P["gap_radius"] / 2)
+# The gaps shown: up to six of the least covered grid points below the threshold, spread over the disc.
+below_grid = np.flatnonzero(ratio < threshold)
+picked_gaps = below_grid[low_density_points(disc[below_grid], ratio[below_grid], n=6, min_separation=radius / 4)]
 gaps = disc[picked_gaps].astype("float32")
-gap_images = np.asarray(decoder_mean(record, predict(vae.decoder, gaps))).reshape(-1, 28, 28)
-gap_digit, gap_confidence = name_digits(gap_images)
+gap_images = (np.asarray(decoder_mean(record, predict(vae.decoder, gaps))).reshape(-1, 28, 28) if len(gaps)
+              else np.zeros((0, 28, 28), "float32"))
+gap_digit, gap_confidence = name_digits(gap_images) if len(gaps) else (np.zeros(0, int), np.zeros(0))
 gap_confidence = np.round(gap_confidence, 3)  # convolution inference rounds differently with other thread counts
+# What the model draws in the gaps, from many prior samples: those inside the disc, in its gaps and elsewhere in
+# it, decoded and named by the digit classifier.
+n_disc_samples = 20000
+disc_samples, in_gap = disc_prior_samples(z_train, z_log_var_train, radius, threshold, n_disc_samples, seed=P["seed"])
+_, disc_confidence = name_digits(decoder_mean(record, predict(vae.decoder, disc_samples.astype("float32"))))
+disc_confident = np.round(disc_confidence, 3) >= 0.9
+decoded_in_disc = {
+    where: {"n": int(mask.sum()),
+            "share_confident": float(disc_confident[mask].mean()) if mask.any() else None,
+            "mean_confidence": round(float(disc_confidence[mask].mean()), 3) if mask.any() else None}
+    for where, mask in (("gaps", in_gap), ("rest_of_disc", ~in_gap))}
 view = 2.5
 map_axis = np.linspace(-view, view, 101)
 map_points = np.stack(np.meshgrid(map_axis, map_axis[::-1]), -1).reshape(-1, 2)
 ratio_map = density_ratio(map_points, z_train, z_log_var_train).reshape(len(map_axis), len(map_axis))
-out.figure(plots.latent_gaps(ratio_map, view, gaps, gap_images, P["gap_radius"], P["gap_ratio_threshold"]),
-           "latent_gaps")
+near = np.abs(map_axis) <= 1.5 * radius + 1e-9  # the figure shows the disc and a margin around it
+out.figure(plots.latent_gaps(ratio_map[np.ix_(near, near)], float(map_axis[near].max()), gaps, gap_images, radius,
+                             threshold, disc, ratio < threshold), "latent_gaps")
 # The decoder's weights (Dense layers in order) and the density-ratio map, for the HTML report's live latent plane
 # (an MLP decoder only: the page decodes with matrix products).
 if P["architecture"] == "mlp":
@@ -223,11 +239,11 @@ out.record(latent={
     "mean_posterior_std": np.exp(0.5 * z_log_var_test).mean(axis=0),
     "fraction_within_2_sigma": float(np.mean(np.linalg.norm(z_test, axis=1) <= 2.0)),
 }, gaps={
-    "radius": P["gap_radius"], "ratio_threshold": P["gap_ratio_threshold"],
+    "radius": radius, "ratio_threshold": threshold,
     "ratio_min": float(ratio.min()), "ratio_median": float(np.median(ratio)),
     "points": gaps, "ratios": ratio[picked_gaps], "neighbours": gap_neighbours, "k_neighbours": k_neighbours,
     "named": gap_digit, "confidence": gap_confidence,
-    "prior_mass_below": prior_mass_below(z_train, z_log_var_train, P["gap_radius"], P["gap_ratio_threshold"],
-                                         seed=P["seed"]),
+    "prior_mass_below": mass_below(in_gap, n_disc_samples, radius, dim=2),
+    "decoded_in_disc": decoded_in_disc,
 })
 out.metrics["gaps"]

@@ -199,7 +199,10 @@ out.record(
                    "n_parameters": models[name].encoder.count_params() + models[name].decoder.count_params()}
             for name, r in runs.items()},
     reconstruction={r["model"]: r for r in rows},
-    reconstruction_difference={"VAE - DAE": paired_difference(nll_per_image["VAE"], nll_per_image["DAE"])},
+    reconstruction_difference={"VAE - DAE": paired_difference(nll_per_image["VAE"], nll_per_image["DAE"]),
+                               # the DAE's last-epoch loss from the corrupted copies against from the clean images
+                               "DAE corrupted - clean": paired_difference(runs["DAE"]["per_image"]["corrupted"][-1],
+                                                                          runs["DAE"]["per_image"]["test"][-1])},
     generation={r["images"]: r for r in scores.to_dict(orient="records")},
     frechet_differences={f"{a} - {b}": fd[f"{a} - {b}"] for a, b in comparisons},
     n_bootstrap=P["n_bootstrap"],

@@ -63,24 +63,33 @@ def low_density_points(points: np.ndarray, ratio: np.ndarray, n: int, min_separa
     return np.array(chosen, dtype=int)
 
 
-def prior_mass_below(z_mean: np.ndarray, z_log_var: np.ndarray, radius: float, threshold: float,
-                     n_samples: int = 4000, seed: int = 0) -> dict:
-    """Monte-Carlo estimate of the prior's mass within `radius` where q/p < threshold.
-
-    Returns the fraction of the mass within the disc (estimated from the prior samples that fall inside it),
-    the disc's exact mass (chi-square with K degrees of freedom) and their product, the fraction of all of it.
-    """
-    from scipy.stats import chi2
-
+def disc_prior_samples(z_mean: np.ndarray, z_log_var: np.ndarray, radius: float, threshold: float,
+                       n_samples: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Of n_samples draws from the prior N(0, I), those within `radius` of the origin (m, K), and whether
+    q/p is below `threshold` at each of them (m,): Monte-Carlo samples of the prior inside the disc and its gaps."""
     rng = np.random.default_rng(seed)
     s = rng.standard_normal((n_samples, z_mean.shape[1]))
-    inside = np.linalg.norm(s, axis=1) <= radius
-    below = np.zeros(n_samples, dtype=bool)
-    below[inside] = density_ratio(s[inside], z_mean, z_log_var) < threshold
-    of_disc = float(below[inside].mean())
-    disc_mass = float(chi2.cdf(radius**2, z_mean.shape[1]))
+    inside = s[np.linalg.norm(s, axis=1) <= radius]
+    return inside, density_ratio(inside, z_mean, z_log_var) < threshold
+
+
+def mass_below(below: np.ndarray, n_samples: int, radius: float, dim: int) -> dict:
+    """The prior's mass where q/p is below the threshold, from `below` (m,) over the m of n_samples prior draws
+    that fell within `radius`: the fraction of the disc's mass, the disc's exact mass (chi-square with `dim`
+    degrees of freedom) and their product, the fraction of all of it."""
+    from scipy.stats import chi2
+
+    of_disc = float(np.mean(below)) if len(below) else 0.0
+    disc_mass = float(chi2.cdf(radius**2, dim))
     return {"of_all_prior_mass": of_disc * disc_mass, "of_disc_mass": of_disc, "disc_mass": disc_mass,
-            "n_samples": n_samples, "n_inside": int(inside.sum())}
+            "n_samples": n_samples, "n_inside": int(len(below)), "n_below": int(np.sum(below))}
+
+
+def prior_mass_below(z_mean: np.ndarray, z_log_var: np.ndarray, radius: float, threshold: float,
+                     n_samples: int = 4000, seed: int = 0) -> dict:
+    """Monte-Carlo estimate of the prior's mass within `radius` where q/p < threshold (see `mass_below`)."""
+    _, below = disc_prior_samples(z_mean, z_log_var, radius, threshold, n_samples, seed)
+    return mass_below(below, n_samples, radius, z_mean.shape[1])
 
 
 def nearest_indices(z: np.ndarray, points: np.ndarray, k: int = 25) -> np.ndarray:

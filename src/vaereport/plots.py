@@ -6,6 +6,7 @@ Image arrays are float in [0, 1] of shape (n, 28, 28) unless said otherwise.
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.colors import ListedColormap
 from matplotlib.ticker import MaxNLocator
 
 from . import style
@@ -152,36 +153,52 @@ def sample_panels(panels: dict[str, np.ndarray], rows: int = 2, cols: int = 8):
     return fig
 
 
+def _grid_image(points: np.ndarray, values: np.ndarray, radius: float) -> np.ndarray:
+    """Values (m,) at the points (m, 2) of a square grid over [-radius, radius]^2 (as `latent.disc_grid` makes)
+    placed into an image, rows from bottom z2 = -radius; cells without a point are False."""
+    step = np.min(np.diff(np.unique(points[:, 0])))
+    n = int(round(2 * radius / step)) + 1
+    col, row = np.rint((points + radius) / step).astype(int).T
+    image = np.zeros((n, n), dtype=bool)
+    image[row, col] = values
+    return image
+
+
 def latent_gaps(ratio_map: np.ndarray, view: float, gap_points: np.ndarray, gap_images: np.ndarray,
-                radius: float, threshold: float):
-    """Left: log10 of q(z)/p(z) over [-view, view]^2 (ratio_map rows from top z2 = view), the disc searched
-    (radius), the threshold's contour (dashed) with the region below it inside the disc hatched, and the
-    numbered gap points; right: the images decoded there."""
+                radius: float, threshold: float, disc_points: np.ndarray, disc_below: np.ndarray):
+    """Left: log10 of q(z)/p(z) over [-view, view]^2 (ratio_map rows from top z2 = view), the threshold's contour
+    (dashed), the disc searched (radius) with its grid points below the threshold (disc_points (m, 2),
+    disc_below (m,)) filled black, and the numbered gap points; right: the images decoded there."""
     fig = plt.figure(figsize=(style.PAGE_WIDTH, style.PAGE_WIDTH * 0.5))
     left, right = fig.subfigures(1, 2, width_ratios=[1.25, 1])
     ax = left.subplots()
     shown = np.log10(np.clip(ratio_map, 1e-3, 1e3))
     image = ax.imshow(shown, cmap="RdBu", vmin=-3, vmax=3, extent=(-view, view, -view, view), interpolation="nearest")
     axis = np.linspace(-view, view, ratio_map.shape[0])
-    # Below the threshold (the gaps): hatched, so the region stays visible under the markers.
-    inside = np.hypot(*np.meshgrid(axis, axis[::-1])) <= radius
-    below = np.where(inside & (shown < np.log10(threshold)), 1.0, 0.0)
-    ax.contourf(axis, axis[::-1], below, levels=[0.5, 1.5], colors="none", hatches=["////"])
-    ax.contour(axis, axis[::-1], shown, levels=[np.log10(threshold)], colors="black", linewidths=0.8,
+    ax.contour(axis, axis[::-1], shown, levels=[np.log10(threshold)], colors="black", linewidths=0.6,
                linestyles="--")
+    # The gaps inside the disc, on the disc's finer grid: solid black, so they stay visible at print size.
+    if len(disc_points):
+        below = _grid_image(disc_points, disc_below, radius)
+        half = radius / (below.shape[0] - 1)
+        ax.imshow(np.ma.masked_where(~below, below), cmap=ListedColormap(["black"]), origin="lower",
+                  extent=(-radius - half, radius + half, -radius - half, radius + half), interpolation="nearest")
     theta = np.linspace(0, 2 * np.pi, 200)
     ax.plot(radius * np.cos(theta), radius * np.sin(theta), color="black", lw=1.2)
-    ax.scatter(gap_points[:, 0], gap_points[:, 1], s=12, facecolor="white", edgecolor="black", zorder=3)
+    ax.scatter(gap_points[:, 0], gap_points[:, 1], s=30, facecolor="none", edgecolor="gold", linewidths=1.2, zorder=3)
     for i, (x, y) in enumerate(gap_points):
         ax.annotate(str(i + 1), (x, y), xytext=(4, 3), textcoords="offset points", fontsize=8, zorder=4,
                     bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
-    ax.set(xlabel="$z_1$", ylabel="$z_2$", aspect="equal")
+    ax.set(xlabel="$z_1$", ylabel="$z_2$", aspect="equal", xlim=(-view, view), ylim=(-view, view))
     ax.grid(False)
     bar = left.colorbar(image, ax=ax, shrink=0.8, ticks=[-3, -2, -1, 0, 1, 2, 3])
     bar.set_label("$\\log_{10}\\, q(z) / p(z)$")
     n = len(gap_images)
+    if n == 0:
+        right.text(0.5, 0.5, "no grid point of the disc\nis below the threshold", ha="center", va="center")
+        return fig
     cols = int(np.ceil(np.sqrt(n)))
-    axes = right.subplots(int(np.ceil(n / cols)), cols)
+    axes = right.subplots(int(np.ceil(n / cols)), cols, squeeze=False)
     for i, a in enumerate(np.ravel(axes)):
         a.axis("off")
         if i < n:
