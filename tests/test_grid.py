@@ -125,6 +125,20 @@ def test_code_size_facts_pick_by_the_labels_and_compare_on_the_test():
     assert not facts["vae_fd_chosen_overlaps_min"] and not facts["dae_fd_chosen_overlaps_min"]
     facts = findings.code_size_facts(rows, chosen=8)
     assert facts["not_like_picked"] == [("vae", 100), ("dae", 100)]
+    assert facts["elbo"] is None  # no held-out training images, no comparison of the sizes' ELBOs
+
+
+def test_held_out_elbo_of_code_sizes_is_compared_by_paired_intervals():
+    from vaereport import findings
+
+    rows = [_code_row(8, _acc(0.60, 0.01), 0.70, 0.03), _code_row(16, _acc(0.70, 0.01), 0.75, 0.02),
+            _code_row(32, _acc(0.72, 0.02), 0.74, 0.01)]
+    differences = {8: {"mean": 3.0, "low": 2.0, "high": 4.0}, 16: None, 32: {"mean": 0.4, "low": -0.1, "high": 0.9}}
+    for r, loss in zip(rows, (250.0, 247.0, 247.4)):
+        r.update(vae_validation_neg_elbo=loss, n_validation=1000, vs_best=differences[r["latent_dim"]])
+    elbo = findings.code_size_facts(rows, chosen=16)["elbo"]
+    assert elbo["best_size"] == 16 and not elbo["all_above"] and elbo["not_separated"] == [32]
+    assert findings.code_size_facts(rows, chosen=8)["elbo"]["chosen"]["verdict"] == "above"
 
 
 def _seed_row(budget, verdict, own_low, own_high):

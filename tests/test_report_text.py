@@ -75,6 +75,17 @@ def test_paired_epochs_match_a_hand_computed_standard_error():
     assert out["se"] < unpaired_se / 3  # the pairing removes the variation between images
 
 
+def test_rise_threshold_splits_the_level_over_the_epochs_the_lowest_is_picked_from():
+    from vaereport.training import paired_epochs, rise_threshold
+
+    assert rise_threshold(2) == pytest.approx(1.96, abs=1e-3)
+    assert rise_threshold(50) == pytest.approx(3.29, abs=0.01)
+    per_image = np.array([[10.0, 12.0, 11.0, 13.0], [10.5, 12.1, 11.9, 13.5]])
+    mean, se = 0.5, paired_epochs(per_image, 1, 0)["se"]
+    assert paired_epochs(per_image, 1, 0, z=mean / se - 0.01)["exceeds"]
+    assert not paired_epochs(per_image, 1, 0, z=mean / se + 0.01)["exceeds"]
+
+
 def test_prior_mass_of_the_disc_is_exact():
     from vaereport.latent import prior_mass_below
 
@@ -101,7 +112,12 @@ def test_gap_facts():
     assert findings.gap_facts(gaps)["has_gaps"] is False
     gaps["prior_mass_below"]["of_disc_mass"] = 0.00046
     facts = findings.gap_facts(gaps)
-    assert facts["has_gaps"] and facts["ratio_low"] == 0.01 and facts["ratio_high"] == 0.2
+    assert facts["has_gaps"] and facts["named_verdict"] is None
+    gaps["decoded_in_disc"] = {"gaps": {"n": 200, "share_confident": 0.3}, "rest_of_disc": {"n": 8000, "share_confident": 0.8}}
+    facts = findings.gap_facts(gaps)
+    assert facts["named_verdict"] == "below" and facts["named_difference"]["high"] < 0
+    gaps["decoded_in_disc"]["gaps"]["share_confident"] = 0.78
+    assert findings.gap_facts(gaps)["named_verdict"] == "unclear"
 
 
 def semisup_metrics(vae_minus_dae, code_minus_pixels, spreading_minus_chosen):
@@ -235,7 +251,7 @@ def test_q1_prose_follows_the_held_out_curve_the_classifier_and_the_gap_measure(
     q1 = smoke_context["q1"].metrics
     curve = q1["models"]["bernoulli"]["curve"]
     curve.update(lowest_at_end=True)
-    assert "was still falling after the last epoch" in prose(smoke_context)
+    assert "was lowest at the last epoch" in prose(smoke_context)
     curve.update(lowest_at_end=False, min_epoch=1, paired_rise={"mean": 0.5, "se": 0.4, "exceeds": False})
     assert "no resolved rise: the curve has flattened without over-fitting" in prose(smoke_context)
     curve.update(paired_rise={"mean": 5.0, "se": 1.0, "exceeds": True})

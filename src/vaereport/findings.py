@@ -34,9 +34,9 @@ def interval_verdict(low, high) -> str:
 # ---------------------------------------------------------------- Q1
 def curve_facts(model: dict) -> dict:
     """What the held-out curve of one trained model shows (see `training.curve_summary`): it over-fits where
-    the last epoch is worse than the lowest one by more than 1.96 paired standard errors (per-image
-    differences on the same test images), it has flattened where it is not, and otherwise it was still falling
-    at the end. Also the Monte-Carlo noise of one point and the share of the late epoch-to-epoch variance it
+    the last epoch is worse than the lowest one by more than `training.rise_threshold` paired standard errors
+    (per-image differences on the same test images), it has flattened where it is not, and otherwise it was lowest
+    at the last epoch. Also the Monte-Carlo noise of one point and the share of the late epoch-to-epoch variance it
     explains (None without repeats or steps)."""
     c = model["curve"]
     rise = c["paired_rise"]
@@ -59,6 +59,16 @@ def prior_mass_within(radius: float, dim: int = 2) -> float:
     from scipy.stats import chi2
 
     return float(chi2.cdf(radius**2, dim))
+
+
+def spread_facts(q1: dict, radius: float = 2.0) -> dict:
+    """The share of test means within `radius` prior standard deviations, its 95 % normal interval over the test
+    images, the prior's exact share, and `verdict` 'below' / 'above' / 'unclear' for the share against it."""
+    p, n = q1["latent"]["fraction_within_2_sigma"], q1["data"]["n_test"]
+    half = 1.96 * math.sqrt(p * (1 - p) / n)
+    prior = prior_mass_within(radius, len(q1["latent"]["std_of_means"]))
+    return {"share": p, "low": p - half, "high": p + half, "prior": prior,
+            "verdict": interval_verdict(p - half - prior, p + half - prior)}
 
 
 def share_difference(p1: float, n1: int, p2: float, n2: int) -> dict:
@@ -98,13 +108,24 @@ def overlap_facts(q1: dict, min_confusion: float = 0.05, separated: float = 0.9)
 
 
 def gap_facts(gaps: dict) -> dict:
+    """The gaps' share of the prior's mass in the disc, the decoded gap points' confidences, and how often
+    prior samples decoded in the gaps are confidently named digits against those elsewhere in the disc:
+    `named_verdict` 'below' / 'above' / 'unclear' from the 95 % interval of that difference of shares, None when
+    one of the two regions has no sample."""
     below = gaps["prior_mass_below"]
     confidence = gaps.get("confidence") or []
     n_confident = sum(c >= CONFIDENT for c in confidence)
-    return {"has_gaps": below["of_disc_mass"] > 0, "ratio_low": min(gaps["ratios"]), "ratio_high": max(gaps["ratios"]),
+    decoded = gaps.get("decoded_in_disc") or {}
+    inside, rest = decoded.get("gaps") or {}, decoded.get("rest_of_disc") or {}
+    difference = None
+    if inside.get("n") and rest.get("n"):
+        difference = share_difference(inside["share_confident"], inside["n"], rest["share_confident"], rest["n"])
+    return {"has_gaps": below["of_disc_mass"] > 0,
             "mean_confidence": sum(confidence) / len(confidence) if confidence else None, "n_confident": n_confident,
-            "n_points": len(confidence), "mostly_digits": bool(confidence) and n_confident * 2 > len(confidence),
-            "confident": CONFIDENT, **below}
+            "n_points": len(confidence), "confident": CONFIDENT, "in_gaps": inside, "rest_of_disc": rest,
+            "named_difference": difference,
+            "named_verdict": interval_verdict(difference["low"], difference["high"]) if difference else None,
+            **below}
 
 
 # ---------------------------------------------------------------- Q2.1-2.2
@@ -124,6 +145,16 @@ def reconstruction_facts(metrics: dict) -> dict:
     return {"better": better, "worse": worse, "rec": rec, "gap_nats": rec[worse]["nll_nats"] - rec[better]["nll_nats"],
             "gap_interval": interval, "resolved": interval is not None and interval_verdict(*interval) == "above",
             "train_lower": min(train, key=train.get)}
+
+
+def dae_task_facts(metrics: dict) -> dict:
+    """The DAE's last-epoch test loss from one seeded corruption of the test images (its training task) and from
+    the clean images, and `verdict` for corrupted − clean from its paired 95 % interval ('single run' without
+    the per-image difference): 'below' means it reconstructs better from the corrupted copies."""
+    history = metrics["models"]["DAE"]["history"]
+    d = metrics.get("reconstruction_difference", {}).get("DAE corrupted - clean")
+    return {"corrupted": history["corrupted_loss"][-1], "clean": history["test_loss"][-1], "difference": d,
+            "verdict": interval_verdict(d["ci95_low"], d["ci95_high"]) if d else "single run"}
 
 
 def generation_facts(metrics: dict) -> dict:
@@ -335,6 +366,21 @@ def _relation(chosen: dict, picked: dict) -> str:
     return "overlap"
 
 
+def _held_out_elbo_facts(rows: list[dict], chosen: int) -> dict | None:
+    """The code size with the lowest held-out −ELBO on training images left out of training, and every other
+    size's paired difference from it (`code_size_rows`' `vs_best`) with its verdict; None without them."""
+    scored = [r for r in rows if r.get("vae_validation_neg_elbo") is not None]
+    if not scored:
+        return None
+    best = min(scored, key=lambda r: r["vae_validation_neg_elbo"])
+    others = [{"size": r["latent_dim"], **r["vs_best"], "verdict": interval_verdict(r["vs_best"]["low"], r["vs_best"]["high"])}
+              for r in scored if r is not best and r.get("vs_best")]
+    return {"best_size": best["latent_dim"], "best": best["vae_validation_neg_elbo"], "n_validation": best["n_validation"],
+            "others": others, "all_above": bool(others) and all(o["verdict"] == "above" for o in others),
+            "not_separated": [o["size"] for o in others if o["verdict"] != "above"],
+            "chosen": next((o for o in others if o["size"] == chosen), None)}
+
+
 def code_size_facts(rows: list[dict], chosen: int) -> dict:
     """What the code-size sweep shows. Per model and budget: the code size the labels alone would pick (the
     highest mean selection score of the chosen classifier on the labelled subsets — never the test set), its
@@ -365,9 +411,7 @@ def code_size_facts(rows: list[dict], chosen: int) -> dict:
     largest = rows[-1] if rows else None
     facts["largest"] = {"size": largest["latent_dim"], "active": largest["active_units"]} if largest else None
     facts["max_active"] = max((r["active_units"] for r in rows), default=None)
-    facts["best_elbo_size"] = min(rows, key=lambda r: r["vae_neg_elbo"])["latent_dim"] if rows else None
-    elbos = [r["vae_neg_elbo"] for r in rows]
-    facts["elbo_spread"] = max(elbos) - min(elbos) if elbos else None
+    facts["elbo"] = _held_out_elbo_facts(rows, chosen)
     for model in ("vae", "dae"):
         facts[f"{model}_mse_min_size"] = min(rows, key=lambda r: r[f"{model}_mse"])["latent_dim"] if rows else None
         best = min(rows, key=lambda r: r[f"{model}_fd"]["frechet_distance"]) if rows else None

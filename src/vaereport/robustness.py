@@ -87,7 +87,9 @@ def chosen_accuracy(metrics: dict, representation: str, budget: int) -> dict | N
 
 # ---------------------------------------------------------------- code size
 def code_size_rows(cells: dict[str, CellRun]) -> list[dict]:
-    """One row per code size: reconstruction, −ELBO, active units, Fréchet distances, downstream accuracy."""
+    """One row per code size: reconstruction, −ELBO, active units, Fréchet distances, downstream accuracy, and
+    `vs_best`, the VAE's held-out −ELBO minus that of the size lowest on it, paired over the held-out training
+    images (None for that size, or without held-out images)."""
     rows = []
     for c in sweep(cells, Q2R, "latent_dim"):
         m, s = c.metrics, downstream(cells, c)
@@ -96,6 +98,8 @@ def code_size_rows(cells: dict[str, CellRun]) -> list[dict]:
                "seed": c.node.params["seed"],
                "vae_mse": m["reconstruction"]["VAE"]["mse_per_pixel"], "dae_mse": m["reconstruction"]["DAE"]["mse_per_pixel"],
                "vae_neg_elbo": m["models"]["VAE"]["test"]["loss"], "active_units": m["vae_code_stats"]["active_units"],
+               "vae_validation_neg_elbo": m.get("validation", {}).get("VAE", {}).get("loss"),
+               "n_validation": m["data"].get("n_validation", 0), "folder": c.folder,
                "vae_fd": gen["VAE, z ~ N(0, I)"], "dae_fd": gen["DAE, code ~ fitted Gaussian"],
                "budgets": s.metrics["budgets"] if s else [], "classifiers": s.node.params["classifiers"] if s else [],
                "accuracy": {}, "selection": {}}
@@ -105,7 +109,13 @@ def code_size_rows(cells: dict[str, CellRun]) -> list[dict]:
                 row["accuracy"][(rep, l)] = chosen_accuracy(s.metrics, rep, l)
                 row["selection"][(rep, l)] = selection.get((rep, l))
         rows.append(row)
-    return [r for r in rows if r["budgets"]]
+    rows = [r for r in rows if r["budgets"]]
+    scored = [r for r in rows if r["vae_validation_neg_elbo"] is not None]
+    best = min(scored, key=lambda r: r["vae_validation_neg_elbo"], default=None)
+    for r in rows:
+        r["vs_best"] = (None if best is None or r is best or r not in scored
+                        else _paired_images(best["folder"], r["folder"], "VAE"))
+    return rows
 
 
 def _selection_scores(folder: Path) -> dict[tuple, float]:

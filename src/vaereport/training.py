@@ -179,12 +179,19 @@ def paired_difference(a: np.ndarray, b: np.ndarray) -> dict:
     return {"mean": mean, "se": se, "ci95_low": mean - 1.96 * se, "ci95_high": mean + 1.96 * se, "n": len(a)}
 
 
-def paired_epochs(per_image: np.ndarray, a: int, b: int) -> dict:
+def paired_epochs(per_image: np.ndarray, a: int, b: int, z: float = 1.96) -> dict:
     """Held-out loss of epoch a (0-based) minus epoch b, from per-image losses (epochs, n) on the same images:
-    the mean of the n per-image differences and its standard error (paired, so the variation between images
-    cancels), and `exceeds` when the difference is more than 1.96 standard errors from zero."""
-    mean, se = mean_and_se(per_image[a].astype(np.float64) - per_image[b].astype(np.float64))
-    return {"mean": mean, "se": se, "exceeds": bool(abs(mean) > 1.96 * se) if a != b else False}
+    `paired_difference`, and `exceeds` when the difference is more than z standard errors from zero."""
+    change = paired_difference(per_image[a], per_image[b])
+    return {**change, "z": z, "exceeds": bool(abs(change["mean"]) > z * change["se"]) if a != b else False}
+
+
+def rise_threshold(epochs: int, level: float = 0.05) -> float:
+    """The z a rise of the last epoch over the lowest must exceed: the lowest is picked from the other epochs on
+    the same images, so the two-sided `level` is split over the epochs - 1 comparisons it could be (Bonferroni)."""
+    from scipy.stats import norm
+
+    return float(norm.ppf(1 - level / (2 * max(1, epochs - 1))))
 
 
 def curve_summary(history: dict[str, list[float]], per_image: np.ndarray, held_out: str = "test",
@@ -192,7 +199,7 @@ def curve_summary(history: dict[str, list[float]], per_image: np.ndarray, held_o
     """Facts about a held-out curve: first/last values, the epoch (1-based) of its minimum, the final gap to
     the training value, whether it was still at its lowest in the last epoch, and the last epoch against the
     lowest one as a paired difference over the same images (`paired_epochs`): it over-fits where the rise is
-    more than 1.96 paired standard errors.
+    more than `rise_threshold` paired standard errors.
 
     `repeat_means` are the final model's mean held-out loss under several sampling seeds (a VAE's one-sample
     estimate; None for a deterministic loss): their standard deviation is the Monte-Carlo noise of one curve
@@ -200,7 +207,7 @@ def curve_summary(history: dict[str, list[float]], per_image: np.ndarray, held_o
     this noise explains (two independent evaluations differ by sqrt(2) times it)."""
     test, train = np.asarray(history[f"{held_out}_loss"]), np.asarray(history["loss"])
     best = int(np.argmin(test))
-    change = paired_epochs(per_image, len(test) - 1, best)
+    change = paired_epochs(per_image, len(test) - 1, best, z=rise_threshold(len(test)))
     steps = np.diff(test[-(last + 1):])
     step_sd = float(steps.std(ddof=1)) if len(steps) > 1 else 0.0
     mc_sd = float(np.std(repeat_means, ddof=1)) if repeat_means is not None and len(repeat_means) > 1 else 0.0
