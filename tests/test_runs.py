@@ -131,3 +131,11 @@ def test_gc_removes_only_unused_old_runs(two_runs):
     assert gone.returncode == 0 and f"removed q1_vae_mnist run {other[:8]}" in gone.stdout
     assert not (build / "smoke" / "runs" / "q1_vae_mnist" / other).exists()
     assert (build / "smoke" / "q1_vae_mnist" / "metrics.json").is_file()  # the profile's run stays
+
+
+def test_an_analysis_without_a_headline_of_its_own_shows_its_top_level_numbers():
+    from vaereport.runs import HEADLINES, headline_numbers
+
+    metrics = {"accuracy": 0.91, "n": 10, "ok": True, "models": {"a": 1.0}, "loss": 3.5, "rate": 2, "more": 9.0}
+    assert headline_numbers(metrics) == {"accuracy": 0.91, "n": 10, "loss": 3.5, "rate": 2}
+    assert "a_fourth_analysis" not in HEADLINES  # `runs` falls back to headline_numbers for it

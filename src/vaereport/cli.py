@@ -15,6 +15,9 @@ _received_signal = signal.SIGINT
 
 
 def _parser() -> argparse.ArgumentParser:
+    from . import analyses
+
+    choices = ", ".join(f"{a.name} ({a.short})" for a in analyses.existing())
     parser = argparse.ArgumentParser(prog="vaereport", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -49,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     run = with_choice(with_lock(with_overrides(with_profile(sub.add_parser(
         "run", help="run one analysis (or 'all') unless that run is already kept; runs with overrides are kept "
                     "beside the profile's own")))), "as its upstream, e.g. --run q2r=3fa2c1")
-    run.add_argument("analysis", help="q1_vae_mnist (q1), q2_representations (q2r), q2_semisupervised (q2s), or all")
+    run.add_argument("analysis", help=f"{choices}, or all")
     run.add_argument("--force", action="store_true", help="re-run even if up to date")
     run.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2",
                      help="run a grid of parameter sets on a Dask cluster instead of one, e.g. --grid latent_dim=8,16,32 "
@@ -69,12 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     with_profile(sub.add_parser("status", help="list each analysis as up to date / stale (and why) / missing"))
     params = with_overrides(with_profile(sub.add_parser(
         "params", help="print the validated parameters of an analysis, each with what it means")))
-    params.add_argument("analysis", help="q1_vae_mnist (q1), q2_representations (q2r) or q2_semisupervised (q2s)")
+    params.add_argument("analysis", help=choices)
     sub.add_parser("data", help="check that every dataset is found and intact")
 
     runs = with_profile(sub.add_parser("runs", help="list the kept runs of an analysis: id, when, what differs "
                                                     "from the profile, headline metrics, wall time"))
-    runs.add_argument("analysis", help="q1_vae_mnist (q1), q2_representations (q2r) or q2_semisupervised (q2s)")
+    runs.add_argument("analysis", help=choices)
     runs.add_argument("--json", action="store_true", help="print JSON instead of an aligned table")
 
     diff = with_profile(sub.add_parser("diff", help="compare two runs: parameters, metrics, tables (and a figure)"))

@@ -51,6 +51,13 @@ def _headline_q2s(m: dict) -> dict:
     return {f"{rep.upper()} acc l={l}": chosen.get((rep, l)) for rep in ("vae", "dae") for l in (budgets[0], budgets[-1])}
 
 
+def headline_numbers(m: dict, limit: int = 4) -> dict:
+    """The first `limit` numbers among the metrics' top-level entries (the headline of an analysis that has no
+    `HEADLINES` entry of its own)."""
+    numbers = {k: v for k, v in m.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return dict(list(numbers.items())[:limit])
+
+
 HEADLINES = {"q1_vae_mnist": _headline_q1, "q2_representations": _headline_q2r, "q2_semisupervised": _headline_q2s}
 
 
@@ -148,7 +155,7 @@ def listing(profile: str, analysis: str) -> list[dict]:
         differs = ", ".join(f"{k}={json.dumps(v)}" for k, v in changes.items()) or "(profile's parameters)"
         if run.id in cells:
             differs = f"grid cell {cells[run.id]}: {differs}"
-        headline = HEADLINES[run.analysis](run.metrics()) if (run.folder / "metrics.json").is_file() else {}
+        headline = HEADLINES.get(run.analysis, headline_numbers)(run.metrics()) if (run.folder / "metrics.json").is_file() else {}
         rows.append({"id": run.id[:8], "finished": run.meta.get("finished", "")[:19].replace("T", " "),
                      "profile run": own is not None and own.folder == run.folder.resolve(),
                      "differs": differs, **headline, "wall s": run.meta.get("wall_seconds")})
