@@ -280,9 +280,7 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
         "experiment_changes": {name: _what_differs(views[name]) for name in experiment or {}},
         "full_settings": all(v.meta["params"] == load_params(name, "full") for name, v in views.items() if v.available),
         "a": views,
-        "q1": views["q1_vae_mnist"],
-        "q2r": views["q2_representations"],
-        "q2s": views["q2_semisupervised"],
+        **{a.short: views[a.name] for a in analyses.ANALYSES.values()},  # each view also by its short name
         "study": study,
         "arch": (arch := MeasuredChoices(profile, enabled=not experiment,
                                          cells=study.cells if study.available else None)),
