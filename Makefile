@@ -13,7 +13,7 @@ WORKERS ?=
 CLUSTER = $(if $(WORKERS),--workers $(WORKERS),)
 FASHION_DEB := /usr/share/datasets/fashion-mnist
 
-.PHONY: setup data report study render q1 q2r q2s status test test-fast bench lab clean help
+.PHONY: setup data report study render q1 q2r q2s status test test-fast lint bench lab clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -25,6 +25,7 @@ help:
 	@echo "make status [PROFILE=...]  which analyses are up to date, stale (and why) or missing"
 	@echo "make test                  the test suite (what CI runs)"
 	@echo "make test-fast             the unit tests only (no training, no browser)"
+	@echo "make lint                  ruff over src, analysis, tests and benchmarks (make test runs it first)"
 	@echo "make bench                 benchmarks -> build/bench/bench.json"
 	@echo "make lab                   JupyterLab on analysis/ (the percent scripts open as notebooks)"
 	@echo "make clean                 remove build/ (all outputs and reports)"
@@ -67,8 +68,11 @@ q2s: $(VENV)/.installed
 status: $(VENV)/.installed
 	$(VR) status --profile $(PROFILE)
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed lint
 	$(PY) -m pytest -q
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check src analysis tests benchmarks
 
 test-fast: $(VENV)/.installed
 	$(PY) -m pytest -q -m "not integration and not browser"

@@ -1,7 +1,6 @@
 """End to end: the smoke profile of every analysis, then the rendered report (PDF and HTML)."""
 
 import json
-import os
 import re
 import shutil
 import subprocess

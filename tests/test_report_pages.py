@@ -1,6 +1,5 @@
 """The rendered report as a reader meets it: PDF pages (poppler) and the HTML in headless Chromium."""
 
-import json
 import re
 import shutil
 import subprocess

@@ -3,7 +3,6 @@ driven through its branches with metrics made to take them."""
 
 import copy
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -328,7 +327,7 @@ def test_q2_semisupervised_prose_says_helped_only_with_an_interval_excluding_zer
     assert ("**Was it beneficial to use the unlabelled data? Yes, where the codes beat raw pixels given the same "
             f"labels: VAE codes at {low} labels (intervals over the labelled subsets; one training seed per autoencoder).** "
             f"Pixels were better than DAE codes at {low} labels (@fig-q2-learning, @fig-q2-paired).") in text
-    assert f"VAE − pixels is 2.0 points [1.0, 3.0]" in text
+    assert "VAE − pixels is 2.0 points [1.0, 3.0]" in text
     set_diff("vae/label_spreading", "vae/chosen", 0.02, 0.04)
     assert f"is ahead of the selection on the same code (paired interval) at {low} labels (VAE)" in prose(smoke_context)
     set_diff("vae/chosen", "dae/chosen", -0.05, -0.01)
