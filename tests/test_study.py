@@ -59,6 +59,32 @@ def test_study_runs_every_cell_hits_the_cache_and_renders_its_section(smoke_buil
                           text=True).stdout
     assert "Choices and robustness" in text
 
+    # An upstream cell re-run under a new key that exports the same arrays keeps its readers up to date (like
+    # their cache keys); exports that differ do not.
+    check = subprocess.run([sys.executable, "-c", UPSTREAM_MOVED], capture_output=True, text=True,
+                           env={**os.environ, **env}, cwd=ROOT)
+    assert check.returncode == 0 and check.stdout.split() == ["True", "False"], check.stderr[-2000:]
+
+
+UPSTREAM_MOVED = """
+import json, shutil
+from vaereport import study
+nodes = [n for n in study.build_graph("study_smoke") if n.upstream]
+node = nodes[0]
+(up, up_id), = node.upstream.items()
+link = study.cell_link("study_smoke", *up_id.split("/", 1))
+old = link.resolve()
+moved = old.with_name("0" * 16)
+shutil.copytree(old, moved)
+link.unlink(); link.symlink_to(moved)
+print(study.kept_cell("study_smoke", node) is not None)
+meta = json.loads((moved / "metadata.json").read_text())
+meta["exports"] = "different"
+(moved / "metadata.json").write_text(json.dumps(meta))
+print(study.kept_cell("study_smoke", node) is not None)
+link.unlink(); link.symlink_to(old); shutil.rmtree(moved)
+"""
+
 
 def _kernel_workers(build: Path) -> list[psutil.Process]:
     """Dask worker processes that are running an analysis kernel for this build folder now."""

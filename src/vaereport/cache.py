@@ -89,8 +89,13 @@ def key_components(source: str, params: dict, data_checksums: dict, versions: di
         "params": sha256_text(json.dumps(params, sort_keys=True)),
         "data": sha256_text(json.dumps(data_checksums, sort_keys=True)),
         "packages": sha256_text(json.dumps(versions, sort_keys=True)),
-        "upstream": sha256_text(json.dumps(upstream_keys, sort_keys=True)),
+        "upstream": upstream_component(upstream_keys),
     }
+
+
+def upstream_component(upstream_keys: dict) -> str:
+    """The key's hash of what a run read upstream: upstream name -> digest of the arrays that run exports."""
+    return sha256_text(json.dumps(upstream_keys, sort_keys=True))
 
 
 def combine(components: dict[str, str]) -> str:

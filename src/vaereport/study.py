@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import analyses, grid, pipeline
+from . import analyses, cache, grid, pipeline
 from .errors import StudyIncompleteError, VaereportError
 from .params import load_params, profile_grid
 from .paths import build_root, profile_dir
@@ -307,17 +307,23 @@ def run_study(profile: str, targets: list[str] | None = None, cli_grid: dict | N
 
 
 def kept_cell(profile: str, node: Node) -> Path | None:
-    """The run folder of `node` if its link points to a kept run of exactly its parameters that read its
-    upstream cells' runs (a link made by another grid of the same cell name does not count)."""
+    """The run folder of `node` if its link points to a kept run of exactly its parameters that read what its
+    upstream cells' runs export (a link made by another grid of the same cell name does not count). Like the
+    cache key, this compares the exported arrays, not the folders: an upstream cell re-run under a new key that
+    exports the same arrays leaves its downstream cells up to date."""
     link = cell_link(profile, node.analysis, node.cell)
     meta = pipeline.read_metadata(link)
     if meta is None or meta.get("params") != node.params:
         return None
+    exports = {}
     for up, up_id in node.upstream.items():
         up_analysis, up_cell = up_id.split("/", 1)
-        read = Path(meta.get("inputs", {}).get(up, "")).name  # run folders are named by their cache key
-        if read != cell_link(profile, up_analysis, up_cell).resolve().name:
+        up_meta = pipeline.read_metadata(cell_link(profile, up_analysis, up_cell))
+        if up_meta is None:
             return None
+        exports[up] = up_meta["exports"]
+    if node.upstream and meta.get("components", {}).get("upstream") != cache.upstream_component(exports):
+        return None
     return link.resolve()
 
 
