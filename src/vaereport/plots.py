@@ -166,18 +166,16 @@ def _grid_image(points: np.ndarray, values: np.ndarray, radius: float) -> np.nda
 
 def latent_gaps(ratio_map: np.ndarray, view: float, gap_points: np.ndarray, gap_images: np.ndarray,
                 radius: float, threshold: float, disc_points: np.ndarray, disc_below: np.ndarray):
-    """Left: log10 of q(z)/p(z) over [-view, view]^2 (ratio_map rows from top z2 = view), the threshold's contour
-    (dashed), the disc searched (radius) with its grid points below the threshold (disc_points (m, 2),
-    disc_below (m,)) filled black, and the numbered gap points; right: the images decoded there."""
+    """Left: log10 of q(z)/p(z) over [-view, view]^2 (ratio_map rows from top z2 = view), pale, the disc searched
+    (radius) with its grid points below the threshold (disc_points (m, 2), disc_below (m,)) filled black, and the
+    numbered gap points, labelled to the side; right: the images decoded there."""
     fig = plt.figure(figsize=(style.PAGE_WIDTH, style.PAGE_WIDTH * 0.5))
     left, right = fig.subfigures(1, 2, width_ratios=[1.25, 1])
     ax = left.subplots()
     shown = np.log10(np.clip(ratio_map, 1e-3, 1e3))
-    image = ax.imshow(shown, cmap="RdBu", vmin=-3, vmax=3, extent=(-view, view, -view, view), interpolation="nearest")
-    axis = np.linspace(-view, view, ratio_map.shape[0])
-    ax.contour(axis, axis[::-1], shown, levels=[np.log10(threshold)], colors="black", linewidths=0.6,
-               linestyles="--")
-    # The gaps inside the disc, on the disc's finer grid: solid black, so they stay visible at print size.
+    # The map is drawn pale, so that the gaps inside the disc (solid black, on the disc's finer grid) stand out.
+    image = ax.imshow(shown, cmap="RdBu", vmin=-3, vmax=3, extent=(-view, view, -view, view), interpolation="nearest",
+                      alpha=0.55)
     if len(disc_points):
         below = _grid_image(disc_points, disc_below, radius)
         half = radius / (below.shape[0] - 1)
@@ -185,10 +183,11 @@ def latent_gaps(ratio_map: np.ndarray, view: float, gap_points: np.ndarray, gap_
                   extent=(-radius - half, radius + half, -radius - half, radius + half), interpolation="nearest")
     theta = np.linspace(0, 2 * np.pi, 200)
     ax.plot(radius * np.cos(theta), radius * np.sin(theta), color="black", lw=1.2)
-    ax.scatter(gap_points[:, 0], gap_points[:, 1], s=30, facecolor="none", edgecolor="gold", linewidths=1.2, zorder=3)
+    # Each numbered point is labelled off to the side, with a thin leader, so that no marker covers a gap.
     for i, (x, y) in enumerate(gap_points):
-        ax.annotate(str(i + 1), (x, y), xytext=(4, 3), textcoords="offset points", fontsize=8, zorder=4,
-                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
+        ax.annotate(str(i + 1), (x, y), xytext=(12, 10), textcoords="offset points", fontsize=8, zorder=4,
+                    color="darkgoldenrod", fontweight="bold",
+                    arrowprops={"arrowstyle": "-", "color": "darkgoldenrod", "lw": 0.8, "shrinkA": 0, "shrinkB": 2})
     ax.set(xlabel="$z_1$", ylabel="$z_2$", aspect="equal", xlim=(-view, view), ylim=(-view, view))
     ax.grid(False)
     bar = left.colorbar(image, ax=ax, shrink=0.8, ticks=[-3, -2, -1, 0, 1, 2, 3])
