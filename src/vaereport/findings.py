@@ -108,7 +108,8 @@ def overlap_facts(q1: dict, min_confusion: float = 0.05, separated: float = 0.9)
 
 
 def gap_facts(gaps: dict) -> dict:
-    """The gaps' share of the prior's mass in the disc, the decoded gap points' confidences, and how often
+    """The gaps' share of the prior's mass in the disc, the decoded gap points' confidences and how many of them
+    are named as one of the two classes most common among the test means around them, and how often
     prior samples decoded in the gaps are confidently named digits against those elsewhere in the disc:
     `named_verdict` 'below' / 'above' / 'unclear' from the 95 % interval of that difference of shares, None when
     one of the two regions has no sample."""
@@ -120,7 +121,10 @@ def gap_facts(gaps: dict) -> dict:
     difference = None
     if inside.get("n") and rest.get("n"):
         difference = share_difference(inside["share_confident"], inside["n"], rest["share_confident"], rest["n"])
+    neighbours = gaps.get("neighbours") or []
+    named = list(gaps.get("named") or [])
     return {"has_gaps": below["of_disc_mass"] > 0,
+            "named_as_neighbour": sum(n in g["classes"] for n, g in zip(named, neighbours)),
             "mean_confidence": sum(confidence) / len(confidence) if confidence else None, "n_confident": n_confident,
             "n_points": len(confidence), "confident": CONFIDENT, "in_gaps": inside, "rest_of_disc": rest,
             "named_difference": difference,
