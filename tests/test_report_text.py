@@ -468,6 +468,30 @@ def test_architecture_answers_follow_the_measured_comparison(smoke_context):
     assert answer_first_problems(text) == []
 
 
+@pytest.mark.integration
+def test_sigma_answer_whether_or_not_the_study_trained_the_reports_sigma(smoke_context):
+    sigma = smoke_context["q1"].meta["params"]["gaussian_sigma"]
+    others = [s for s in (0.05, 0.1, 0.2, 0.3, 0.5) if s != sigma][:2]
+
+    def row(s, elbo, vs_best):
+        return {"sigma": s, "epochs": 10, "n_validation": 500, "validation_neg_elbo": elbo,
+                "validation_mse": 0.05, "vs_best": vs_best}
+
+    # the study's grid holds neither the report's σ (study_smoke trains 0.1 and 0.3 while smoke keeps 0.2)
+    smoke_context["arch"].sigma = [row(others[0], 100.0, None), row(others[1], 120.0, {"mean": 20.0, "low": 18.0, "high": 22.0})]
+    smoke_context["measured_sigma"] = others[0]
+    text = prose(smoke_context)
+    assert f"**σ = {sigma}, fixed before training; held-out images favour σ = {others[0]}, on which no conclusion" in text
+    assert f", σ = {sigma} being" not in text and answer_first_problems(text) == []
+    # the report's σ is trained and is not the best: its paired difference from the best is cited
+    smoke_context["arch"].sigma.append(row(sigma, 110.0, {"mean": 10.0, "low": 8.0, "high": 12.0}))
+    text = prose(smoke_context)
+    assert f"σ = {sigma} being 10 nats (95 % interval 8 to 12, paired over the images) above σ = {others[0]}" in text
+    # the report's σ is the best
+    smoke_context["measured_sigma"] = sigma
+    assert f"**σ = {sigma}: of the values the study trained," in prose(smoke_context)
+
+
 def test_share_difference_matches_a_hand_computed_wald_interval():
     d = findings.share_difference(0.8, 1000, 0.95, 10000)
     half = 1.96 * ((0.8 * 0.2 / 1000 + 0.95 * 0.05 / 10000) ** 0.5)  # 0.0254
