@@ -22,6 +22,7 @@ from pathlib import Path
 
 from . import analyses, cache, grid, pipeline
 from .errors import StudyIncompleteError, VaereportError
+from .eta import StudyClock
 from .params import load_params, profile_grid
 from .paths import build_root, profile_dir
 
@@ -178,13 +179,18 @@ def execute(nodes: list[Node], profile: str, connection, force: bool = False, st
         futures[node.id], node_of[fut.key] = fut, node
     print(f"study [{profile}]: {len(nodes)} cells on a {connection.description}"
           + (f"; dashboard {connection.dashboard}" if connection.dashboard else ""), file=stream, flush=True)
+    clock = StudyClock.for_cells([(n.id, n.analysis, n.params, list(n.upstream.values())) for n in nodes],
+                                 parallel=_worker_count(client))
     started, rows = time.time(), {}
     try:
         for k, fut in enumerate(as_completed(list(futures.values())), 1):
             node = node_of[fut.key]
             rows[node.id] = row = _row(node, fut, futures, profile)
-            elapsed = time.time() - started
-            eta = f"ETA {_duration(elapsed / k * (len(nodes) - k))}" if k < len(nodes) else "done"
+            clock.finish(node.id, row["seconds"] if row["status"] == "ran" else None)
+            elapsed, left = time.time() - started, clock.remaining_seconds()
+            if left is None:  # nothing kept or run yet to predict from: the mean of the cells finished so far
+                left = elapsed / k * (len(nodes) - k)
+            eta = f"ETA {_duration(left)}" if k < len(nodes) else "done"
             print(f"[{k}/{len(nodes)}] {node.analysis} {node.cell}: {row['what']} · elapsed {_duration(elapsed)} · {eta}",
                   file=stream, flush=True)
     except KeyboardInterrupt:
@@ -210,6 +216,15 @@ def execute(nodes: list[Node], profile: str, connection, force: bool = False, st
             + "; the other cells completed and are kept:\n" + "\n".join(lines)
             + "\nFix the cause and run the same command again: only the missing or failed cells run.")
     return ordered
+
+
+def _worker_count(client) -> int:
+    """How many cells the cluster runs at once (its workers' task slots)."""
+    try:
+        workers = client.scheduler_info().get("workers", {})
+        return max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
+    except Exception:  # noqa: BLE001 - the estimate must never stop a study
+        return 1
 
 
 def _print_where(profile: str, nodes: list[Node], rows: list[dict], stream) -> None:

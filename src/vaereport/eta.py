@@ -1,0 +1,94 @@
+"""How long the rest of a study will take, from what similar kept runs took on this machine.
+
+Each cell's cost is predicted by the measured wall time of the kept run (any profile) of the same analysis
+whose parameters differ from the cell's in the fewest keys; as cells finish, the predictions are rescaled by
+how long the cells that ran actually took against their prediction (a study's cells are often shorter
+versions of a profile's runs). A cell without a similar kept run is predicted at the mean of those that ran.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .paths import build_root
+from .pipeline import METADATA, RUNS
+
+
+def kept_durations(analysis: str, root: Path | None = None) -> list[tuple[dict, float, str]]:
+    """(params, wall seconds, finished) of every kept run of `analysis` under any profile of the build root."""
+    found = []
+    for path in sorted((root or build_root()).glob(f"*/{RUNS}/{analysis}/*/{METADATA}")):
+        try:
+            meta = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(meta.get("wall_seconds"), (int, float)) and isinstance(meta.get("params"), dict):
+            found.append((meta["params"], float(meta["wall_seconds"]), str(meta.get("finished", ""))))
+    return found
+
+
+def differing_keys(a: dict, b: dict) -> int:
+    """How many parameters have different values in `a` and `b` (a key missing from one counts)."""
+    return sum(a.get(k) != b.get(k) for k in set(a) | set(b))
+
+
+def similar_seconds(params: dict, kept: list[tuple[dict, float, str]]) -> float | None:
+    """The wall seconds of the kept run closest to `params` (fewest differing keys, then the latest)."""
+    if not kept:
+        return None
+    best = min(kept, key=lambda r: (differing_keys(params, r[0]), _reversed(r[2])))
+    return best[1]
+
+
+def _reversed(text: str) -> tuple[int, ...]:
+    return tuple(-ord(ch) for ch in text)  # the latest ISO timestamp sorts first
+
+
+class StudyClock:
+    """Predicted seconds per cell (`predicted`: cell id -> seconds or None) and the study's remaining time
+    given the cells finished so far and how many run at once."""
+
+    def __init__(self, predicted: dict[str, float | None], parallel: int = 1):
+        self.predicted, self.parallel = predicted, max(1, parallel)
+        self.measured: dict[str, float] = {}  # cells that ran: their seconds
+        self.finished: set[str] = set()
+
+    @classmethod
+    def for_cells(cls, cells: list[tuple[str, str, dict, list[str]]], parallel: int = 1,
+                  root: Path | None = None) -> "StudyClock":
+        """`cells`: (cell id, analysis, params, upstream cell ids) in dependency order. A cell whose parameters
+        equal a kept run's, and whose upstream cells are all expected kept too, is expected to be kept (0 s)."""
+        kept = {a: kept_durations(a, root) for a in {c[1] for c in cells}}
+        predicted: dict[str, float | None] = {}
+        for cid, analysis, params, upstream in cells:
+            same = any(differing_keys(params, r[0]) == 0 for r in kept[analysis])
+            if same and all(predicted.get(u) == 0 for u in upstream):
+                predicted[cid] = 0.0
+            else:
+                predicted[cid] = similar_seconds(params, kept[analysis])
+        return cls(predicted, parallel)
+
+    def finish(self, cell: str, ran_seconds: float | None) -> None:
+        """Record a finished cell: `ran_seconds` if it ran, None if it was kept or copied (no cost)."""
+        self.finished.add(cell)
+        if ran_seconds is not None:
+            self.measured[cell] = ran_seconds
+
+    def scale(self) -> float:
+        """Measured over predicted seconds, summed over the cells that ran and had a prediction (1 before any)."""
+        pairs = [(s, self.predicted[c]) for c, s in self.measured.items() if self.predicted.get(c)]
+        return sum(s for s, _ in pairs) / sum(p for _, p in pairs) if pairs else 1.0
+
+    def remaining_seconds(self) -> float | None:
+        """Seconds until the last cell ends, or None while nothing is known to predict a cell from."""
+        left = [c for c in self.predicted if c not in self.finished]
+        mean = sum(self.measured.values()) / len(self.measured) if self.measured else None
+        scale, costs = self.scale(), []
+        for c in left:
+            p = self.predicted[c]
+            cost = p * scale if p is not None else mean
+            if cost is None:
+                return None
+            costs.append(cost)
+        return sum(costs) / self.parallel
