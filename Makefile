@@ -13,7 +13,10 @@ WORKERS ?=
 CLUSTER = $(if $(WORKERS),--workers $(WORKERS),)
 FASHION_DEB := /usr/share/datasets/fashion-mnist
 
-.PHONY: setup data report study render q1 q2r q2s status test test-fast lint bench lab clean help
+ANALYSIS_TARGETS := $(basename $(notdir $(wildcard analysis/*.py))) \
+  $(shell $(PY) -c "from vaereport.analyses import existing; print(*(a.short for a in existing()))" 2>/dev/null)
+
+.PHONY: setup data report study render $(ANALYSIS_TARGETS) status test test-fast lint bench lab clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -21,7 +24,7 @@ help:
 	@echo "make data                  link/install the datasets into ./data and verify them"
 	@echo "make report [PROFILE=...]  run stale analyses, render build/<profile>/report.{pdf,html}"
 	@echo "make render [PROFILE=...]  render the report from the existing analysis outputs only"
-	@echo "make q1|q2r|q2s [P='k=v']  re-run one analysis (optionally with overrides)"
+	@echo "make <analysis> [P='k=v']  re-run one analysis (optionally with overrides); analyses: $(ANALYSIS_TARGETS)"
 	@echo "make status [PROFILE=...]  which analyses are up to date, stale (and why) or missing"
 	@echo "make test                  the test suite (what CI runs)"
 	@echo "make test-fast             the unit tests only (no training, no browser)"
@@ -58,12 +61,9 @@ study: $(VENV)/.installed
 render: $(VENV)/.installed
 	$(VR) render --profile $(PROFILE)
 
-q1: $(VENV)/.installed
-	$(VR) run q1_vae_mnist --profile $(PROFILE) $(OVERRIDES)
-q2r: $(VENV)/.installed
-	$(VR) run q2_representations --profile $(PROFILE) $(OVERRIDES)
-q2s: $(VENV)/.installed
-	$(VR) run q2_semisupervised --profile $(PROFILE) $(OVERRIDES)
+# One target per analysis, by its script's name and its registry short name (make q1, make q2_representations).
+$(ANALYSIS_TARGETS): $(VENV)/.installed
+	$(VR) run $@ --profile $(PROFILE) $(OVERRIDES)
 
 status: $(VENV)/.installed
 	$(VR) status --profile $(PROFILE)
