@@ -100,6 +100,23 @@ def test_crossed_interval_counts_the_seed():
     assert low > 0
 
 
+def test_a_single_seed_has_no_interval_and_no_leader():
+    from vaereport import findings
+
+    mean, low, high = robustness.crossed_interval(np.array([[0.01, 0.02, 0.03]]))
+    assert mean == pytest.approx(0.02) and low is None and high is None
+    assert findings.leader(low, high) == "undecided"
+    assert findings.leader(0.01, 0.02) == "vae" and findings.leader(-0.02, -0.01) == "dae"
+    assert findings.finite_or_none(float("nan")) is None and findings.finite_or_none(0.0) == 0.0
+
+
+def test_error_bars_draw_none_for_a_missing_interval():
+    from vaereport.robustness_plots import error_bars
+
+    err = error_bars(np.array([50.0, 60.0]), [0.45, None], [0.56, None], scale=100)
+    assert np.allclose(err, [[5.0, 0.0], [6.0, 0.0]])
+
+
 def _acc(mean, half):
     return {"mean_accuracy": mean, "ci95_low": mean - half, "ci95_high": mean + half}
 
@@ -149,7 +166,7 @@ def test_seed_facts_compare_with_the_report_seed_under_the_same_settings():
     from vaereport import findings
 
     rows = [_seed_row(100, "undecided", -0.1, -0.05), _seed_row(1000, "vae", -0.01, 0.02),
-            _seed_row(60000, "vae", float("nan"), float("nan"))]
+            _seed_row(60000, "vae", None, None)]
     facts = findings.seed_facts(rows, report_seed=2)
     assert facts["lost"] == [100] and facts["gained"] == [1000] and facts["reversed"] == []
     assert facts["vae_ahead"] == [1000, 60000] and facts["undecided"] == [100]

@@ -31,6 +31,17 @@ def interval_verdict(low, high) -> str:
     return "unclear"
 
 
+def leader(low, high, above: str = "vae", below: str = "dae") -> str:
+    """Which side a 95 % interval of a difference (above − below) favours: `above` or `below` when it excludes
+    zero, 'undecided' when it includes zero or there is no interval."""
+    return {"above": above, "below": below}.get(interval_verdict(low, high), "undecided")
+
+
+def finite_or_none(value):
+    """A table's NaN ("no interval") as None, the one representation of a missing interval outside tables."""
+    return None if value is None or value != value else value
+
+
 # ---------------------------------------------------------------- Q1
 def curve_facts(model: dict) -> dict:
     """What the held-out curve of one trained model shows (see `training.curve_summary`): it over-fits where
@@ -437,8 +448,8 @@ def seed_facts(rows: list[dict], report_seed: int) -> dict:
     single = {}
     for r in rows:
         own = r["per_seed"].get(report_seed)
-        if own is not None and own["low"] == own["low"]:
-            single[r["budget"]] = {"above": "vae", "below": "dae"}.get(interval_verdict(own["low"], own["high"]), "undecided")
+        if own is not None and own["low"] is not None:
+            single[r["budget"]] = leader(own["low"], own["high"])
     compare = lambda test: [l for l, v in single.items() if test(v, verdicts[l])]  # noqa: E731
     return {"by_budget": {r["budget"]: r for r in rows}, "verdicts": verdicts,
             "vae_ahead": [l for l, v in verdicts.items() if v == "vae"],

@@ -80,9 +80,8 @@ def downstream(cells: dict[str, CellRun], upstream: CellRun) -> CellRun | None:
 
 
 def chosen_accuracy(metrics: dict, representation: str, budget: int) -> dict | None:
-    """The summary row of the chosen classifier; a missing interval (a single run) is NaN, as in the tables."""
-    row = findings.at(metrics, representation, "chosen", budget)
-    return None if row is None else {k: float("nan") if v is None else v for k, v in row.items()}
+    """The summary row of the chosen classifier (a single run's interval is None)."""
+    return findings.at(metrics, representation, "chosen", budget)
 
 
 # ---------------------------------------------------------------- code size
@@ -140,7 +139,7 @@ def crossed_interval(d: np.ndarray, level: float = 0.95) -> tuple[float, float, 
     n_seeds, n_subsets = d.shape
     mean = float(d.mean())
     if n_seeds < 2:
-        return mean, float("nan"), float("nan")
+        return mean, None, None
     if n_subsets == 1:
         var, df = d[:, 0].var(ddof=1) / n_seeds, n_seeds - 1
     else:
@@ -181,17 +180,12 @@ def seed_rows(cells: dict[str, CellRun]) -> list[dict]:
         per_seed = {}
         for seed, row in zip(acc, d):
             m, half = t_interval(row)
-            per_seed[seed] = {"mean": m, "low": m - half, "high": m + half}
+            per_seed[seed] = {"mean": m, "low": findings.finite_or_none(m - half),
+                              "high": findings.finite_or_none(m + half)}
         mean, low, high = crossed_interval(d, level=1 - 0.05 / len(budgets))
         rows.append({"budget": l, "n_seeds": d.shape[0], "n_subsets": d.shape[1], "mean": mean, "low": low,
-                     "high": high, "per_seed": per_seed, "verdict": _verdict(low, high)})
+                     "high": high, "per_seed": per_seed, "verdict": findings.leader(low, high)})
     return rows
-
-
-def _verdict(low: float, high: float) -> str:
-    if np.isnan(low):
-        return "undecided"
-    return "vae" if low > 0 else "dae" if high < 0 else "undecided"
 
 
 def seed_settings(cells: dict[str, CellRun]) -> dict:
@@ -260,7 +254,8 @@ def _paired_subsets(a: CellRun, b: CellRun, representation: str) -> dict:
             for side, cell in (("a", a), ("b", b))
             for (l, r, rep), acc in _accuracy_by_subset(cell.folder).items() if rep == representation]
     table = paired_differences(rows, ("b", "chosen"), ("a", "chosen"))
-    return {int(t.budget): {"mean": t.mean_difference, "low": t.ci95_low, "high": t.ci95_high, "n": int(t.n)}
+    return {int(t.budget): {"mean": t.mean_difference, "low": findings.finite_or_none(t.ci95_low),
+                            "high": findings.finite_or_none(t.ci95_high), "n": int(t.n)}
             for t in table.itertuples()}
 
 

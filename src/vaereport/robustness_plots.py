@@ -12,6 +12,14 @@ MODEL_COLORS = {"VAE": style.PALETTE[0], "DAE": style.PALETTE[1]}
 BUDGET_STYLES = ["o-", "s--", "^:", "D-."]
 
 
+def error_bars(mean: np.ndarray, lows: list, highs: list, scale: float = 1.0) -> np.ndarray:
+    """Matplotlib's (2, n) `yerr` from interval ends in the values' units times `scale`; no bar where an interval
+    is None (a single run)."""
+    low = np.array([mean[i] if v is None else scale * v for i, v in enumerate(lows)], dtype=float)
+    high = np.array([mean[i] if v is None else scale * v for i, v in enumerate(highs)], dtype=float)
+    return np.vstack([mean - low, high - mean])
+
+
 def _code_axis(ax, sizes, chosen):
     ax.set_xscale("log", base=2)
     ax.set_xticks(sizes, [str(s) for s in sizes])
@@ -46,8 +54,8 @@ def code_size(rows: list[dict], chosen: int):
         for model in ("VAE", "DAE"):
             cells = [r["accuracy"].get((model.lower(), l)) for r in rows]
             mean = np.array([100 * c["mean_accuracy"] for c in cells])
-            err = np.vstack([mean - [100 * c["ci95_low"] for c in cells], [100 * c["ci95_high"] for c in cells] - mean])
-            acc.errorbar(sizes, mean, yerr=np.nan_to_num(err), fmt=BUDGET_STYLES[i % 4], ms=3, capsize=2,
+            err = error_bars(mean, [c["ci95_low"] for c in cells], [c["ci95_high"] for c in cells], scale=100)
+            acc.errorbar(sizes, mean, yerr=err, fmt=BUDGET_STYLES[i % 4], ms=3, capsize=2,
                          color=MODEL_COLORS[model], label=f"{model}, l = {l:,}")
     acc.set(title="(d) accuracy, chosen classifier", ylabel="accuracy (%)")
     for ax in axes.ravel():
@@ -71,14 +79,12 @@ def seed_differences(rows: list[dict]):
     for j, seed in enumerate(seeds):
         off = (j - (len(seeds) - 1) / 2) * 0.12 - 0.15
         mean = np.array([100 * r["per_seed"][seed]["mean"] for r in rows])
-        low = np.array([100 * r["per_seed"][seed]["low"] for r in rows])
-        high = np.array([100 * r["per_seed"][seed]["high"] for r in rows])
-        err = np.nan_to_num(np.vstack([mean - low, high - mean]))
+        err = error_bars(mean, [r["per_seed"][seed]["low"] for r in rows], [r["per_seed"][seed]["high"] for r in rows],
+                         scale=100)
         ax.errorbar(x + off, mean, yerr=err, fmt="o", ms=3, capsize=2, color=style.PALETTE[(j + 2) % 7],
                     label=f"autoencoder seed {seed} (subsets only)")
     mean = np.array([100 * r["mean"] for r in rows])
-    err = np.nan_to_num(np.vstack([mean - 100 * np.array([r["low"] for r in rows]),
-                                   100 * np.array([r["high"] for r in rows]) - mean]))
+    err = error_bars(mean, [r["low"] for r in rows], [r["high"] for r in rows], scale=100)
     ax.errorbar(x + 0.25, mean, yerr=err, fmt="D", ms=5, capsize=3, lw=1.6, color="black",
                 label="mean over seeds (seeds and subsets)")
     ax.axhline(0, color="0.3", lw=0.8)
