@@ -125,8 +125,10 @@ def test_gc_removes_only_unused_old_runs(two_runs):
     dry = run_cli("gc", "--profile", "smoke", "--keep", "0", "--dry-run", env=env)
     assert dry.returncode == 0 and f"would remove q1_vae_mnist run {other[:8]}" in dry.stdout
     assert (build / "smoke" / "runs" / "q1_vae_mnist" / other).is_dir()
+    assert list((build / "smoke" / ".locks").iterdir())  # one lock file per run key the runs took
     kept = run_cli("gc", "--profile", "smoke", "--keep", "1", env=env)
     assert kept.returncode == 0 and "removed 0 run(s)" in kept.stdout  # the newest run is kept
+    assert "unused lock file(s)" in kept.stdout and not list((build / "smoke" / ".locks").iterdir())
     gone = run_cli("gc", "--profile", "smoke", "--keep", "0", env=env)
     assert gone.returncode == 0 and f"removed q1_vae_mnist run {other[:8]}" in gone.stdout
     assert not (build / "smoke" / "runs" / "q1_vae_mnist" / other).exists()

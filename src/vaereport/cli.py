@@ -246,13 +246,17 @@ def _diff(args) -> None:
 
 def _gc(args) -> None:
     from . import runs
+    from .lock import remove_unheld
+    from .paths import profile_dir
+    from .pipeline import RUN_LOCKS
 
     removed, freed = runs.collect_garbage(args.profile, args.keep, dry_run=args.dry_run)
     verb = "would remove" if args.dry_run else "removed"
     for run in removed:
         print(f"{verb} {run.analysis} run {run.id[:8]} ({run.meta.get('finished', '')[:19]})")
-    print(f"{verb} {len(removed)} run(s), {freed / 2**20:.1f} MiB; kept the runs the report uses and the "
-          f"{args.keep} most recent of each analysis.")
+    locks = 0 if args.dry_run else remove_unheld(profile_dir(args.profile) / RUN_LOCKS)
+    print(f"{verb} {len(removed)} run(s), {freed / 2**20:.1f} MiB" + (f", {locks} unused lock file(s)" if locks else "")
+          + f"; kept the runs the report uses and the {args.keep} most recent of each analysis.")
 
 
 def _lowercase_first_word(message: str) -> str:

@@ -53,7 +53,10 @@ def build_lock(folder: Path, wait: bool = True, poll_seconds: float = 0.5, name:
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
+                if _same_file(fd, path):
+                    break
+                os.close(fd)  # `remove_unheld` deleted the file between our open and our lock: lock the new one
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
             except BlockingIOError:
                 if not wait:
                     raise BuildBusyError(
@@ -77,3 +80,32 @@ def build_lock(folder: Path, wait: bool = True, poll_seconds: float = 0.5, name:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        return os.fstat(fd).st_ino == os.stat(path).st_ino
+    except FileNotFoundError:
+        return False
+
+
+def remove_unheld(folder: Path) -> int:
+    """Delete the lock files in `folder` that no process holds (per-run locks accumulate); returns how many."""
+    removed = 0
+    for path in sorted(Path(folder).glob("*")) if Path(folder).is_dir() else []:
+        if path in _held or not path.is_file():
+            continue
+        fd = os.open(path, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        try:
+            if _same_file(fd, path):
+                path.unlink()
+                removed += 1
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+    return removed

@@ -7,11 +7,13 @@ import json
 import logging
 import os
 import shutil
+import socket
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import tag, written
 from . import analyses, cache, console, provenance
 from .analyses import Analysis
 from .data import find_dataset_dir, verified_checksums
@@ -24,6 +26,7 @@ from .paths import analysis_output_dir, ensure_writable, profile_dir
 COMPUTE_PACKAGES = ("python", "tensorflow-cpu", "tensorflow", "keras", "numpy", "scipy", "scikit-learn",
                     "pandas", "matplotlib")
 METADATA = "metadata.json"
+RUN_LOCKS = ".locks"  # build/<profile>/.locks/<analysis>-<key>: one lock file per run key (`vaereport gc` prunes them)
 log = logging.getLogger("vaereport")
 
 
@@ -65,10 +68,8 @@ def profile_run_dir(profile: str, analysis: str) -> Path:
 def replace_symlink(link: Path, target: Path) -> None:
     """Point `link` at `target` (relative), atomically: a new link renamed over the old one."""
     link.parent.mkdir(parents=True, exist_ok=True)
-    tmp = link.with_name(f".link-{link.name}-{os.getpid()}")
-    tmp.unlink(missing_ok=True)
-    tmp.symlink_to(os.path.relpath(target, link.parent))
-    os.replace(tmp, link)
+    with written(link) as tmp:
+        tmp.symlink_to(os.path.relpath(target, link.parent))
 
 
 def link_profile_run(profile: str, analysis: str, run: Path) -> None:
@@ -193,14 +194,30 @@ def staleness(p: Plan) -> str | None:
 
 
 # ---------------------------------------------------------------- crash-safe directories
-def _pid_alive(pid: int) -> bool:
+def _split_tag(name: str) -> tuple[str, int, str | None]:
+    """(name without its tag, pid, host) of a tagged name; names of the older '-<pid>' form have no host."""
+    if "~" in name:
+        base, _, tag = name.rpartition("~")
+        pid, _, host = tag.partition("@")
+        return base, int(pid) if pid.isdigit() else 0, host
+    base, _, pid = name.rpartition("-")
+    return (base, int(pid), None) if pid.isdigit() else (name, 0, None)
+
+
+def _writer_gone(name: str) -> bool:
+    """Whether the process named by a tagged name has ended (unknown for another host's: False)."""
+    _, pid, host = _split_tag(name)
+    if host not in (None, socket.gethostname()):
+        return False
+    if pid == 0:  # no process named: nothing can still be writing it
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return False
-    except PermissionError:
         return True
-    return True
+    except PermissionError:
+        return False
+    return False
 
 
 def recover(profile_root: Path) -> None:
@@ -209,14 +226,15 @@ def recover(profile_root: Path) -> None:
     if not profile_root.is_dir():
         return
     for tmp in [*profile_root.glob(".tmp-*"), *profile_root.glob(".link-*")]:
-        pid = int(tmp.name.rsplit("-", 1)[-1]) if tmp.name.rsplit("-", 1)[-1].isdigit() else 0
-        if not _pid_alive(pid):
+        if _writer_gone(tmp.name):
             if tmp.is_symlink():
                 tmp.unlink()
             else:
                 shutil.rmtree(tmp, ignore_errors=True)
     for old in [*profile_root.glob(".old-*"), *profile_root.glob(f"{RUNS}/*/.old-*")]:
-        final = old.parent / old.name[len(".old-"):].rsplit("-", 1)[0]
+        if not _writer_gone(old.name):
+            continue  # still being replaced
+        final = old.parent / _split_tag(old.name[len(".old-"):])[0]
         if final.exists():
             shutil.rmtree(old, ignore_errors=True)
         else:
@@ -227,13 +245,13 @@ def recover(profile_root: Path) -> None:
 def temp_dir(p: Plan) -> Path:
     """Where a run is assembled before it is moved into place: unique per run and process (`recover`
     removes it once that process is gone)."""
-    return profile_dir(p.profile) / f".tmp-{p.analysis.name}-{p.key}-{os.getpid()}"
+    return profile_dir(p.profile) / f".tmp-{p.analysis.name}-{p.key}{tag()}"
 
 
 def replace_dir(new: Path, final: Path) -> None:
     """Move `new` to `final`; the previous `final` is moved aside first and removed last."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    old = final.parent / f".old-{final.name}-{os.getpid()}"
+    old = final.parent / f".old-{final.name}{tag()}"
     if final.exists():
         final.rename(old)
     new.rename(final)
@@ -454,7 +472,7 @@ def run_lock(p: Plan):
     checked, executed and moved into place; a second process asking for the same run waits, then finds it."""
     from .lock import build_lock
 
-    return build_lock(profile_dir(p.profile) / ".locks", wait=True, name=f"{p.analysis.name}-{p.key}")
+    return build_lock(profile_dir(p.profile) / RUN_LOCKS, wait=True, name=f"{p.analysis.name}-{p.key}")
 
 
 def _run_planned(p: Plan, profile: str, force: bool, position: str = "") -> tuple[Plan, str]:

@@ -20,6 +20,7 @@ from pathlib import Path
 import jinja2
 
 from . import analyses, findings, provenance
+from .atomic import written
 from .errors import RenderError
 from .paths import PROJECT_ROOT, REPORT_DIR, profile_dir
 from .params import load_params
@@ -208,10 +209,9 @@ class StudyView:
             drawn["sigma_grids"] = rp.sigma_grids(self.sigma, grids)
             drawn["sigma_reconstructions"] = rp.sigma_reconstructions(original, recon)
         for name, fig in drawn.items():
-            tmp = figures / f".{name}.png"
-            fig.savefig(tmp, dpi=FIGURE_DPI, metadata={"Software": None})
+            with written(figures / f"{name}.png") as tmp:
+                fig.savefig(tmp, dpi=FIGURE_DPI, metadata={"Software": None}, format="png")
             plt.close(fig)
-            tmp.replace(figures / f"{name}.png")
 
     def figure(self, name: str, caption: str, ident: str, analysis: str) -> str:
         """Figure markdown; the caption links the index of the cells it was drawn from."""
@@ -370,24 +370,21 @@ def render_builtin(qmd: Path, html: Path, pdf: Path) -> None:
     pandoc, cwd = _pandoc(), qmd.parent
     common = [pandoc, qmd.name, "--from", "markdown", "--standalone", "--toc", "--toc-depth=2",
               "--number-sections", "--lua-filter", str(REPORT_DIR / "crossref.lua")]
-    tmp_html, tmp_typ, tmp_pdf = (p.with_name(f".{p.name}.tmp") for p in (html, pdf.with_suffix(".typ"), pdf))
-    _run(common + ["--to", "html5", "--embed-resources", "--mathml", "--css", str(REPORT_DIR / "style.css"),
-                   "--metadata", "lang=en", "-o", tmp_html.name], cwd)
-    _run(common + ["--to", "typst", "--include-in-header", str(REPORT_DIR / "template.typ"),
-                   "-V", "section-numbering=1.1", "-V", "papersize=a4", "-o", tmp_typ.name], cwd)
-    try:
-        typst.compile(str(tmp_typ), output=str(tmp_pdf), root=str(cwd))
-    except Exception as exc:  # typst raises its own error type with the compiler's diagnostics
-        raise RenderError(f"typst could not compile {tmp_typ}: {exc}") from exc
-    tmp_html.replace(html)
-    tmp_pdf.replace(pdf)
-    tmp_typ.replace(pdf.with_suffix(".typ"))
+    with written(html) as tmp_html, written(pdf.with_suffix(".typ")) as tmp_typ, written(pdf) as tmp_pdf:
+        _run(common + ["--to", "html5", "--embed-resources", "--mathml", "--css", str(REPORT_DIR / "style.css"),
+                       "--metadata", "lang=en", "-o", str(tmp_html.resolve())], cwd)
+        _run(common + ["--to", "typst", "--include-in-header", str(REPORT_DIR / "template.typ"),
+                       "-V", "section-numbering=1.1", "-V", "papersize=a4", "-o", str(tmp_typ.resolve())], cwd)
+        try:
+            typst.compile(str(tmp_typ), output=str(tmp_pdf), root=str(cwd))
+        except Exception as exc:  # typst raises its own error type with the compiler's diagnostics
+            raise RenderError(f"typst could not compile {tmp_typ}: {exc}") from exc
 
 
 def render_quarto(qmd: Path, html: Path, pdf: Path) -> None:
     for fmt_name, target in (("html", html), ("typst", pdf)):
-        _run(["quarto", "render", qmd.name, "--to", fmt_name, "--output", f".{target.name}.tmp"], qmd.parent)
-        (qmd.parent / f".{target.name}.tmp").replace(target)
+        with written(target) as tmp:
+            _run(["quarto", "render", qmd.name, "--to", fmt_name, "--output", tmp.name], qmd.parent)
 
 
 def experiment_runs(profile: str, runs: dict[str, Path] | None) -> dict[str, str]:

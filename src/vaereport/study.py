@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import analyses, cache, grid, pipeline
+from .atomic import write_text, written
 from .errors import StudyIncompleteError, VaereportError
 from .eta import StudyClock
 from .params import load_params, profile_grid
@@ -283,12 +284,10 @@ def write_index(profile: str, nodes: list[Node], rows: list[dict]) -> None:
             old[n.cell] = {"cell": n.cell, "status": r["status"], "run": r.get("run", ""), "own": str(n.own).lower(),
                            "seconds": r.get("seconds", ""), "upstream": " ".join(n.upstream.values()),
                            "params": json.dumps({k: n.params[k] for k in keys}), "error": r.get("error", "")}
-        tmp = path.with_name(f".{INDEX}-{os.getpid()}")
-        with open(tmp, "w", newline="") as fh:
+        with written(path) as tmp, open(tmp, "w", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=["cell", "status", "run", "own", "seconds", "upstream", "params", "error"])
             writer.writeheader()
             writer.writerows(old.values())
-        os.replace(tmp, path)
 
 
 def last_execution_path(profile: str) -> Path:
@@ -302,9 +301,7 @@ def record_execution(profile: str, rows: list[dict], wall_seconds: float, cluste
     path.parent.mkdir(parents=True, exist_ok=True)
     facts = {"cells": len(rows), "ran": sum(r["status"] == "ran" for r in rows), "wall_seconds": round(wall_seconds, 1),
              "cluster": cluster, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    tmp = path.with_name(f".{path.name}-{os.getpid()}")
-    tmp.write_text(json.dumps(facts, indent=1) + "\n")
-    os.replace(tmp, path)
+    write_text(path, json.dumps(facts, indent=1) + "\n")
 
 
 def run_study(profile: str, targets: list[str] | None = None, cli_grid: dict | None = None,
