@@ -56,3 +56,4 @@ def test_unheld_lock_files_are_removed_and_held_ones_kept(tmp_path):
     with build_lock(tmp_path, name="q1-held"):  # the lock is taken again after its file went
         pass
     assert remove_unheld(tmp_path) == 1 and not list(tmp_path.iterdir())
+

@@ -239,3 +239,11 @@ def test_sigma_rows_pair_each_sigma_with_the_best_on_the_same_held_out_images(tm
     assert [r["sigma"] for r in rows] == [0.1, 0.2, 0.3] and rows[1]["vs_best"] is None
     assert rows[0]["vs_best"]["low"] > 45 and rows[0]["vs_best"]["high"] < 55  # paired: the image spread cancels
     assert rows[2]["vs_best"]["mean"] == pytest.approx(10.0, abs=0.3)
+
+
+def test_the_study_figures_key_hashes_the_drawing_code_and_what_it_imports():
+    from vaereport import cache
+
+    closure = cache.module_closure(["from vaereport import robustness_plots"])
+    assert {"robustness_plots", "style", "plots"} <= set(closure)
+    assert cache.code_component(["robustness_plots"]) != cache.code_component(["style"])

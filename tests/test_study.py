@@ -1,6 +1,7 @@
 """Studies on a loopback Dask LocalCluster with two worker processes (smoke-sized cells)."""
 
 import csv
+import json
 import os
 import re
 import signal
@@ -58,6 +59,14 @@ def test_study_runs_every_cell_hits_the_cache_and_renders_its_section(smoke_buil
     text = subprocess.run(["pdftotext", str(build / "study_smoke" / "report.pdf"), "-"], capture_output=True,
                           text=True).stdout
     assert "Choices and robustness" in text
+
+    # the section's figures are a cached step: drawn again only when the cells or the drawing code change
+    record = json.loads((build / "study_smoke" / "study" / "figures.json").read_text())
+    assert len(record["cells"]) == 18 and "code_size" in record["figures"]
+    drawn = {p.name: p.stat().st_mtime_ns for p in (build / "study_smoke" / "study" / "figures").glob("*.png")}
+    again = run_cli("render", "--profile", "study_smoke", env=env)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert {p.name: p.stat().st_mtime_ns for p in (build / "study_smoke" / "study" / "figures").glob("*.png")} == drawn
 
     # An upstream cell re-run under a new key that exports the same arrays keeps its readers up to date (like
     # their cache keys); exports that differ do not.

@@ -80,6 +80,13 @@ def module_components(source: str) -> dict[str, str]:
     }
 
 
+def code_component(modules: list[str]) -> str:
+    """Hash of the named project modules and of every project module they import (parsed)."""
+    closure = module_closure([f"from vaereport import {m}" for m in modules])
+    return sha256_text(json.dumps({m: normalised_code((PACKAGE_DIR / f"{m}.py").read_text()) for m in closure},
+                                  sort_keys=True))
+
+
 def key_components(source: str, params: dict, data_checksums: dict, versions: dict,
                    upstream_keys: dict) -> dict[str, str]:
     """One hash per kind of dependency, so a stale output can say what changed. `source` is the text

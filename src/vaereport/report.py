@@ -20,7 +20,7 @@ from pathlib import Path
 import jinja2
 
 from . import analyses, findings, provenance
-from .atomic import written
+from .atomic import write_text, written
 from .errors import RenderError
 from .paths import PROJECT_ROOT, REPORT_DIR, profile_dir
 from .params import load_params
@@ -184,18 +184,30 @@ class StudyView:
         self._draw(profile)
 
     def _draw(self, profile: str) -> None:
+        """Draw the section's figures unless the step's record says they were drawn by this code from these
+        cells (`figures.json`: its key hashes the cells' run keys, the chosen code size and the drawing code)."""
         import numpy as np
 
+        from . import cache
         from . import robustness_plots as rp
         from .outputs import FIGURE_DPI
         from .style import plt
 
         figures = self.dir / "figures"
+        own = AnalysisView(profile, "q2_representations")
+        chosen = own.meta["params"]["latent_dim"] if own.meta else None
+        read = {c.node.id: c.meta["key"] for c in self.cells.values()}
+        key = cache.combine({"cells": cache.sha256_text(json.dumps(read, sort_keys=True)),
+                             "chosen": str(chosen), "code": cache.code_component(["robustness", "robustness_plots"])})
+        record = self.dir / "figures.json"
+        names = [n for n, wanted in (("code_size", self.code), ("seed_differences", self.seeds),
+                                     ("sigma_grids", self.sigma), ("sigma_reconstructions", self.sigma)) if wanted]
+        if record.is_file() and json.loads(record.read_text()).get("key") == key \
+                and all((figures / f"{n}.png").is_file() for n in names):
+            return
         figures.mkdir(parents=True, exist_ok=True)
         drawn = {}
         if self.code:
-            own = AnalysisView(profile, "q2_representations")
-            chosen = own.meta["params"]["latent_dim"] if own.meta else None
             drawn["code_size"] = rp.code_size(self.code, chosen)
         if self.seeds:
             drawn["seed_differences"] = rp.seed_differences(self.seeds)
@@ -212,6 +224,7 @@ class StudyView:
             with written(figures / f"{name}.png") as tmp:
                 fig.savefig(tmp, dpi=FIGURE_DPI, metadata={"Software": None}, format="png")
             plt.close(fig)
+        write_text(record, json.dumps({"key": key, "cells": read, "figures": sorted(drawn)}, indent=1, sort_keys=True) + "\n")
 
     def figure(self, name: str, caption: str, ident: str, analysis: str) -> str:
         """Figure markdown; the caption links the index of the cells it was drawn from."""
