@@ -247,3 +247,23 @@ def test_the_study_figures_key_hashes_the_drawing_code_and_what_it_imports():
     closure = cache.module_closure(["from vaereport import robustness_plots"])
     assert {"robustness_plots", "style", "plots"} <= set(closure)
     assert cache.code_component(["robustness_plots"]) != cache.code_component(["style"])
+
+
+def test_the_cache_follows_imports_into_sub_packages(tmp_path):
+    """Code moved into a sub-package stays in the cache keys of the analyses that import it."""
+    from vaereport import cache
+
+    pkg = tmp_path
+    (pkg / "science").mkdir()
+    (pkg / "science" / "__init__.py").write_text("")
+    (pkg / "science" / "training.py").write_text("from .losses import nll\nfrom ..config import params\n")
+    (pkg / "science" / "losses.py").write_text("import math\n")
+    (pkg / "config").mkdir()
+    (pkg / "config" / "__init__.py").write_text("from . import params\n")
+    (pkg / "config" / "params.py").write_text("from vaereport.paths import ROOT\n")
+    (pkg / "paths.py").write_text("ROOT = 1\n")
+    (pkg / "unused.py").write_text("")
+    script = "from vaereport.science.training import fit\nimport vaereport.paths\n"
+    assert cache.module_closure([script], root=pkg) == [
+        "config", "config.params", "paths", "science", "science.losses", "science.training"]
+    assert cache.module_closure(["from vaereport.science import losses"], root=pkg) == ["science", "science.losses"]

@@ -41,32 +41,62 @@ def script_code_cells(source: str) -> list[str]:
     return [c.source for c in notebook.cells if c.cell_type == "code"]
 
 
-def _imported_modules(tree: ast.AST, package: str = "vaereport") -> set[str]:
-    names: set[str] = set()
+def module_path(name: str, root: Path | None = None) -> Path | None:
+    """The file of project module `name` ('training', or 'science.training' in a sub-package; a package is
+    its __init__.py), or None if the package has no such module."""
+    base = (root or PACKAGE_DIR).joinpath(*name.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _imported_modules(tree: ast.AST, here: tuple[str, ...] = (), package: str = "vaereport",
+                      root: Path | None = None) -> set[str]:
+    """Dotted names (relative to the package) of the project modules `tree` imports; `here` is the package
+    path of the importing module (() for a top-level module or a script), for relative imports."""
+    found: set[str] = set()
+
+    def add(parts: list[str], names: list[str]) -> None:
+        for n in names:  # `from x import y`: y is a module of x, or a name defined in x
+            if n != "*" and module_path(".".join([*parts, n]), root):
+                found.add(".".join([*parts, n]))
+            elif parts and module_path(".".join(parts), root):
+                found.add(".".join(parts))
+        for i in range(1, len(parts) + 1):  # importing from a.b runs a/__init__.py and a/b/__init__.py first
+            if (root or PACKAGE_DIR).joinpath(*parts[:i], "__init__.py").is_file():
+                found.add(".".join(parts[:i]))
+
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
-            if node.level and node.module:  # from .x import y
-                names.add(node.module.split(".")[0])
-            elif node.level:  # from . import x
-                names.update(a.name for a in node.names)
-            elif node.module == package:
-                names.update(a.name for a in node.names)
-            elif node.module and node.module.startswith(package + "."):
-                names.add(node.module.split(".")[1])
+            if node.level:
+                base = list(here[:len(here) - (node.level - 1)]) if node.level - 1 <= len(here) else []
+                add(base + (node.module.split(".") if node.module else []), [a.name for a in node.names])
+            elif node.module and (node.module == package or node.module.startswith(package + ".")):
+                add(node.module.split(".")[1:], [a.name for a in node.names])
         elif isinstance(node, ast.Import):
-            names.update(a.name.split(".")[1] for a in node.names if a.name.startswith(package + "."))
-    return {n for n in names if (PACKAGE_DIR / f"{n}.py").is_file()}
+            for a in node.names:
+                if a.name.startswith(package + "."):
+                    parts = a.name.split(".")[1:]
+                    add(parts[:-1], [parts[-1]])
+    return {n for n in found if n and module_path(n, root)}
 
 
-def module_closure(sources: list[str]) -> list[str]:
-    """Names of the project modules the given code imports, directly or through other modules."""
-    todo = set().union(*(_imported_modules(ast.parse(s)) for s in sources)) if sources else set()
+def module_closure(sources: list[str], root: Path | None = None) -> list[str]:
+    """Dotted names of the project modules the given code imports, directly or through other modules."""
+    todo = set().union(*(_imported_modules(ast.parse(s), root=root) for s in sources)) if sources else set()
     seen: set[str] = set()
     while todo:
         name = todo.pop()
         seen.add(name)
-        todo |= _imported_modules(ast.parse((PACKAGE_DIR / f"{name}.py").read_text())) - seen
+        path = module_path(name, root)
+        here = tuple(name.split(".")) if path.name == "__init__.py" else tuple(name.split(".")[:-1])
+        todo |= _imported_modules(ast.parse(path.read_text()), here, root=root) - seen
     return sorted(seen)
+
+
+def _module_code(name: str) -> str:
+    return normalised_code(module_path(name).read_text())
 
 
 def module_components(source: str) -> dict[str, str]:
@@ -76,15 +106,14 @@ def module_components(source: str) -> dict[str, str]:
     return {
         "script": sha256_text("\n".join(normalised_code(c) for c in cells)),
         "modules": sha256_text(json.dumps(
-            {m: normalised_code((PACKAGE_DIR / f"{m}.py").read_text()) for m in modules}, sort_keys=True)),
+            {m: _module_code(m) for m in modules}, sort_keys=True)),
     }
 
 
 def code_component(modules: list[str]) -> str:
     """Hash of the named project modules and of every project module they import (parsed)."""
     closure = module_closure([f"from vaereport import {m}" for m in modules])
-    return sha256_text(json.dumps({m: normalised_code((PACKAGE_DIR / f"{m}.py").read_text()) for m in closure},
-                                  sort_keys=True))
+    return sha256_text(json.dumps({m: _module_code(m) for m in closure}, sort_keys=True))
 
 
 def key_components(source: str, params: dict, data_checksums: dict, versions: dict,
