@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from vaereport import atomic, pipeline
+from vaereport.execution import atomic, recovery
 
 
 def test_written_replaces_the_target_only_when_the_block_succeeds(tmp_path):
@@ -40,13 +40,13 @@ def test_recover_removes_temp_folders_of_ended_processes_on_this_host_only(tmp_p
     (tmp_path / "runs" / "q1_vae_mnist").mkdir(parents=True)
     moved_aside = tmp_path / "runs" / "q1_vae_mnist" / f".old-abc~{pid}@{here}"
     moved_aside.mkdir()
-    pipeline.recover(tmp_path)
+    recovery.recover(tmp_path)
     assert not ended.exists() and not older_form.exists() and alive.exists() and elsewhere.exists()
     assert (tmp_path / "runs" / "q1_vae_mnist" / "abc").is_dir()  # the output moved aside by a killed run is back
 
 
 def test_unheld_lock_files_are_removed_and_held_ones_kept(tmp_path):
-    from vaereport.lock import build_lock, remove_unheld
+    from vaereport.execution.lock import build_lock, remove_unheld
 
     with build_lock(tmp_path, name="q1-held"):
         with build_lock(tmp_path, name="q1-done"):

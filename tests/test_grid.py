@@ -242,7 +242,7 @@ def test_sigma_rows_pair_each_sigma_with_the_best_on_the_same_held_out_images(tm
 
 
 def test_the_study_figures_key_hashes_the_drawing_code_and_what_it_imports():
-    from vaereport import cache
+    from vaereport.execution import cache
 
     closure = cache.module_closure(["from vaereport import robustness_plots"])
     assert {"robustness_plots", "style", "plots"} <= set(closure)
@@ -251,7 +251,7 @@ def test_the_study_figures_key_hashes_the_drawing_code_and_what_it_imports():
 
 def test_the_cache_follows_imports_into_sub_packages(tmp_path):
     """Code moved into a sub-package stays in the cache keys of the analyses that import it."""
-    from vaereport import cache
+    from vaereport.execution import cache
 
     pkg = tmp_path
     (pkg / "science").mkdir()

@@ -81,7 +81,7 @@ def test_q2_outputs_and_encodings(smoke_build):
     assert enc["y_train"].shape == (60000,) and enc["y_test"].shape == (10000,)
     semi = out / "q2_semisupervised"
     meta = json.loads((semi / "metadata.json").read_text())
-    from vaereport import cache
+    from vaereport.execution import cache
 
     exported = cache.arrays_digest(out / "q2_representations" / "arrays")
     assert meta["components"]["upstream"] == cache.sha256_text(json.dumps({"q2_representations": exported}))

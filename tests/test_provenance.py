@@ -10,7 +10,7 @@ import pytest
 
 from conftest import ROOT, run_cli, run_folder
 from vaereport import errors
-from vaereport.lock import build_lock
+from vaereport.execution.lock import build_lock
 from vaereport.params import split_overrides
 
 TINY = ["-p", "epochs=1", "-p", "train_subset=300", "-p", "hidden=[8]", "-p", "grid_size=3"]
@@ -43,7 +43,7 @@ def test_every_cli_option_has_help():
 
 def test_lock_is_exclusive_reentrant_and_freed_when_the_holder_dies(tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from pathlib import Path; from vaereport.lock import build_lock\n"
+        "import sys, time; from pathlib import Path; from vaereport.execution.lock import build_lock\n"
         f"with build_lock(Path({str(tmp_path)!r})):\n    print('held', flush=True); time.sleep(120)")],
         stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
@@ -75,7 +75,7 @@ def test_two_concurrent_runs_one_waits_both_finish(tmp_path):
     assert first.wait(timeout=600) == 0, first.stderr.read()[-2000:]
     assert second.returncode == 0, second.stderr[-2000:]
     assert "waiting for it to finish" in second.stderr and "up to date" in second.stderr
-    from vaereport.pipeline import verify_outputs
+    from vaereport.execution.store import verify_outputs
 
     assert verify_outputs(run_folder(tmp_path, "q1_vae_mnist"), "q1", "smoke")["params"]["epochs"] == 1
     assert len(list((tmp_path / "smoke" / "runs" / "q1_vae_mnist").iterdir())) == 1  # one run, made once

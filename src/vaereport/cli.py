@@ -104,7 +104,7 @@ def _name_the_profile(args) -> None:
 
     given = args.profile is not None
     args.profile = args.profile or "full"
-    from .pipeline import shown
+    from .execution.store import shown
 
     folder = shown(profile_dir(args.profile))
     line = f"vaereport {args.command}: profile {args.profile}{'' if given else ' (the default; --profile NAME for another)'}, {folder}/"
@@ -133,13 +133,14 @@ def _print_params(analysis: str, profile: str, overrides: list[str]) -> None:
 
 
 def _dispatch(args) -> int:
-    from . import pipeline, report, study
-    from .lock import build_lock
+    from . import report, study
+    from .execution import recovery, runner
+    from .execution.lock import build_lock
     from .paths import profile_dir
 
     if args.command in ("run", "report", "render", "gc"):
         with build_lock(profile_dir(args.profile), wait=not args.no_wait):
-            pipeline.recover(profile_dir(args.profile))
+            recovery.recover(profile_dir(args.profile))
             if args.command == "gc":
                 _gc(args)
                 return 0
@@ -151,14 +152,14 @@ def _dispatch(args) -> int:
                     _study(args)
                     runs = None
                 else:
-                    runs = pipeline.run_all(args.profile, force=args.force, chosen=chosen) if args.command == "report" else chosen
+                    runs = runner.run_all(args.profile, force=args.force, chosen=chosen) if args.command == "report" else chosen
                 report.render(args.profile, force=args.force, runs=runs if chosen else None)
     elif args.command == "runs":
         _list_runs(args)
     elif args.command == "diff":
         _diff(args)
     elif args.command == "status":
-        for name, state in pipeline.status(args.profile):
+        for name, state in runner.status(args.profile):
             print(f"{name:22s} {state}")
         if study.has_grid(args.profile):
             for name, (kept, total) in study.cell_counts(args.profile).items():
@@ -175,7 +176,8 @@ def _dispatch(args) -> int:
 
 
 def _run(args, chosen: dict) -> None:
-    from . import pipeline, study
+    from . import study
+    from .execution import runner
 
     overrides = _overrides(args)
     if args.analysis == "all":
@@ -184,13 +186,13 @@ def _run(args, chosen: dict) -> None:
         if study.has_grid(args.profile) and not chosen:
             _study(args)
         else:
-            pipeline.run_all(args.profile, force=args.force, chosen=chosen)
+            runner.run_all(args.profile, force=args.force, chosen=chosen)
     elif args.grid:
         if chosen:
             raise VaereportError("--run and --grid cannot be combined; a grid runs on the profile's own upstream runs.")
         _study(args, [args.analysis], args.grid, overrides)
     else:
-        pipeline.run(args.analysis, args.profile, overrides, force=args.force, upstream_runs=chosen)
+        runner.run(args.analysis, args.profile, overrides, force=args.force, upstream_runs=chosen)
 
 
 def _study(args, targets=None, grid_options=(), overrides=()) -> None:
@@ -246,9 +248,9 @@ def _diff(args) -> None:
 
 def _gc(args) -> None:
     from . import runs
-    from .lock import remove_unheld
+    from .execution.lock import remove_unheld
     from .paths import profile_dir
-    from .pipeline import RUN_LOCKS
+    from .execution.store import RUN_LOCKS
 
     removed, freed = runs.collect_garbage(args.profile, args.keep, dry_run=args.dry_run)
     verb = "would remove" if args.dry_run else "removed"
@@ -273,9 +275,9 @@ def _interrupt(signum, frame):
     _received_signal = signum
     logging.getLogger("papermill").setLevel(logging.CRITICAL)
     logging.getLogger("traitlets").setLevel(logging.CRITICAL)
-    from . import pipeline
+    from .execution import kernel
 
-    pipeline.interrupt()
+    kernel.interrupt()
     raise KeyboardInterrupt
 
 
@@ -294,9 +296,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vaereport: error: {_lowercase_first_word(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        from . import pipeline
+        from .execution import kernel
 
-        kept = f"; the partial notebook is {pipeline.last_failed}" if pipeline.last_failed else ""
+        kept = f"; the partial notebook is {kernel.last_failed}" if kernel.last_failed else ""
         print(f"\nvaereport: interrupted; earlier outputs are unchanged{kept}", file=sys.stderr)
         return interrupted_exit_code(_received_signal)
 

@@ -77,8 +77,9 @@ def connect(scheduler: str | None = None, workers: int | None = None, dashboard:
 
 def environment_facts() -> dict:
     """What a cell's cache key depends on besides its parameters: package versions and the analyses' code."""
-    from . import analyses, cache, provenance
-    from .pipeline import COMPUTE_PACKAGES
+    from . import analyses
+    from .execution import cache, provenance
+    from .execution.plan import COMPUTE_PACKAGES
 
     return {"packages": {k: v for k, v in provenance.package_versions().items() if k in COMPUTE_PACKAGES},
             "code": {a.name: cache.module_components(a.script.read_text()) for a in analyses.existing()}}

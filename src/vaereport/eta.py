@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from .paths import build_root
-from .pipeline import METADATA, RUNS
+from .execution.store import METADATA, RUNS
 
 
 def kept_durations(analysis: str, root: Path | None = None) -> list[tuple[dict, float, str]]:

@@ -19,12 +19,13 @@ from pathlib import Path
 
 import jinja2
 
-from . import analyses, findings, provenance
-from .atomic import write_text, written
+from . import analyses, findings
 from .errors import RenderError
 from .paths import PROJECT_ROOT, REPORT_DIR, profile_dir
 from .params import load_params
-from .pipeline import verify_outputs
+from .execution import provenance
+from .execution.atomic import write_text, written
+from .execution.store import verify_outputs
 from .semisup import REPRESENTATION_LABELS
 
 log = logging.getLogger("vaereport")
@@ -188,7 +189,7 @@ class StudyView:
         cells (`figures.json`: its key hashes the cells' run keys, the chosen code size and the drawing code)."""
         import numpy as np
 
-        from . import cache
+        from .execution import cache
         from . import robustness_plots as rp
         from .outputs import FIGURE_DPI
         from .style import plt
@@ -402,7 +403,7 @@ def render_quarto(qmd: Path, html: Path, pdf: Path) -> None:
 
 def experiment_runs(profile: str, runs: dict[str, Path] | None) -> dict[str, str]:
     """analysis -> run id of the `runs` that are not the profile's own (what makes a report an experiment)."""
-    from .pipeline import profile_run_dir, read_metadata
+    from .execution.store import profile_run_dir, read_metadata
 
     return {name: read_metadata(folder)["key"] for name, folder in (runs or {}).items()
             if Path(folder).resolve() != profile_run_dir(profile, name).resolve()}

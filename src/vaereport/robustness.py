@@ -17,7 +17,7 @@ import numpy as np
 
 from . import findings, study
 from .errors import RenderError
-from .pipeline import verify_outputs
+from .execution.store import verify_outputs
 
 Q1, Q2R, Q2S = "q1_vae_mnist", "q2_representations", "q2_semisupervised"
 

@@ -1,7 +1,7 @@
 """Runs kept side by side: find one by its id, list them, compare two, and remove the unused ones.
 
 A run is an analysis executed with one fully resolved parameter set, stored under its cache key in
-`build/<profile>/runs/<analysis>/<key>/` (see `pipeline`). Its id is the key; any unique prefix of at
+`build/<profile>/runs/<analysis>/<key>/` (see `execution.store`). Its id is the key; any unique prefix of at
 least four characters names it, and `profile` names the profile's own run.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 from . import analyses
 from .errors import VaereportError, did_you_mean
 from .params import load_params
-from .pipeline import RUNS, profile_run_dir, read_metadata, runs_dir
+from .execution.store import RUNS, profile_run_dir, read_metadata, runs_dir
 
 
 class RunNotFoundError(VaereportError):
@@ -126,8 +126,8 @@ def find(profile: str, ref: str, analysis: str | None = None) -> Run:
 
 
 def verified(run: Run) -> Run:
-    """`run` if its outputs are intact (else OutputsModifiedError, see `pipeline.verify_outputs`)."""
-    from .pipeline import verify_outputs
+    """`run` if its outputs are intact (else OutputsModifiedError, see `execution.store.verify_outputs`)."""
+    from .execution.store import verify_outputs
 
     verify_outputs(run.folder, run.analysis, run.meta["profile"])
     return run

@@ -1,7 +1,7 @@
 """Studies: a profile's runs and grids as one graph of cells, executed on a Dask cluster.
 
 Each cell is one analysis with one fully resolved parameter set and its upstream cells; a downstream
-analysis runs once per upstream cell. A cell is executed by `pipeline.run` on a worker, so it keeps the
+analysis runs once per upstream cell. A cell is executed by `execution.runner.run` on a worker, so it keeps the
 content-hash cache (a kept cell is not run again) and its outputs are moved into the run store atomically
 when it succeeds. Only parameters, paths and small facts travel through the scheduler. Every cell is
 linked under a readable name in `build/<profile>/cells/<analysis>/<cell>`, listed in `cells.csv` beside.
@@ -20,8 +20,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import analyses, cache, grid, pipeline
-from .atomic import write_text, written
+from . import analyses, grid
+from .execution import cache, kernel, runner, store
+from .execution.atomic import write_text, written
 from .errors import StudyIncompleteError, VaereportError
 from .eta import StudyClock
 from .params import load_params, profile_grid
@@ -132,7 +133,7 @@ def run_cell(spec: dict, *upstream: dict) -> dict:
         if threads:
             os.environ[THREADS_ENV] = str(threads)
         started = time.time()
-        p, outcome = pipeline.run(spec["analysis"], spec["profile"], spec["params"], force=spec.get("force", False),
+        p, outcome = runner.run(spec["analysis"], spec["profile"], spec["params"], force=spec.get("force", False),
                                   upstream_runs={u["analysis"]: Path(u["folder"]) for u in upstream}, cell=spec["cell"])
     return {"analysis": spec["analysis"], "cell": spec["cell"], "key": p.key, "folder": str(p.out_dir),
             "outcome": outcome, "seconds": round(time.time() - started, 1), "worker": name}
@@ -196,7 +197,7 @@ def execute(nodes: list[Node], profile: str, connection, force: bool = False, st
                   file=stream, flush=True)
     except KeyboardInterrupt:
         try:  # running tasks cannot be cancelled: stop their notebook kernels on every worker first
-            client.run(pipeline.kill_running_kernels, wait=False)
+            client.run(kernel.kill_running_kernels, wait=False)
         except Exception:  # noqa: BLE001 - a cluster going down must not hide the interrupt
             pass
         client.cancel(list(futures.values()), force=True)
@@ -232,7 +233,7 @@ def _print_where(profile: str, nodes: list[Node], rows: list[dict], stream) -> N
     """Where the cells are, and their statuses (the vocabulary of cells.csv), one line per analysis."""
     for name in dict.fromkeys(n.analysis for n in nodes):
         counts = Counter(r["status"] for n, r in zip(nodes, rows) if n.analysis == name)
-        folder = pipeline.shown(profile_dir(profile) / CELLS / name)
+        folder = store.shown(profile_dir(profile) / CELLS / name)
         print(f"{name}: {', '.join(f'{v} {k}' for k, v in sorted(counts.items()))}; cells in {folder}/, "
               f"listed in {Path(folder) / INDEX}", file=stream, flush=True)
 
@@ -266,7 +267,7 @@ def cell_link(profile: str, analysis: str, cell: str) -> Path:
 
 def link_cell(profile: str, node: Node, run: Path) -> None:
     """build/<profile>/cells/<analysis>/<cell> -> the cell's run folder (replaced atomically)."""
-    pipeline.replace_symlink(cell_link(profile, node.analysis, node.cell), run)
+    store.replace_symlink(cell_link(profile, node.analysis, node.cell), run)
 
 
 def write_index(profile: str, nodes: list[Node], rows: list[dict]) -> None:
@@ -324,13 +325,13 @@ def kept_cell(profile: str, node: Node) -> Path | None:
     cache key, this compares the exported arrays, not the folders: an upstream cell re-run under a new key that
     exports the same arrays leaves its downstream cells up to date."""
     link = cell_link(profile, node.analysis, node.cell)
-    meta = pipeline.read_metadata(link)
+    meta = store.read_metadata(link)
     if meta is None or meta.get("params") != node.params:
         return None
     exports = {}
     for up, up_id in node.upstream.items():
         up_analysis, up_cell = up_id.split("/", 1)
-        up_meta = pipeline.read_metadata(cell_link(profile, up_analysis, up_cell))
+        up_meta = store.read_metadata(cell_link(profile, up_analysis, up_cell))
         if up_meta is None:
             return None
         exports[up] = up_meta["exports"]

@@ -7,7 +7,7 @@ import platform
 import subprocess
 from importlib import metadata
 
-from .paths import PROJECT_ROOT
+from ..paths import PROJECT_ROOT
 
 KEY_PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "scipy", "scikit-learn", "pandas",
                 "matplotlib", "jupytext", "papermill", "pypandoc-binary", "typst", "jinja2", "pyyaml")

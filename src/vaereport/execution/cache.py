@@ -13,7 +13,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from .paths import PACKAGE_DIR
+from ..paths import PACKAGE_DIR
 
 
 def sha256_text(text: str) -> str:

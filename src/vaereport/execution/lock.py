@@ -17,8 +17,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import BuildBusyError
-from .paths import ensure_writable
+from ..errors import BuildBusyError
+from ..paths import ensure_writable
 
 log = logging.getLogger("vaereport")
 LOCK_NAME = ".lock"
