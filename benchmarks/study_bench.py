@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from vaereport import study
+from vaereport.study import cells, graph
 from vaereport.paths import PROJECT_ROOT
 
 PROBE_GRID = ["--grid", "gaussian_sigma=0.1,0.15,0.2,0.25", "--grid", "decoders=[gaussian]"]
@@ -76,8 +76,8 @@ def scheduler_overhead(n: int = 300) -> dict:
 def cell_seconds(profile: str = "study") -> dict[str, float]:
     """Node id -> wall seconds each cell of the profile's graph recorded when it ran (kept cells only)."""
     seconds = {}
-    for node in study.build_graph(profile):
-        meta = study.cell_link(profile, node.analysis, node.cell) / "metadata.json"
+    for node in graph.build_graph(profile):
+        meta = cells.cell_link(profile, node.analysis, node.cell) / "metadata.json"
         if meta.is_file():
             seconds[node.id] = json.loads(meta.read_text())["wall_seconds"]
     return seconds
@@ -87,7 +87,7 @@ def simulate(nodes, seconds: dict[str, float], workers: int, overhead: float = 0
     """Makespan of list scheduling on `workers` workers: whenever a worker is free it takes the ready cell
     with the longest remaining chain; each cell costs its measured time plus `overhead`."""
     cost = {k: v + overhead for k, v in seconds.items()}
-    chain, below = study.longest_chains(nodes, cost), study.children(nodes)
+    chain, below = graph.longest_chains(nodes, cost), graph.children(nodes)
     waiting = {n.id: len(n.upstream) for n in nodes}
     ready = [(-chain[n.id], n.id) for n in nodes if not n.upstream]
     heapq.heapify(ready)
@@ -109,18 +109,18 @@ def simulate(nodes, seconds: dict[str, float], workers: int, overhead: float = 0
 
 def scale_out(profile: str = "study", workers=(1, 2, 8, 32), overhead: float = 0.0) -> dict:
     """Simulated wall time of the profile's whole graph (own runs included) on N workers."""
-    nodes = study.build_graph(profile)
+    nodes = graph.build_graph(profile)
     seconds = cell_seconds(profile)
     if len(seconds) < len(nodes):
         return {"profile": profile, "missing_cells": len(nodes) - len(seconds),
                 "note": f"run `make report PROFILE={profile}` first: the simulation needs every cell's measured time"}
     return {"profile": profile, "cells": len(nodes), "total_cell_seconds": sum(seconds.values()),
-            "critical_path_seconds": max(study.longest_chains(nodes, seconds).values()),
+            "critical_path_seconds": max(graph.longest_chains(nodes, seconds).values()),
             "overhead_per_cell_seconds": overhead,
             "wall_seconds": {str(n): simulate(nodes, seconds, n, overhead) for n in workers}}
 
 
 def measured_study_wall(profile: str = "study") -> float | None:
-    """Wall time of the last study execution that ran cells (written by `study.execute`)."""
-    path = study.last_execution_path(profile)
+    """Wall time of the last study execution that ran cells (written by `study.executor.execute`)."""
+    path = cells.last_execution_path(profile)
     return json.loads(path.read_text())["wall_seconds"] if path.is_file() else None

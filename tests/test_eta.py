@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from vaereport.eta import StudyClock, differing_keys, kept_durations, similar_seconds
+from vaereport.study.eta import StudyClock, differing_keys, kept_durations, similar_seconds
 
 
 def keep(root, profile, analysis, key, params, seconds, finished="2026-01-01T00:00:00+0000"):

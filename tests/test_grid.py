@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from vaereport import cluster, grid, robustness, study
+from vaereport import grid, robustness
+from vaereport.study import cluster, graph
 from vaereport.errors import ParameterError
 from vaereport.params import load_params
 from vaereport.semisup import t_interval
@@ -54,7 +55,7 @@ def test_bad_grids_fail_before_anything_runs(spec, message):
 
 
 def test_study_graph_runs_downstream_once_per_upstream_cell():
-    nodes = study.build_graph("study_smoke")
+    nodes = graph.build_graph("study_smoke")
     by = {}
     for n in nodes:
         by.setdefault(n.analysis, []).append(n)
@@ -68,7 +69,7 @@ def test_study_graph_runs_downstream_once_per_upstream_cell():
 
 
 def test_grid_on_the_command_line_replaces_the_profile_grid_of_that_analysis():
-    nodes = study.build_graph("smoke", ["q2s"], {"budgets": [[100], [200]]})
+    nodes = graph.build_graph("smoke", ["q2s"], {"budgets": [[100], [200]]})
     assert [n.cell for n in nodes if n.analysis == "q2_semisupervised"] == ["profile", "budgets-100", "budgets-200"]
     assert [n.cell for n in nodes if n.analysis == "q2_representations"] == ["profile"]
 
@@ -220,7 +221,7 @@ def test_architecture_differences_are_paired_over_the_same_held_out_images(tmp_p
 
 
 def test_sigma_rows_pair_each_sigma_with_the_best_on_the_same_held_out_images(tmp_path):
-    from vaereport import robustness, study
+    from vaereport import robustness
 
     rng = np.random.default_rng(1)
     base = rng.normal(-100, 20, 300)
@@ -229,7 +230,7 @@ def test_sigma_rows_pair_each_sigma_with_the_best_on_the_same_held_out_images(tm
         folder = tmp_path / str(sigma)
         (folder / "arrays").mkdir(parents=True)
         np.savez(folder / "arrays" / "validation_losses.npz", gaussian=base + shift + rng.normal(0, 1, 300))
-        node = study.Node("q1_vae_mnist", f"s{sigma}", {"gaussian_sigma": sigma, "epochs": 2},
+        node = graph.Node("q1_vae_mnist", f"s{sigma}", {"gaussian_sigma": sigma, "epochs": 2},
                           varying={"gaussian_sigma": sigma})
         metrics = {"models": {"gaussian": {"validation_neg_elbo": -100 + shift, "validation_mse": 0.03,
                                            "test_neg_elbo": 0.0, "test_mse": 0.03, "test_kl": 1.0}},

@@ -77,20 +77,20 @@ def test_study_runs_every_cell_hits_the_cache_and_renders_its_section(smoke_buil
 
 UPSTREAM_MOVED = """
 import json, shutil
-from vaereport import study
-nodes = [n for n in study.build_graph("study_smoke") if n.upstream]
+from vaereport.study import cells, graph
+nodes = [n for n in graph.build_graph("study_smoke") if n.upstream]
 node = nodes[0]
 (up, up_id), = node.upstream.items()
-link = study.cell_link("study_smoke", *up_id.split("/", 1))
+link = cells.cell_link("study_smoke", *up_id.split("/", 1))
 old = link.resolve()
 moved = old.with_name("0" * 16)
 shutil.copytree(old, moved)
 link.unlink(); link.symlink_to(moved)
-print(study.kept_cell("study_smoke", node) is not None)
+print(cells.kept_cell("study_smoke", node) is not None)
 meta = json.loads((moved / "metadata.json").read_text())
 meta["exports"] = "different"
 (moved / "metadata.json").write_text(json.dumps(meta))
-print(study.kept_cell("study_smoke", node) is not None)
+print(cells.kept_cell("study_smoke", node) is not None)
 link.unlink(); link.symlink_to(old); shutil.rmtree(moved)
 """
 

@@ -133,7 +133,8 @@ def _print_params(analysis: str, profile: str, overrides: list[str]) -> None:
 
 
 def _dispatch(args) -> int:
-    from . import report, study
+    from . import report
+    from .study import cells, graph
     from .execution import recovery, runner
     from .execution.lock import build_lock
     from .paths import profile_dir
@@ -148,7 +149,7 @@ def _dispatch(args) -> int:
             if args.command == "run":
                 _run(args, chosen)
             else:
-                if args.command == "report" and not chosen and study.has_grid(args.profile):
+                if args.command == "report" and not chosen and graph.has_grid(args.profile):
                     _study(args)
                     runs = None
                 else:
@@ -161,8 +162,8 @@ def _dispatch(args) -> int:
     elif args.command == "status":
         for name, state in runner.status(args.profile):
             print(f"{name:22s} {state}")
-        if study.has_grid(args.profile):
-            for name, (kept, total) in study.cell_counts(args.profile).items():
+        if graph.has_grid(args.profile):
+            for name, (kept, total) in cells.cell_counts(args.profile).items():
                 print(f"{name:22s} grid: {kept} of {total} cells kept (build/{args.profile}/cells/{name}/cells.csv)")
     elif args.command == "params":
         _print_params(args.analysis, args.profile, _overrides(args))
@@ -176,14 +177,14 @@ def _dispatch(args) -> int:
 
 
 def _run(args, chosen: dict) -> None:
-    from . import study
     from .execution import runner
+    from .study import graph
 
     overrides = _overrides(args)
     if args.analysis == "all":
         if overrides or args.grid:
             raise VaereportError("-p overrides and --grid apply to one analysis; name it instead of 'all'.")
-        if study.has_grid(args.profile) and not chosen:
+        if graph.has_grid(args.profile) and not chosen:
             _study(args)
         else:
             runner.run_all(args.profile, force=args.force, chosen=chosen)
@@ -196,11 +197,11 @@ def _run(args, chosen: dict) -> None:
 
 
 def _study(args, targets=None, grid_options=(), overrides=()) -> None:
-    from . import study
     from .grid import parse_grid_options
     from .params import parse_override
+    from .study import executor
 
-    study.run_study(args.profile, targets, parse_grid_options(list(grid_options)) or None,
+    executor.run_study(args.profile, targets, parse_grid_options(list(grid_options)) or None,
                     dict(parse_override(o) for o in overrides) or None, force=args.force,
                     scheduler=args.scheduler, workers=args.workers)
 

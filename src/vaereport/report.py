@@ -161,9 +161,10 @@ class StudyView:
     (see `robustness`) and their figures, drawn into build/<profile>/study/figures/."""
 
     def __init__(self, profile: str, enabled: bool = True):
-        from . import robustness, study
+        from . import robustness
+        from .study.graph import has_grid
 
-        self.available = enabled and study.has_grid(profile)
+        self.available = enabled and has_grid(profile)
         if not self.available:
             return
         self.profile, self.dir, self.rel = profile, profile_dir(profile) / "study", "study"
@@ -229,7 +230,7 @@ class StudyView:
 
     def figure(self, name: str, caption: str, ident: str, analysis: str) -> str:
         """Figure markdown; the caption links the index of the cells it was drawn from."""
-        from .study import CELLS, INDEX
+        from .study.cells import CELLS, INDEX
 
         return f"![{caption} [cells]({CELLS}/{analysis}/{INDEX})]({self.rel}/figures/{name}.png){{#{ident}}}"
 
@@ -245,9 +246,10 @@ class MeasuredChoices:
     images best and the code sizes trained."""
 
     def __init__(self, profile: str, enabled: bool = True, cells: dict | None = None):
-        from . import robustness, study
+        from . import robustness
+        from .study.graph import has_grid
 
-        source = profile if study.has_grid(profile) else STUDY_OF.get(profile)
+        source = profile if has_grid(profile) else STUDY_OF.get(profile)
         if cells is None:
             cells = robustness.kept_cells_so_far(source) if enabled and source else {}
         self.source, self.own = source, source == profile

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import findings, study
+from . import findings
+from .study.cells import kept_cell
+from .study.graph import Node, build_graph, has_grid
 from .errors import RenderError
 from .execution.store import verify_outputs
 
@@ -24,14 +26,14 @@ Q1, Q2R, Q2S = "q1_vae_mnist", "q2_representations", "q2_semisupervised"
 
 @dataclass
 class CellRun:
-    node: study.Node
+    node: Node
     folder: Path
     metrics: dict
     meta: dict  # its metadata.json (verified: every output it lists is intact)
 
 
-def _cell_run(profile: str, node: study.Node) -> CellRun | None:
-    link = study.kept_cell(profile, node)
+def _cell_run(profile: str, node: Node) -> CellRun | None:
+    link = kept_cell(profile, node)
     if link is None:
         return None
     meta = verify_outputs(link, node.analysis, profile)
@@ -40,16 +42,16 @@ def _cell_run(profile: str, node: study.Node) -> CellRun | None:
 
 def kept_cells_so_far(profile: str) -> dict[str, CellRun]:
     """Node id -> its verified run, for the cells of the profile's graph that have run (none: {})."""
-    if not study.has_grid(profile):
+    if not has_grid(profile):
         return {}
-    runs = {node.id: _cell_run(profile, node) for node in study.build_graph(profile)}
+    runs = {node.id: _cell_run(profile, node) for node in build_graph(profile)}
     return {k: v for k, v in runs.items() if v is not None}
 
 
 def kept_cells(profile: str) -> dict[str, CellRun]:
     """Node id -> its verified run, for every cell of the profile's graph; RenderError naming the missing."""
     found, missing = {}, []
-    for node in study.build_graph(profile):
+    for node in build_graph(profile):
         run = _cell_run(profile, node)
         if run is None:
             missing.append(node.id)

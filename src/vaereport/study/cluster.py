@@ -13,8 +13,8 @@ import contextlib
 import os
 from dataclasses import dataclass
 
-from .determinism import THREADS_ENV
-from .errors import ClusterError, ParameterError
+from ..determinism import THREADS_ENV
+from ..errors import ClusterError, ParameterError
 
 SCHEDULER_ENV = "VAEREPORT_SCHEDULER"  # address of an existing scheduler, e.g. tcp://10.0.0.5:8786
 CORES_PER_CELL = 2
@@ -77,9 +77,9 @@ def connect(scheduler: str | None = None, workers: int | None = None, dashboard:
 
 def environment_facts() -> dict:
     """What a cell's cache key depends on besides its parameters: package versions and the analyses' code."""
-    from . import analyses
-    from .execution import cache, provenance
-    from .execution.plan import COMPUTE_PACKAGES
+    from .. import analyses
+    from ..execution import cache, provenance
+    from ..execution.plan import COMPUTE_PACKAGES
 
     return {"packages": {k: v for k, v in provenance.package_versions().items() if k in COMPUTE_PACKAGES},
             "code": {a.name: cache.module_components(a.script.read_text()) for a in analyses.existing()}}
@@ -100,7 +100,7 @@ def check_workers(client) -> None:
     see this build folder: one `ClusterError` naming the first worker that differs."""
     import tempfile
 
-    from .paths import build_root
+    from ..paths import build_root
 
     mine = environment_facts()
     for address, theirs in client.run(environment_facts).items():

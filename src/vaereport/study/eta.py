@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .paths import build_root
-from .execution.store import METADATA, RUNS
+from ..paths import build_root
+from ..execution.store import METADATA, RUNS
 
 
 def kept_durations(analysis: str, root: Path | None = None) -> list[tuple[dict, float, str]]:
