@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from vaereport.outputs import FIGURE_DPI
+
 pytestmark = pytest.mark.integration
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -22,7 +24,12 @@ def test_pdf_structure_references_fonts_and_pages(smoke_build, tmp_path):
     pdf = out / "report.pdf"
     pages = pdf_pages_text(pdf)
     first = pages[0]
-    assert "Representation learning with variational" in first and "Contents" in first
+    assert "Representation learning with variational" in first and "Summary of conclusions" in first
+    assert "Contents" not in first  # the table of contents is the HTML's; the PDF opens with the answers
+    # Figures are drawn at the text width and printed 1:1 (pandoc's template must not narrow the page's text)
+    listed = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+    first_image_ppi = int(listed.splitlines()[2].split()[12])
+    assert abs(first_image_ppi - FIGURE_DPI) <= 2, listed[:400]
     text = "\n".join(pages)
     for heading in ("1 MNIST:", "1.1 Encoder", "1.2 Decoder", "1.3 Reparameterisation", "1.4 Loss function",
                     "1.5 Training and evaluation", "2 Fashion-MNIST:", "2.1 Unsupervised training",

@@ -265,7 +265,21 @@ def test_q1_prose_follows_the_held_out_curve_the_classifier_and_the_gap_measure(
     assert "near the origin the density measure finds no gap" in prose(smoke_context)
     q1["gaps"]["prior_mass_below"].update(of_disc_mass=0.00046, of_all_prior_mass=0.00018)
     text = prose(smoke_context).replace("\u00a0", " ")
-    assert "gaps hold 0.046 % of the prior's mass inside the disc of radius 1.0 s.d." in text
+    assert "the gaps, 0.046 % of the prior's mass inside the disc of radius 1.0 s.d., " in text
+    assert "the gaps (0.046 % of the prior's mass within 1.0 s.d.)" in text  # the Summary's shorter answer
+    gaps = q1["gaps"]
+    n = len(gaps["neighbours"])
+    gaps["named"] = [g["classes"][0] for g in gaps["neighbours"]]  # every gap image named as a neighbouring class
+    gaps["decoded_in_disc"] = {"gaps": {"n": 200, "share_confident": 0.6}, "rest_of_disc": {"n": 8000, "share_confident": 0.8}}
+    text = prose(smoke_context).replace("\u00a0", " ")
+    if n:
+        assert "lie between the regions of neighbouring classes and decode to shapes like those neighbours: prior " \
+               "samples decoded there are confidently named digits less often than elsewhere in the disc (60 % against 80 %, " \
+               "difference 95 % interval" in text
+        gaps["named"] = [next(c for c in range(10) if c not in g["classes"]) for g in gaps["neighbours"]]  # none is
+        assert "decode to shapes the neighbouring classes do not explain" in prose(smoke_context)
+    gaps["decoded_in_disc"]["gaps"]["share_confident"] = 0.8
+    assert "about as often as elsewhere in the disc (80 % against 80 %, not separated)" in prose(smoke_context)
     assert "$p(\\mathbf z)$ (0.018 % of all prior mass)" in text
 
 
@@ -283,7 +297,7 @@ def test_q2_generation_prose_follows_the_bootstrap_intervals(smoke_context):
     q2r["frechet_differences"][fitted].update(fd=5.0, ci95_low=2.0, ci95_high=8.0)
     text = prose(smoke_context)
     assert "**(b) The Fréchet distance does not separate the VAE's prior samples" in text
-    assert "even from a Gaussian fitted to its codes the DAE's samples stay farther" in text
+    assert "even from a Gaussian fitted to its codes after training the DAE's samples stay farther" in text
     for model, better in (("VAE", "VAE"), ("DAE", "DAE")):
         other = "DAE" if model == "VAE" else "VAE"
         q2r["reconstruction"][model]["nll_nats"], q2r["reconstruction"][other]["nll_nats"] = 100.0, 120.0
@@ -332,7 +346,7 @@ def test_q2_semisupervised_prose_says_helped_only_with_an_interval_excluding_zer
     assert f"is ahead of the selection on the same code (paired interval) at {low} labels (VAE)" in prose(smoke_context)
     set_diff("vae/chosen", "dae/chosen", -0.05, -0.01)
     text = prose(smoke_context).replace("\u00a0", " ")
-    assert f"**Which representation worked best? DAE codes: ahead of VAE codes at {low} labels" in text
+    assert f"**Which representation worked best? DAE codes, with the label-chosen classifier: ahead of VAE codes at {low} labels" in text
     assert "Between the codes" not in text  # the answer says it already
 
 

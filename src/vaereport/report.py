@@ -384,10 +384,10 @@ def render_builtin(qmd: Path, html: Path, pdf: Path) -> None:
     import typst
 
     pandoc, cwd = _pandoc(), qmd.parent
-    common = [pandoc, qmd.name, "--from", "markdown", "--standalone", "--toc", "--toc-depth=2",
+    common = [pandoc, qmd.name, "--from", "markdown", "--standalone",
               "--number-sections", "--lua-filter", str(REPORT_DIR / "crossref.lua")]
     with written(html) as tmp_html, written(pdf.with_suffix(".typ")) as tmp_typ, written(pdf) as tmp_pdf:
-        _run(common + ["--to", "html5", "--embed-resources", "--mathml", "--css", str(REPORT_DIR / "style.css"),
+        _run(common + ["--to", "html5", "--toc", "--toc-depth=2", "--embed-resources", "--mathml", "--css", str(REPORT_DIR / "style.css"),
                        "--metadata", "lang=en", "-o", str(tmp_html.resolve())], cwd)
         _run(common + ["--to", "typst", "--include-in-header", str(REPORT_DIR / "template.typ"),
                        "-V", "section-numbering=1.1", "-V", "papersize=a4", "-o", str(tmp_typ.resolve())], cwd)
