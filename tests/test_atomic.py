@@ -45,6 +45,21 @@ def test_recover_removes_temp_folders_of_ended_processes_on_this_host_only(tmp_p
     assert (tmp_path / "runs" / "q1_vae_mnist" / "abc").is_dir()  # the output moved aside by a killed run is back
 
 
+def test_recover_removes_what_a_killed_atomic_write_left(tmp_path):
+    here, pid = socket.gethostname(), dead_pid()
+    (tmp_path / "cells" / "q1_vae_mnist").mkdir(parents=True)
+    (tmp_path / "study" / "figures").mkdir(parents=True)
+    left = [tmp_path / f".q1_vae_mnist~{pid}@{here}", tmp_path / "cells" / "q1_vae_mnist" / f".cells.csv~{pid}@{here}",
+            tmp_path / "study" / "figures" / f".code_size.png~{pid}@{here}"]
+    left[0].symlink_to("runs/q1_vae_mnist/abc")
+    for path in left[1:]:
+        path.write_text("half")
+    mine = tmp_path / f".report.pdf~{os.getpid()}@{here}"
+    mine.write_text("being written")
+    recovery.recover(tmp_path)
+    assert not any(p.is_symlink() or p.exists() for p in left) and mine.exists()
+
+
 def test_unheld_lock_files_are_removed_and_held_ones_kept(tmp_path):
     from vaereport.execution.lock import build_lock, remove_unheld
 

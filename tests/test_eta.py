@@ -36,6 +36,8 @@ def test_cells_matching_kept_runs_with_kept_upstream_are_expected_free(tmp_path)
                                   ("down/d-4", "down", {"c": 1}, ["up/d-4"])], root=tmp_path)
     assert clock.predicted == {"up/own": 0.0, "up/d-4": 200.0, "down/own": 0.0, "down/d-4": 100.0}
     assert clock.remaining_seconds() == 300.0
+    forced = StudyClock.for_cells([("up/own", "up", {"d": 16}, [])], root=tmp_path, force=True)
+    assert forced.predicted == {"up/own": 200.0}  # --force runs it again
 
 
 def test_remaining_time_is_rescaled_by_the_cells_that_ran_and_shared_by_the_workers():

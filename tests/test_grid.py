@@ -143,6 +143,9 @@ def test_code_size_facts_pick_by_the_labels_and_compare_on_the_test():
     assert not facts["vae_fd_chosen_overlaps_min"] and not facts["dae_fd_chosen_overlaps_min"]
     facts = findings.code_size_facts(rows, chosen=8)
     assert facts["not_like_picked"] == [("vae", 100), ("dae", 100)]
+    for r in rows:  # all labels: one subset, no interval
+        r["accuracy"] = {k: {**a, "ci95_low": None, "ci95_high": None} for k, a in r["accuracy"].items()}
+    assert all(e["relation"] == "single" for e in findings.code_size_facts(rows, chosen=8)["accuracy"].values())
     assert facts["elbo"] is None  # no held-out training images, no comparison of the sizes' ELBOs
 
 

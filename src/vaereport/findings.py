@@ -372,7 +372,7 @@ def _relation(chosen: dict, picked: dict) -> str:
     test interval entirely below / above the picked size's)."""
     if chosen is picked:
         return "same"
-    if any(r[k] != r[k] for r in (chosen, picked) for k in ("ci95_low", "ci95_high")):
+    if any(r[k] is None for r in (chosen, picked) for k in ("ci95_low", "ci95_high")):
         return "single"
     if chosen["ci95_high"] < picked["ci95_low"]:
         return "below"

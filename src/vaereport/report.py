@@ -199,8 +199,9 @@ class StudyView:
         own = AnalysisView(profile, "q2_representations")
         chosen = own.meta["params"]["latent_dim"] if own.meta else None
         read = {c.node.id: c.meta["key"] for c in self.cells.values()}
-        key = cache.combine({"cells": cache.sha256_text(json.dumps(read, sort_keys=True)),
-                             "chosen": str(chosen), "code": cache.code_component(["robustness", "robustness_plots"])})
+        key = cache.combine({"cells": cache.sha256_text(json.dumps(read, sort_keys=True)), "chosen": str(chosen),
+                             "code": cache.code_component(["report", "robustness", "robustness_plots", "outputs"]),
+                             "matplotlib": provenance.package_versions().get("matplotlib", "")})
         record = self.dir / "figures.json"
         names = [n for n, wanted in (("code_size", self.code), ("seed_differences", self.seeds),
                                      ("sigma_grids", self.sigma), ("sigma_reconstructions", self.sigma)) if wanted]

@@ -67,7 +67,7 @@ def kill_running_kernels() -> None:
 
 def _notebook_error(exc: Exception, analysis: str, failed_nb: Path) -> VaereportError:
     """Turn a papermill failure into the project error it carries (same message, same exit code)."""
-    from . import errors
+    from .. import errors
 
     ename = getattr(exc, "ename", type(exc).__name__)
     evalue = getattr(exc, "evalue", str(exc))

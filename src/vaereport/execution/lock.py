@@ -56,6 +56,7 @@ def build_lock(folder: Path, wait: bool = True, poll_seconds: float = 0.5, name:
                 if _same_file(fd, path):
                     break
                 os.close(fd)  # `remove_unheld` deleted the file between our open and our lock: lock the new one
+                fd = -1
                 fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
             except BlockingIOError:
                 if not wait:
@@ -79,7 +80,8 @@ def build_lock(folder: Path, wait: bool = True, poll_seconds: float = 0.5, name:
             os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
-        os.close(fd)
+        if fd >= 0:
+            os.close(fd)
 
 
 def _same_file(fd: int, path: Path) -> bool:

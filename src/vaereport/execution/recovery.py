@@ -43,9 +43,12 @@ def recover(profile_root: Path) -> None:
     adopt folders of the layout before runs were kept. Call under the build folder's lock."""
     if not profile_root.is_dir():
         return
-    for tmp in [*profile_root.glob(".tmp-*"), *profile_root.glob(".link-*")]:
+    folders = (profile_root, *profile_root.glob("cells/*"), profile_root / "study", profile_root / "study" / "figures")
+    written_temps = [p for folder in folders
+                     for p in folder.glob(".*~*") if not p.name.startswith((".tmp-", ".old-"))]  # `atomic.written`'s
+    for tmp in [*profile_root.glob(".tmp-*"), *profile_root.glob(".link-*"), *written_temps]:
         if _writer_gone(tmp.name):
-            if tmp.is_symlink():
+            if tmp.is_symlink() or tmp.is_file():
                 tmp.unlink()
             else:
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -58,6 +61,7 @@ def recover(profile_root: Path) -> None:
         else:
             old.rename(final)
     adopt_folder_layout(profile_root)
+
 
 def temp_dir(p: Plan) -> Path:
     """Where a run is assembled before it is moved into place: unique per run and process (`recover`

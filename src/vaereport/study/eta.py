@@ -56,14 +56,15 @@ class StudyClock:
 
     @classmethod
     def for_cells(cls, cells: list[tuple[str, str, dict, list[str]]], parallel: int = 1,
-                  root: Path | None = None) -> "StudyClock":
+                  root: Path | None = None, force: bool = False) -> "StudyClock":
         """`cells`: (cell id, analysis, params, upstream cell ids) in dependency order. A cell whose parameters
-        equal a kept run's, and whose upstream cells are all expected kept too, is expected to be kept (0 s)."""
+        equal a kept run's, and whose upstream cells are all expected kept too, is expected to be kept (0 s),
+        unless `force` runs every cell again."""
         kept = {a: kept_durations(a, root) for a in {c[1] for c in cells}}
         predicted: dict[str, float | None] = {}
         for cid, analysis, params, upstream in cells:
             same = any(differing_keys(params, r[0]) == 0 for r in kept[analysis])
-            if same and all(predicted.get(u) == 0 for u in upstream):
+            if same and not force and all(predicted.get(u) == 0 for u in upstream):
                 predicted[cid] = 0.0
             else:
                 predicted[cid] = similar_seconds(params, kept[analysis])

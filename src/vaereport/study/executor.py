@@ -73,7 +73,7 @@ def execute(nodes: list[Node], profile: str, connection, force: bool = False, st
     print(f"study [{profile}]: {len(nodes)} cells on a {connection.description}"
           + (f"; dashboard {connection.dashboard}" if connection.dashboard else ""), file=stream, flush=True)
     clock = StudyClock.for_cells([(n.id, n.analysis, n.params, list(n.upstream.values())) for n in nodes],
-                                 parallel=_worker_count(client))
+                                 parallel=_worker_count(client), force=force)
     started, rows = time.time(), {}
     try:
         for k, fut in enumerate(as_completed(list(futures.values())), 1):
@@ -112,10 +112,9 @@ def execute(nodes: list[Node], profile: str, connection, force: bool = False, st
 
 
 def _worker_count(client) -> int:
-    """How many cells the cluster runs at once (its workers' task slots)."""
+    """How many cells the cluster runs at once: one per worker process (`_ONE_CELL_PER_PROCESS`)."""
     try:
-        workers = client.scheduler_info().get("workers", {})
-        return max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
+        return max(1, len(client.scheduler_info().get("workers", {})))
     except Exception:  # noqa: BLE001 - the estimate must never stop a study
         return 1
 
