@@ -266,7 +266,7 @@ def test_q1_prose_follows_the_held_out_curve_the_classifier_and_the_gap_measure(
     q1["gaps"]["prior_mass_below"].update(of_disc_mass=0.00046, of_all_prior_mass=0.00018)
     text = prose(smoke_context).replace("\u00a0", " ")
     assert "the gaps, 0.046 % of the prior's mass inside the disc of radius 1.0 s.d., " in text
-    assert "the gaps (0.046 % of the prior's mass within 1.0 s.d.)" in text  # the Summary's shorter answer
+    assert "the gaps (0.046 % of the prior's mass inside the disc of radius 1.0 s.d.)" in text  # the Summary's answer
     gaps = q1["gaps"]
     n = len(gaps["neighbours"])
     gaps["named"] = [g["classes"][0] for g in gaps["neighbours"]]  # every gap image named as a neighbouring class
