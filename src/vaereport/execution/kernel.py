@@ -25,11 +25,13 @@ _running_kernels: list = []  # kernel managers of analyses executing now (killed
 
 _interrupted = False
 
+
 def interrupt() -> None:
     """Called from the CLI's signal handler: kill the kernels, remember why the run ends."""
     global _interrupted
     _interrupted = True
     kill_running_kernels()
+
 
 def _project_kernel_manager(log_file):
     """A kernel manager that starts the kernel on this very interpreter (whose package versions the
@@ -51,6 +53,7 @@ def _project_kernel_manager(log_file):
 
     return ProjectKernelManager
 
+
 def kill_running_kernels() -> None:
     """Stop every analysis kernel and its worker processes now (their process group), so that Ctrl-C
     does not wait for a long cell or a parallel sweep to finish."""
@@ -65,6 +68,7 @@ def kill_running_kernels() -> None:
         except OSError:
             pass
 
+
 def _notebook_error(exc: Exception, analysis: str, failed_nb: Path) -> VaereportError:
     """Turn a papermill failure into the project error it carries (same message, same exit code)."""
     from .. import errors
@@ -76,6 +80,7 @@ def _notebook_error(exc: Exception, analysis: str, failed_nb: Path) -> Vaereport
         return cls(evalue)
     return AnalysisFailedError(f"{analysis} failed with {ename}: {evalue}\nThe executed notebook up to the "
                                f"failure is at {failed_nb}; the previous outputs are unchanged.")
+
 
 class PeakMemory:
     """Samples the resident memory of the running analysis kernels and their workers (psutil)."""
@@ -107,6 +112,7 @@ class PeakMemory:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+
 
 def execute(p: Plan) -> dict:
     """Execute the analysis notebook with papermill into a temp dir, injecting the plan's parameters;
@@ -177,6 +183,7 @@ def execute(p: Plan) -> dict:
     return meta
 
 last_failed: Path | None = None  # the partial notebook the last failed or interrupted run left, for the CLI
+
 
 def failed_notebook(p: Plan) -> Path:
     """Where the executed notebook of a failed run is kept: build/<profile>/failed/<analysis>[/<cell>].ipynb."""

@@ -18,6 +18,7 @@ from .store import output_problems, profile_run_dir, read_metadata, runs_dir
 COMPUTE_PACKAGES = ("python", "tensorflow-cpu", "tensorflow", "keras", "numpy", "scipy", "scikit-learn",
                     "pandas", "matplotlib")
 
+
 @dataclass
 class Plan:
     """Everything decided before an analysis runs: the notebook source and the parameter set that will
@@ -36,9 +37,11 @@ class Plan:
     is_profile_run: bool  # the profile's own parameters and upstream runs: the report's default
     cell: str | None = None  # the grid cell this run is (names its failed notebook), if any
 
+
 def _data_checksums(analysis: Analysis) -> dict:
     """Verified content checksums of the datasets the analysis reads (fails early if missing/corrupt)."""
     return {name: verified_checksums(name) for name in analysis.datasets}
+
 
 def _upstream(analysis: Analysis, profile: str, chosen: dict[str, Path]) -> tuple[dict, dict]:
     """(upstream name -> run folder, upstream name -> digest of the arrays it exports); the profile's own
@@ -54,6 +57,7 @@ def _upstream(analysis: Analysis, profile: str, chosen: dict[str, Path]) -> tupl
             )
         folders[up], keys[up] = str(folder), meta["exports"]
     return folders, keys
+
 
 def plan(name: str, profile: str, overrides: list[str] | dict | None = None,
          upstream_runs: dict[str, Path] | None = None, cell: str | None = None) -> Plan:
@@ -73,6 +77,7 @@ def plan(name: str, profile: str, overrides: list[str] | dict | None = None,
     is_own = not override_dict and all(Path(f) == profile_run_dir(profile, up).resolve() for up, f in inputs.items())
     return Plan(analysis, profile, params, override_dict, source, inputs, data, components, key,
                 runs_dir(profile, analysis.name) / key, is_own, cell)
+
 
 def staleness(p: Plan) -> str | None:
     """None if the run the plan describes exists and is intact; otherwise why not (for the profile's own

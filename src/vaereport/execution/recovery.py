@@ -23,6 +23,7 @@ def _split_tag(name: str) -> tuple[str, int, str | None]:
     base, _, pid = name.rpartition("-")
     return (base, int(pid), None) if pid.isdigit() else (name, 0, None)
 
+
 def _writer_gone(name: str) -> bool:
     """Whether the process named by a tagged name has ended (unknown for another host's: False)."""
     _, pid, host = _split_tag(name)
@@ -37,6 +38,7 @@ def _writer_gone(name: str) -> bool:
     except PermissionError:
         return False
     return False
+
 
 def recover(profile_root: Path) -> None:
     """Undo what a killed run left: restore a moved-aside output, drop abandoned temp dirs and links,
@@ -67,6 +69,7 @@ def temp_dir(p: Plan) -> Path:
     """Where a run is assembled before it is moved into place: unique per run and process (`recover`
     removes it once that process is gone)."""
     return profile_dir(p.profile) / f".tmp-{p.analysis.name}-{p.key}{tag()}"
+
 
 def replace_dir(new: Path, final: Path) -> None:
     """Move `new` to `final`; the previous `final` is moved aside first and removed last."""

@@ -26,6 +26,7 @@ def _link_or_copy(src, dst):
     except OSError:  # another file system, or links not allowed
         shutil.copy2(src, dst)
 
+
 def copy_from_other_profile(p: Plan) -> bool:
     """If another profile of this build folder keeps an intact run under the same key (same code, parameters,
     data, packages and upstream exports), copy it in with hard links instead of computing it again."""
@@ -44,6 +45,7 @@ def copy_from_other_profile(p: Plan) -> bool:
         return True
     return False
 
+
 def run(analysis: str, profile: str, overrides=None, force: bool = False,
         upstream_runs: dict[str, Path] | None = None, cell: str | None = None, position: str = "") -> tuple[Plan, str]:
     """Run one analysis unless that run exists and is intact (here, or under another profile: then it is
@@ -55,12 +57,14 @@ def run(analysis: str, profile: str, overrides=None, force: bool = False,
     with run_lock(p):  # two workers of a study never compute the same run at once
         return _run_planned(p, profile, force, position)
 
+
 def run_lock(p: Plan):
     """An exclusive lock on one run key (build/<profile>/.locks/<analysis>-<key>), held while the run is
     checked, executed and moved into place; a second process asking for the same run waits, then finds it."""
     from .lock import build_lock
 
     return build_lock(profile_dir(p.profile) / RUN_LOCKS, wait=True, name=f"{p.analysis.name}-{p.key}")
+
 
 def _run_planned(p: Plan, profile: str, force: bool, position: str = "") -> tuple[Plan, str]:
     """`position` ('1/3 ') prefixes the analysis's lines when it runs as part of a report."""
@@ -80,6 +84,7 @@ def _run_planned(p: Plan, profile: str, force: bool, position: str = "") -> tupl
              shown(p.out_dir))
     return p, "ran"
 
+
 def run_all(profile: str, force: bool = False, chosen: dict[str, Path] | None = None) -> dict[str, Path]:
     """Run every existing analysis in order (each only if its run is missing); `chosen` fixes the run of
     some analyses (they are not run), and the others read them. Returns analysis -> run folder."""
@@ -92,6 +97,7 @@ def run_all(profile: str, force: bool = False, chosen: dict[str, Path] | None = 
         p, _ = run(name, profile, force=force, upstream_runs=runs, position=f"{i}/{len(names)} ")
         runs[name] = p.out_dir
     return runs
+
 
 def status(profile: str) -> list[tuple[str, str]]:
     """(analysis, 'up to date' | 'missing' | 'stale: ...' | 'blocked: ...') for every analysis."""

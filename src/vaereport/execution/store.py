@@ -22,12 +22,15 @@ RUNS = "runs"
 
 RUN_LOCKS = ".locks"  # build/<profile>/.locks/<analysis>-<key>: one lock file per run key (`vaereport gc` prunes them)
 
+
 def runs_dir(profile: str, analysis: str) -> Path:
     return profile_dir(profile) / RUNS / analysis
+
 
 def profile_run_dir(profile: str, analysis: str) -> Path:
     """The link to the profile's own run of `analysis` (it may not exist yet)."""
     return analysis_output_dir(profile, analysis)
+
 
 def replace_symlink(link: Path, target: Path) -> None:
     """Point `link` at `target` (relative), atomically: a new link renamed over the old one."""
@@ -35,9 +38,11 @@ def replace_symlink(link: Path, target: Path) -> None:
     with written(link) as tmp:
         tmp.symlink_to(os.path.relpath(target, link.parent))
 
+
 def link_profile_run(profile: str, analysis: str, run: Path) -> None:
     """Point build/<profile>/<analysis> at `run`."""
     replace_symlink(profile_run_dir(profile, analysis), run)
+
 
 def adopt_folder_layout(profile_root: Path) -> None:
     """Builds made before runs were kept hold each analysis in a plain folder: move it into the run store
@@ -54,16 +59,19 @@ def adopt_folder_layout(profile_root: Path) -> None:
             folder.rename(target)
         link_profile_run(profile_root.name, meta["analysis"], target)
 
+
 def read_metadata(folder: Path) -> dict | None:
     try:
         return json.loads((Path(folder) / METADATA).read_text())
     except (OSError, json.JSONDecodeError):
         return None
 
+
 def file_digests(folder: Path) -> dict[str, str]:
     """SHA-256 of every file under `folder` (relative POSIX path -> hex), metadata.json excepted."""
     return {p.relative_to(folder).as_posix(): cache.sha256_file(p)
             for p in sorted(Path(folder).rglob("*")) if p.is_file() and p.name != METADATA}
+
 
 def output_problems(folder: Path, meta: dict) -> list[str]:
     """What differs between the files in `folder` and those its metadata lists: 'missing: x', 'modified: y'."""
@@ -76,6 +84,7 @@ def output_problems(folder: Path, meta: dict) -> list[str]:
         elif cache.sha256_file(path) != digest:
             problems.append(f"modified: {rel}")
     return problems
+
 
 def verify_outputs(folder: Path, analysis: str, profile: str) -> dict:
     """The metadata of `folder` if every output it lists is intact; otherwise `OutputsModifiedError`."""
@@ -90,6 +99,7 @@ def verify_outputs(folder: Path, analysis: str, profile: str) -> dict:
             f"{', ...' if len(problems) > 5 else ''}). Re-run it with `vaereport run {analysis} --profile {profile} "
             "--force`.")
     return meta
+
 
 def shown(path: Path) -> str:
     """A path relative to the working folder when it is inside it (build/smoke/runs/...), else absolute."""

@@ -37,12 +37,8 @@ def similar_seconds(params: dict, kept: list[tuple[dict, float, str]]) -> float 
     """The wall seconds of the kept run closest to `params` (fewest differing keys, then the latest)."""
     if not kept:
         return None
-    best = min(kept, key=lambda r: (differing_keys(params, r[0]), _reversed(r[2])))
+    best = max(kept, key=lambda r: (-differing_keys(params, r[0]), r[2]))  # ISO timestamps sort by time
     return best[1]
-
-
-def _reversed(text: str) -> tuple[int, ...]:
-    return tuple(-ord(ch) for ch in text)  # the latest ISO timestamp sorts first
 
 
 class StudyClock:
