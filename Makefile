@@ -14,7 +14,7 @@ CLUSTER = $(if $(WORKERS),--workers $(WORKERS),)
 FASHION_DEB := /usr/share/datasets/fashion-mnist
 
 ANALYSIS_TARGETS := $(basename $(notdir $(wildcard analysis/*.py))) \
-  $(shell awk -F'"' '/^ +Analysis/ {print $$4}' src/vaereport/analyses.py)
+  $(shell awk -F'"' '/^ +Analysis/ {print $$4}' src/vaereport/config/analyses.py)
 
 .PHONY: setup data report study render $(ANALYSIS_TARGETS) status test test-fast lint bench lab clean help
 .DEFAULT_GOAL := help

@@ -25,16 +25,16 @@ output_dir = "build/notebook/q1_vae_mnist"
 # %%
 import numpy as np
 
-from vaereport import plots
+from vaereport.figures import plots
 from vaereport.data import load_dataset
-from vaereport.genmetrics import train_reference_classifier
-from vaereport.latent import (class_overlap, density_ratio, disc_grid, disc_prior_samples, low_density_points,
+from vaereport.science.genmetrics import train_reference_classifier
+from vaereport.science.latent import (class_overlap, density_ratio, disc_grid, disc_prior_samples, low_density_points,
                               mass_below, nearest_indices)
-from vaereport.models import build_vae, decoder_mean
-from vaereport.determinism import seed_everything
+from vaereport.science.models import build_vae, decoder_mean
+from vaereport.science.determinism import seed_everything
 from vaereport.notebook import start
-from vaereport.likelihood import iwae_log_likelihood
-from vaereport.training import (PerImageLoss, curve_summary, curves_table, fit, flatten_images, predict,
+from vaereport.science.likelihood import iwae_log_likelihood
+from vaereport.science.training import (PerImageLoss, curve_summary, curves_table, fit, flatten_images, predict,
                                  reconstruction_mse, repeat_means, split_validation, stream_seed, train_test_gap)
 
 P, out, _ = start("q1_vae_mnist", params, output_dir)

@@ -14,7 +14,7 @@
 # %% [markdown]
 # # Q2.1–2.2 — a VAE and a denoising autoencoder on Fashion-MNIST
 #
-# Both models are built from the same encoder/decoder builders (`vaereport.models`); they differ only in
+# Both models are built from the same encoder/decoder builders (`vaereport.science.models`); they differ only in
 # the stochastic bottleneck + KL term (VAE) versus input corruption + a deterministic code (DAE).
 # Training is unsupervised on the training images; the test images are used only for evaluation.
 
@@ -26,15 +26,15 @@ output_dir = "build/notebook/q2_representations"
 import numpy as np
 import pandas as pd
 
-from vaereport import plots
+from vaereport.figures import plots
 from vaereport.data import load_dataset
-from vaereport.determinism import seed_everything
-from vaereport.genmetrics import (bootstrap_frechet, features_and_confidence, fit_gaussian,
+from vaereport.science.determinism import seed_everything
+from vaereport.science.genmetrics import (bootstrap_frechet, features_and_confidence, fit_gaussian,
                                   train_reference_classifier)
-from vaereport.losses import reconstruction_nll
-from vaereport.models import build_dae, build_vae, corrupt, decoder_mean
+from vaereport.science.losses import reconstruction_nll
+from vaereport.science.models import build_dae, build_vae, corrupt, decoder_mean
 from vaereport.notebook import start
-from vaereport.training import (PerImageLoss, curve_summary, curves_table, fit, flatten_images, paired_difference,
+from vaereport.science.training import (PerImageLoss, curve_summary, curves_table, fit, flatten_images, paired_difference,
                                  predict, reconstruction_mse, repeat_means, split_validation, stream_seed,
                                  train_test_gap)
 
@@ -152,20 +152,28 @@ out.table(recon, "reconstruction_error")
 recon
 
 # %% [markdown]
-# ## Task 2.2(b): generation — VAE from the prior; DAE from N(0, I) and from a Gaussian fitted to its codes
+# ## Task 2.2(b): generation — each model from N(0, I) and from a Gaussian fitted to its training codes
+#
+# The VAE's prior is where its decoder was trained; the DAE's codes are unconstrained, so N(0, I) may miss
+# them. Both models also get the same density bolted on after training: a Gaussian fitted to the codes of the
+# images they were trained on (the VAE's posterior means, the codes Task 2.3 uses), so the two models are
+# also compared like for like.
 
 # %%
 rng = np.random.default_rng(P["seed"])
 n = P["n_generated"]
 k = P["latent_dim"]
-dae_mean, dae_cov = fit_gaussian(codes["dae_train"])
+fitted = {name: fit_gaussian(codes[f"{name.lower()}_train"][: len(x_train)]) for name in models}
+dae_mean, dae_cov = fitted["DAE"]
 latents = {
     "VAE, z ~ N(0, I)": ("VAE", rng.standard_normal((n, k))),
+    "VAE, code ~ fitted Gaussian": ("VAE", rng.multivariate_normal(*fitted["VAE"], size=n)),
     "DAE, code ~ N(0, I)": ("DAE", rng.standard_normal((n, k))),
-    "DAE, code ~ fitted Gaussian": ("DAE", rng.multivariate_normal(dae_mean, dae_cov, size=n)),
+    "DAE, code ~ fitted Gaussian": ("DAE", rng.multivariate_normal(*fitted["DAE"], size=n)),
 }
 generated = {label: decode(model, z.astype("float32")) for label, (model, z) in latents.items()}
-out.figure(plots.sample_panels({label: as_img(g[:16]) for label, g in generated.items()}), "generated")
+out.figure(plots.sample_panels({label: as_img(g[:12]) for label, g in generated.items()}, rows=2, cols=6,
+                                panel_columns=2), "generated")
 
 # %% [markdown]
 # ## Scoring the generated images with a reference classifier trained on the training images
@@ -184,7 +192,9 @@ features, confidence = {}, {}
 for label, images in candidates.items():
     features[label], confidence[label] = features_and_confidence(reference, images)
 comparisons = [("DAE, code ~ N(0, I)", "VAE, z ~ N(0, I)"), ("DAE, code ~ fitted Gaussian", "VAE, z ~ N(0, I)"),
-               ("DAE, code ~ N(0, I)", "DAE, code ~ fitted Gaussian")]
+               ("DAE, code ~ N(0, I)", "DAE, code ~ fitted Gaussian"),
+               ("DAE, code ~ fitted Gaussian", "VAE, code ~ fitted Gaussian"),
+               ("VAE, code ~ fitted Gaussian", "VAE, z ~ N(0, I)")]
 fd = bootstrap_frechet(features, ref_feats, n_boot=P["n_bootstrap"], seed=P["seed"], pairs=comparisons)
 scores = pd.DataFrame([{"images": label, "n": len(images), "mean_confidence": float(confidence[label].mean()),
                         "frechet_distance": fd[label]["fd"], "fd_se": fd[label]["se"]}

@@ -27,7 +27,8 @@ inputs = {}  # upstream analysis -> its output folder, injected by the runner
 # %%
 import numpy as np
 
-from vaereport import choice, semisup, sweep_plots
+from vaereport.science import choice, semisup
+from vaereport.figures import sweep_plots
 from vaereport.data import load_dataset
 from vaereport.notebook import start
 

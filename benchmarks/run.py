@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from vaereport import analyses
-from vaereport.determinism import configure_tensorflow
-from vaereport.params import load_params
+from vaereport.config import analyses
+from vaereport.science.determinism import configure_tensorflow
+from vaereport.config.params import load_params
 from vaereport.paths import PROJECT_ROOT, build_root
 
 OUT = build_root() / "bench"
@@ -74,8 +74,8 @@ def train_throughput(kind: str, params: dict, n: int = 20000, epochs: int = 5, a
     project picks for the architecture (`models.JIT_COMPILE`). FLOP counts only for the dense architecture."""
     import keras
 
-    from vaereport.models import build_dae, build_vae
-    from vaereport.training import compile_model, corrupted_batches
+    from vaereport.science.models import build_dae, build_vae
+    from vaereport.science.training import compile_model, corrupted_batches
 
     x = np.random.default_rng(0).uniform(size=(n, 784)).astype("float32")
     keras.utils.set_random_seed(0)
@@ -108,7 +108,7 @@ def train_throughput(kind: str, params: dict, n: int = 20000, epochs: int = 5, a
 def compile_modes(params: dict, n: int = 6000, epochs: int = 2) -> dict:
     """Training throughput of the Q2 VAE per architecture with and without XLA, against the mode
     `models.JIT_COMPILE` picks (the faster one should be picked)."""
-    from vaereport.models import ARCHITECTURES, JIT_COMPILE
+    from vaereport.science.models import ARCHITECTURES, JIT_COMPILE
 
     result = {}
     for arch in ARCHITECTURES:
@@ -122,7 +122,7 @@ def compile_modes(params: dict, n: int = 6000, epochs: int = 2) -> dict:
 
 
 def sweep_cells() -> dict:
-    from vaereport import semisup
+    from vaereport.science import semisup
 
     rng = np.random.default_rng(0)
     x_train, y_train = rng.normal(size=(60000, 16)).astype("float32"), rng.integers(0, 10, 60000)

@@ -78,7 +78,7 @@ def test_bad_input_via_cli(case, earlier_outputs, tmp_path):
 
 
 def test_malformed_yaml_is_reported(tmp_path, monkeypatch):
-    from vaereport import analyses, params
+    from vaereport.config import analyses, params
 
     bad = tmp_path / "q1_vae_mnist.yaml"
     bad.write_text("full:\n  epochs: [1, 2\n")
@@ -120,7 +120,7 @@ def test_unwritable_output_path_is_a_file(tmp_path):
     ("[5, 100]", "smaller than the 10 classes"),
 ])
 def test_impossible_label_budgets_rejected_before_work(budgets, fragment, tmp_path):
-    from vaereport.semisup import check_budgets
+    from vaereport.science.semisup import check_budgets
     import yaml
 
     with pytest.raises(errors.ParameterError, match=fragment):
@@ -136,8 +136,8 @@ def test_zero_seeds_rejected():
 def test_non_finite_loss_stops_training_at_once():
     import numpy as np
 
-    from vaereport.models import build_vae
-    from vaereport.training import fit
+    from vaereport.science.models import build_vae
+    from vaereport.science.training import fit
 
     x = np.random.default_rng(0).uniform(size=(400, 784)).astype("float32")
     x[150] = np.nan  # the second batch of 100 carries a NaN

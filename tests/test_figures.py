@@ -34,7 +34,7 @@ def printed_scale(png) -> tuple[float, float]:
 
 def smallest_font_pt() -> float:
     """The smallest font size the figures use: the style's sizes and every explicit size in the plot code."""
-    from vaereport import style
+    from vaereport.figures import style
 
     style.apply()
     sizes = [float(style.plt.rcParams[k]) for k in ("font.size", "axes.titlesize", "axes.labelsize",

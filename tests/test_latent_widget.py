@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vaereport import latent_widget
+from vaereport.figures import latent_widget
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -30,7 +30,7 @@ def test_the_page_decodes_what_the_keras_decoder_decodes(smoke_build):
     import keras
     from playwright.sync_api import sync_playwright
 
-    import vaereport.models  # noqa: F401  (registers the model classes for loading)
+    import vaereport.science.models  # noqa: F401  (registers the model classes for loading)
 
     out, _, _ = smoke_build
     run = (out / "q1_vae_mnist").resolve()

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from vaereport.losses import bernoulli_nll, gaussian_nll, kl_to_standard_normal, reconstruction_nll
+from vaereport.science.losses import bernoulli_nll, gaussian_nll, kl_to_standard_normal, reconstruction_nll
 
 
 def test_bernoulli_nll_matches_hand_computation():

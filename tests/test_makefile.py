@@ -3,7 +3,7 @@
 import subprocess
 
 from conftest import ROOT
-from vaereport import analyses
+from vaereport.config import analyses
 
 
 def test_every_analysis_has_a_make_target_by_name_and_short_name():

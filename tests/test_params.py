@@ -1,7 +1,7 @@
 import pytest
 
 from vaereport.errors import ParameterError, ProfileError
-from vaereport.params import load_params, parse_override
+from vaereport.config.params import load_params, parse_override
 
 
 def test_full_profile_has_the_studys_settings():
@@ -64,7 +64,7 @@ def test_a_yaml_error_in_an_override_is_one_line_with_the_list_syntax():
 
 
 def test_a_yaml_error_in_a_parameter_file_says_where(tmp_path, monkeypatch):
-    from vaereport import analyses, params
+    from vaereport.config import analyses, params
 
     broken = tmp_path / "q1_vae_mnist.yaml"
     broken.write_text("full:\n  epochs: [3\n  seed: 1\n")
@@ -75,7 +75,7 @@ def test_a_yaml_error_in_a_parameter_file_says_where(tmp_path, monkeypatch):
 
 
 def test_misspelt_profile_and_analysis_get_a_suggestion():
-    from vaereport import analyses
+    from vaereport.config import analyses
 
     with pytest.raises(ProfileError, match="did you mean 'smoke'"):
         load_params("q1_vae_mnist", "smoek")

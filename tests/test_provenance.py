@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT, run_cli, run_folder
 from vaereport import errors
 from vaereport.execution.lock import build_lock
-from vaereport.params import split_overrides
+from vaereport.config.params import split_overrides
 
 TINY = ["-p", "epochs=1", "-p", "train_subset=300", "-p", "hidden=[8]", "-p", "grid_size=3"]
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from vaereport import findings
-from vaereport.genmetrics import bootstrap_frechet, frechet_distance, frechet_from_moments
+from vaereport.reporting import findings
+from vaereport.science.genmetrics import bootstrap_frechet, frechet_distance, frechet_from_moments
 
 # Numbers a template may state in words of its own: question and task numbers, the assignment's "2-D",
 # the image size, the interval level, the published benchmark's facts, N(0, I), SHA-256.
@@ -62,7 +62,7 @@ def test_curve_facts_tell_overfitting_from_convergence():
 
 
 def test_paired_epochs_match_a_hand_computed_standard_error():
-    from vaereport.training import paired_epochs
+    from vaereport.science.training import paired_epochs
 
     per_image = np.array([[10.0, 12.0, 11.0, 13.0], [10.5, 12.1, 11.9, 13.5]])  # (epochs, images)
     d = np.array([0.5, 0.1, 0.9, 0.5])
@@ -75,7 +75,7 @@ def test_paired_epochs_match_a_hand_computed_standard_error():
 
 
 def test_rise_threshold_splits_the_level_over_the_epochs_the_lowest_is_picked_from():
-    from vaereport.training import paired_epochs, rise_threshold
+    from vaereport.science.training import paired_epochs, rise_threshold
 
     assert rise_threshold(2) == pytest.approx(1.96, abs=1e-3)
     assert rise_threshold(50) == pytest.approx(3.29, abs=0.01)
@@ -86,7 +86,7 @@ def test_rise_threshold_splits_the_level_over_the_epochs_the_lowest_is_picked_fr
 
 
 def test_prior_mass_of_the_disc_is_exact():
-    from vaereport.latent import prior_mass_below
+    from vaereport.science.latent import prior_mass_below
 
     z = np.random.default_rng(0).normal(size=(50, 2))
     out = prior_mass_below(z, np.full((50, 2), -2.0), radius=1.0, threshold=0.1, n_samples=200)
@@ -95,7 +95,7 @@ def test_prior_mass_of_the_disc_is_exact():
 
 
 def test_class_overlap_names_the_confused_pair():
-    from vaereport.latent import class_overlap
+    from vaereport.science.latent import class_overlap
 
     rng = np.random.default_rng(0)
     centres = np.array([[0.0, 0.0], [5.0, 0.0], [5.2, 0.0]])  # classes 1 and 2 share territory
@@ -173,7 +173,7 @@ def test_summary_pivot_marks_the_best_and_gives_no_spread_for_single_runs():
 def test_labels_needed_reports_at_most_when_met_at_the_smallest_budget():
     import pandas as pd
 
-    from vaereport.semisup import labels_needed
+    from vaereport.science.semisup import labels_needed
 
     summary = pd.DataFrame([{"representation": "vae", "classifier": "chosen", "budget": l, "mean_accuracy": a}
                             for l, a in ((100, 0.75), (1000, 0.82), (10000, 0.9))])
@@ -220,8 +220,8 @@ def test_bootstrap_gives_standard_errors_and_difference_intervals_that_contain_t
 
 def test_schema_requires_more_generated_images_than_features():
     from vaereport.errors import ParameterError
-    from vaereport.params import load_params
-    from vaereport.schema import FEATURE_DIM
+    from vaereport.config.params import load_params
+    from vaereport.config.schema import FEATURE_DIM
 
     with pytest.raises(ParameterError, match="out of range"):
         load_params("q2_representations", "smoke", [f"n_generated={FEATURE_DIM}"])
@@ -232,7 +232,7 @@ def test_schema_requires_more_generated_images_than_features():
 @pytest.fixture
 def smoke_context(smoke_build, monkeypatch):
     """The report context of the smoke build, to be altered so the prose takes each branch."""
-    from vaereport import report
+    from vaereport.reporting import report
 
     out, env, _ = smoke_build
     monkeypatch.setenv("VAEREPORT_BUILD_DIR", env["VAEREPORT_BUILD_DIR"])
@@ -240,7 +240,7 @@ def smoke_context(smoke_build, monkeypatch):
 
 
 def prose(ctx) -> str:
-    from vaereport import report
+    from vaereport.reporting import report
 
     return re.sub(r"\s+", " ", report.fill("smoke", ctx))
 
@@ -430,7 +430,7 @@ def architecture_view(conv_minus_mlp: float, own: bool = False):
     conv − mlp held-out loss difference is `conv_minus_mlp` ± 1 nat."""
     from types import SimpleNamespace
 
-    from vaereport import robustness
+    from vaereport.reporting import robustness
 
     d = {"mean": conv_minus_mlp, "low": conv_minus_mlp - 1, "high": conv_minus_mlp + 1, "se": 0.5, "n": 10000}
     acc = {"mean": 0.02, "low": 0.01, "high": 0.03, "n": 5}
@@ -515,7 +515,7 @@ def test_share_difference_matches_a_hand_computed_wald_interval():
 
 
 def test_reconstruction_gap_is_oriented_worse_minus_better_and_resolved_only_when_its_interval_excludes_zero():
-    from vaereport.training import paired_difference
+    from vaereport.science.training import paired_difference
 
     vae, dae = np.array([220.0, 222.0, 221.0, 223.0]), np.array([229.0, 230.0, 228.0, 231.0])
     metrics = {"reconstruction": {"VAE": {"nll_nats": vae.mean()}, "DAE": {"nll_nats": dae.mean()}},

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from vaereport import semisup
+from vaereport.science import semisup
 from vaereport.errors import ParameterError
-from vaereport.schema import CLASSIFIERS
+from vaereport.config.schema import CLASSIFIERS
 
 
 @pytest.fixture
@@ -99,7 +99,7 @@ def test_summary_interval_and_labels_needed():
 
 
 # ---------------------------------------------------------------- the honest choice and label spreading
-from vaereport import choice  # noqa: E402
+from vaereport.science import choice  # noqa: E402
 
 
 @pytest.fixture

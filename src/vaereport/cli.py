@@ -15,7 +15,7 @@ _received_signal = signal.SIGINT
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import analyses
+    from .config import analyses
 
     choices = ", ".join(f"{a.name} ({a.short})" for a in analyses.existing())
     parser = argparse.ArgumentParser(prog="vaereport", description=__doc__)
@@ -115,7 +115,7 @@ def _name_the_profile(args) -> None:
 
 
 def _overrides(args) -> list[str]:
-    from .params import split_overrides
+    from .config.params import split_overrides
 
     return [*args.param, *split_overrides(args.params)]
 
@@ -123,8 +123,8 @@ def _overrides(args) -> list[str]:
 def _print_params(analysis: str, profile: str, overrides: list[str]) -> None:
     import json
 
-    from .analyses import get
-    from .params import load_params
+    from .config.analyses import get
+    from .config.params import load_params
 
     spec = get(analysis)
     for key, value in load_params(spec.name, profile, overrides).items():
@@ -133,7 +133,7 @@ def _print_params(analysis: str, profile: str, overrides: list[str]) -> None:
 
 
 def _dispatch(args) -> int:
-    from . import report
+    from .reporting import report
     from .study import cells, graph
     from .execution import recovery, runner
     from .execution.lock import build_lock
@@ -197,8 +197,8 @@ def _run(args, chosen: dict) -> None:
 
 
 def _study(args, targets=None, grid_options=(), overrides=()) -> None:
-    from .grid import parse_grid_options
-    from .params import parse_override
+    from .config.grid import parse_grid_options
+    from .config.params import parse_override
     from .study import executor
 
     executor.run_study(args.profile, targets, parse_grid_options(list(grid_options)) or None,
@@ -216,7 +216,8 @@ def _chosen(args) -> dict:
 def _list_runs(args) -> None:
     import json
 
-    from . import analyses, runs
+    from .config import analyses
+    from . import runs
 
     rows = runs.listing(args.profile, analyses.get(args.analysis).name)
     print(json.dumps(rows, indent=1) if args.json else runs.aligned(rows))

@@ -267,6 +267,7 @@ def verified_checksums(name: str, record: Path | None = None) -> dict[str, str]:
     (path, size, mtime) in `record`, so that up-to-date checks stay fast."""
     import json
 
+    from .execution.atomic import write_text
     from .paths import build_root
 
     record = record or build_root() / ".verified-data.json"
@@ -282,9 +283,7 @@ def verified_checksums(name: str, record: Path | None = None) -> dict[str, str]:
         known[name] = {"stamp": _stamp(directory), "sha256": dataset.sha256}
         try:
             record.parent.mkdir(parents=True, exist_ok=True)
-            tmp = record.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(known, indent=1))
-            tmp.replace(record)
+            write_text(record, json.dumps(known, indent=1))
         except OSError:
             pass  # an unwritable build folder is reported by the runner, not here
     return dataset.sha256

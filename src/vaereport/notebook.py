@@ -3,10 +3,16 @@
 The runner injects the resolved parameter set, the output folder and the folders of the upstream
 analyses into the notebook's `parameters` cell (papermill's convention), so the executed notebook shows
 exactly what ran. Opened by hand with nothing injected, a notebook runs the smoke profile.
+
+This module is in every analysis's import closure (so in its cache key): it imports no configuration. The
+runner validated the injected parameters when it computed the key; only a notebook opened by hand reads the
+registry and the parameter files, through `importlib`, which the key's import scan does not follow (editing
+another analysis's schema or registry line must not re-key this one).
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import random
 import sys
@@ -15,9 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import analyses
 from .outputs import Outputs
-from .params import load_params, validate
 from .paths import PROJECT_ROOT, analysis_output_dir
 
 KERNEL_FACTS = ".kernel.json"  # written by the kernel, folded into metadata.json by the runner
@@ -32,24 +36,21 @@ class Notebook(NamedTuple):
 
 def start(analysis: str, params: dict, output_dir: str, inputs: dict | None = None,
           tensorflow: bool = True) -> Notebook:
-    """Validate the injected parameters, seed Python and NumPy (and Keras/TensorFlow when the analysis
-    trains models), and return them with the `Outputs` of `output_dir` and the upstream folders."""
-    spec = analyses.get(analysis)
-    if params:
-        params = validate(spec.name, dict(params), "injected parameters")
-    else:  # opened by hand (Jupyter): the smoke profile, written under the project's build/, whatever the cwd
-        params = load_params(spec.name, FALLBACK_PROFILE)
+    """Take the injected parameters (or, opened by hand, the smoke profile's), seed Python and NumPy (and
+    Keras/TensorFlow when the analysis trains models), and return them with the `Outputs` of `output_dir` and
+    the folders of the upstream analyses."""
+    if not params:
+        params, inputs = _smoke_profile(analysis)
         if not Path(output_dir).is_absolute():
             output_dir = str(PROJECT_ROOT / output_dir)
-    inputs = {up: Path(inputs.get(up) if inputs and inputs.get(up) else analysis_output_dir(FALLBACK_PROFILE, up))
-              for up in spec.upstream}
+    inputs = {up: Path(folder) for up, folder in (inputs or {}).items()}
     random.seed(params["seed"])
     np.random.seed(params["seed"])
-    from .determinism import thread_budget
+    from .science.determinism import thread_budget
 
     facts = {"executable": sys.executable, "python": sys.version.split()[0], "threads": thread_budget()}
     if tensorflow:
-        from .determinism import seed_everything
+        from .science.determinism import seed_everything
 
         seed_everything(params["seed"])
         import tensorflow as tf
@@ -58,3 +59,10 @@ def start(analysis: str, params: dict, output_dir: str, inputs: dict | None = No
     out = Outputs(output_dir)
     (out.root / KERNEL_FACTS).write_text(json.dumps(facts, indent=1) + "\n")
     return Notebook(params, out, inputs)
+
+
+def _smoke_profile(analysis: str) -> tuple[dict, dict[str, str]]:
+    """The smoke profile's parameters of `analysis` and its upstream analyses' smoke folders."""
+    spec = importlib.import_module("vaereport.config.analyses").get(analysis)
+    params = importlib.import_module("vaereport.config.params").load_params(spec.name, FALLBACK_PROFILE)
+    return params, {up: str(analysis_output_dir(FALLBACK_PROFILE, up)) for up in spec.upstream}

@@ -13,9 +13,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import analyses
+from .config import analyses
 from .errors import VaereportError, did_you_mean
-from .params import load_params
+from .config.params import load_params
 from .execution.store import RUNS, profile_run_dir, read_metadata, runs_dir
 
 

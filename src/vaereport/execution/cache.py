@@ -111,8 +111,13 @@ def module_components(source: str) -> dict[str, str]:
 
 
 def code_component(modules: list[str]) -> str:
-    """Hash of the named project modules and of every project module they import (parsed)."""
-    closure = module_closure([f"from vaereport import {m}" for m in modules])
+    """Hash of the named project modules ('outputs', 'figures.plots') and of every project module they
+    import (parsed). A name that is no module of the package is an error, not silently left out of the key."""
+    missing = [m for m in modules if module_path(m) is None]
+    if missing:
+        raise ValueError(f"no such module in the package: {', '.join(missing)}")
+    closure = module_closure([f"from vaereport{'.' + m.rpartition('.')[0] if '.' in m else ''} import {m.rpartition('.')[2]}"
+                              for m in modules])
     return sha256_text(json.dumps({m: _module_code(m) for m in closure}, sort_keys=True))
 
 

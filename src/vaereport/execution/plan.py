@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import analyses
-from ..analyses import Analysis
+from ..config import analyses
+from ..config.analyses import Analysis
 from ..data import verified_checksums
 from ..errors import UpstreamMissingError
-from ..params import load_params
+from ..config.params import load_params
 from . import cache, provenance
 from .store import output_problems, profile_run_dir, read_metadata, runs_dir
 

@@ -9,7 +9,7 @@ import os
 import shutil
 from pathlib import Path
 
-from .. import analyses
+from ..config import analyses
 from ..errors import DataCorruptError, DataMissingError, UpstreamMissingError
 from ..paths import ensure_writable, profile_dir
 from .kernel import execute

@@ -8,7 +8,7 @@ import json
 import time
 from pathlib import Path
 
-from .. import analyses
+from ..config import analyses
 from ..execution import cache, store
 from ..execution.atomic import write_text, written
 from ..paths import profile_dir

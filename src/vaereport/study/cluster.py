@@ -13,7 +13,7 @@ import contextlib
 import os
 from dataclasses import dataclass
 
-from ..determinism import THREADS_ENV
+from ..science.determinism import THREADS_ENV
 from ..errors import ClusterError, ParameterError
 
 SCHEDULER_ENV = "VAEREPORT_SCHEDULER"  # address of an existing scheduler, e.g. tcp://10.0.0.5:8786
@@ -77,7 +77,7 @@ def connect(scheduler: str | None = None, workers: int | None = None, dashboard:
 
 def environment_facts() -> dict:
     """What a cell's cache key depends on besides its parameters: package versions and the analyses' code."""
-    from .. import analyses
+    from ..config import analyses
     from ..execution import cache, provenance
     from ..execution.plan import COMPUTE_PACKAGES
 

@@ -10,7 +10,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from .. import analyses
+from ..config import analyses
 from ..errors import StudyIncompleteError, VaereportError
 from ..execution import kernel, runner, store
 from ..paths import build_root, profile_dir
@@ -28,7 +28,7 @@ def run_cell(spec: dict, *upstream: dict) -> dict:
     """Run one cell on a Dask worker (unless it is kept) and return small facts about it."""
     import logging
 
-    from ..determinism import THREADS_ENV
+    from ..science.determinism import THREADS_ENV
 
     logging.getLogger("papermill").setLevel(logging.ERROR)  # the notebook's output stays in the notebook
     try:

@@ -7,9 +7,9 @@ import itertools
 import json
 from dataclasses import dataclass, field
 
-from .. import analyses, grid
+from ..config import analyses, grid
 from ..errors import VaereportError
-from ..params import load_params, profile_grid
+from ..config.params import load_params, profile_grid
 
 
 OWN_CELL = "profile"  # name of a profile's own run when no grid cell has its parameters

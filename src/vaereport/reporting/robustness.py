@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from . import findings
-from .study.cells import kept_cell
-from .study.graph import Node, build_graph, has_grid
-from .errors import RenderError
-from .execution.store import verify_outputs
+from ..study.cells import kept_cell
+from ..study.graph import Node, build_graph, has_grid
+from ..errors import RenderError
+from ..execution.store import verify_outputs
 
 Q1, Q2R, Q2S = "q1_vae_mnist", "q2_representations", "q2_semisupervised"
 
@@ -167,7 +167,7 @@ def seed_rows(cells: dict[str, CellRun]) -> list[dict]:
     (mean over the shared labelled subsets, with the subsets-only interval) and pooled over seeds with the
     interval that counts both sources of randomness; the pooled intervals hold simultaneously over the budgets
     (Bonferroni, as for the report's other paired differences)."""
-    from .semisup import t_interval
+    from ..science.semisup import t_interval
 
     runs = [(c, downstream(cells, c)) for c in sweep(cells, Q2R, "seed")]
     runs = [(c, s) for c, s in runs if s is not None]
@@ -233,7 +233,7 @@ def _seconds_per_epoch(folder: Path, models: tuple[str, ...]) -> float | None:
 
 def _paired_images(a: Path, b: Path, model: str) -> dict | None:
     """Mean and standard error of b − a per held-out image of the two runs' `validation_losses[model]`."""
-    from .semisup import t_interval
+    from ..science.semisup import t_interval
 
     files = [f / "arrays" / "validation_losses.npz" for f in (a, b)]
     if not all(f.is_file() for f in files):
@@ -250,7 +250,7 @@ def _paired_images(a: Path, b: Path, model: str) -> dict | None:
 def _paired_subsets(a: CellRun, b: CellRun, representation: str) -> dict:
     """Budget -> b − a in the chosen classifier's accuracy over the labelled subsets the two downstream cells share,
     with the intervals of `semisup.paired_differences` (simultaneous over the budgets that have several subsets)."""
-    from .semisup import paired_differences
+    from ..science.semisup import paired_differences
 
     rows = [{"budget": l, "repetition": r, "representation": side, "classifier": "chosen", "accuracy": acc}
             for side, cell in (("a", a), ("b", b))

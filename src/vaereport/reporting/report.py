@@ -19,14 +19,15 @@ from pathlib import Path
 
 import jinja2
 
-from . import analyses, findings
-from .errors import RenderError
-from .paths import PROJECT_ROOT, REPORT_DIR, profile_dir
-from .params import load_params
-from .execution import provenance
-from .execution.atomic import write_text, written
-from .execution.store import verify_outputs
-from .semisup import REPRESENTATION_LABELS
+from ..config import analyses
+from . import findings
+from ..errors import RenderError
+from ..paths import PROJECT_ROOT, REPORT_DIR, profile_dir
+from ..config.params import load_params
+from ..execution import provenance
+from ..execution.atomic import write_text, written
+from ..execution.store import verify_outputs
+from ..science.semisup import REPRESENTATION_LABELS
 
 log = logging.getLogger("vaereport")
 TEMPLATE = REPORT_DIR / "report.qmd"
@@ -162,7 +163,7 @@ class StudyView:
 
     def __init__(self, profile: str, enabled: bool = True):
         from . import robustness
-        from .study.graph import has_grid
+        from ..study.graph import has_grid
 
         self.available = enabled and has_grid(profile)
         if not self.available:
@@ -190,17 +191,17 @@ class StudyView:
         cells (`figures.json`: its key hashes the cells' run keys, the chosen code size and the drawing code)."""
         import numpy as np
 
-        from .execution import cache
-        from . import robustness_plots as rp
-        from .outputs import FIGURE_DPI
-        from .style import plt
+        from ..execution import cache
+        from ..figures import robustness_plots as rp
+        from ..outputs import FIGURE_DPI
+        from ..figures.style import plt
 
         figures = self.dir / "figures"
         own = AnalysisView(profile, "q2_representations")
         chosen = own.meta["params"]["latent_dim"] if own.meta else None
         read = {c.node.id: c.meta["key"] for c in self.cells.values()}
         key = cache.combine({"cells": cache.sha256_text(json.dumps(read, sort_keys=True)), "chosen": str(chosen),
-                             "code": cache.code_component(["report", "robustness", "robustness_plots", "outputs"]),
+                             "code": cache.code_component(["reporting.report", "reporting.robustness", "figures.robustness_plots", "outputs"]),
                              "matplotlib": provenance.package_versions().get("matplotlib", "")})
         record = self.dir / "figures.json"
         names = [n for n, wanted in (("code_size", self.code), ("seed_differences", self.seeds),
@@ -231,7 +232,7 @@ class StudyView:
 
     def figure(self, name: str, caption: str, ident: str, analysis: str) -> str:
         """Figure markdown; the caption links the index of the cells it was drawn from."""
-        from .study.cells import CELLS, INDEX
+        from ..study.cells import CELLS, INDEX
 
         return f"![{caption} [cells]({CELLS}/{analysis}/{INDEX})]({self.rel}/figures/{name}.png){{#{ident}}}"
 
@@ -248,7 +249,7 @@ class MeasuredChoices:
 
     def __init__(self, profile: str, enabled: bool = True, cells: dict | None = None):
         from . import robustness
-        from .study.graph import has_grid
+        from ..study.graph import has_grid
 
         source = profile if has_grid(profile) else STUDY_OF.get(profile)
         if cells is None:
@@ -274,8 +275,8 @@ def latent_widget(q1: AnalysisView, study: StudyView) -> str:
     no exported decoder)."""
     from matplotlib.colors import to_hex
 
-    from . import latent_widget as widget
-    from .style import class_colors
+    from ..figures import latent_widget as widget
+    from ..figures.style import class_colors
 
     if not q1.available or not (q1.dir / "arrays" / "decoder_weights.npz").is_file():
         return ""
@@ -406,7 +407,7 @@ def render_quarto(qmd: Path, html: Path, pdf: Path) -> None:
 
 def experiment_runs(profile: str, runs: dict[str, Path] | None) -> dict[str, str]:
     """analysis -> run id of the `runs` that are not the profile's own (what makes a report an experiment)."""
-    from .execution.store import profile_run_dir, read_metadata
+    from ..execution.store import profile_run_dir, read_metadata
 
     return {name: read_metadata(folder)["key"] for name, folder in (runs or {}).items()
             if Path(folder).resolve() != profile_run_dir(profile, name).resolve()}

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..science.constants import ARCHITECTURES, FEATURE_DIM
+
 
 @dataclass(frozen=True)
 class Param:
@@ -39,14 +41,11 @@ def choices(options: tuple[str, ...], doc: str) -> Param:
 
 CLASSIFIERS = ("logreg", "svm_rbf", "random_forest", "knn", "mlp")
 PREPROCESSINGS = ("standardise", "none", "active")
-# Width of the reference classifier's feature layer (genmetrics); the Fréchet distance needs more images.
-FEATURE_DIM = 128
 SEED = Param("int", ">= 0", lambda v: v >= 0, "seed for Python, NumPy, Keras/TF and subset draws")
 HIDDEN = Param("int_list", "non-empty list of ints >= 1", lambda v: len(v) > 0 and min(v) >= 1,
                "hidden-layer widths of the encoder (the decoder mirrors them)")
 TRAIN_SUBSET = Param("int_or_null", "null (all 60000) or 1..60000",
                      lambda v: v is None or 1 <= v <= 60000, "use only the first n training images")
-ARCHITECTURES = ("mlp", "conv")  # models.ARCHITECTURES, kept here so the schema imports no TensorFlow
 TRAINING = {
     "seed": SEED,
     "architecture": choice(ARCHITECTURES, "encoder/decoder: dense layers (mlp) or keras-io's convolutional shape "

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from . import analyses
-from .errors import ParameterError, ProfileError, did_you_mean, yaml_problem
+from ..errors import ParameterError, ProfileError, did_you_mean, yaml_problem
 from .schema import Param
 
 BASE_PROFILE = "full"

@@ -12,10 +12,10 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
+from .constants import ARCHITECTURES
 from .losses import kl_to_standard_normal, reconstruction_nll
 
 PACKAGE = "vaereport"
-ARCHITECTURES = ("mlp", "conv")
 # XLA per architecture, from `make bench` on a 2-core CPU: it speeds the MLP's steps up, but TensorFlow's own
 # oneDNN convolution kernels train the conv model faster than XLA's (see benchmarks/run.py).
 JIT_COMPILE = {"mlp": True, "conv": False}

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from . import analyses
-from .errors import ParameterError
+from ..errors import ParameterError
 from .params import params_file, profile_grid, profile_values, validate
 
 BASE_CELL = "base"  # the name of the only cell of a grid whose cells do not differ

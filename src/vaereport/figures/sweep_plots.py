@@ -7,10 +7,9 @@ from matplotlib.colors import to_rgb
 from matplotlib.lines import Line2D
 
 from . import style
-from .semisup import CLASSIFIER_LABELS, MLP_EARLY_STOPPING_FROM, REPRESENTATION_LABELS
+from ..science.semisup import CLASSIFIER_LABELS, MLP_EARLY_STOPPING_FROM, REPRESENTATION_LABELS
 from .style import plt
 
-REPRESENTATION_COLORS = {"vae": style.PALETTE[0], "dae": style.PALETTE[1], "pixels": style.PALETTE[7]}
 KEY_COLOR = "0.3"  # line-style keys of a figure legend, where the panel's title names the input and its colour
 
 
@@ -48,7 +47,7 @@ def learning_curves(summary):
     """Small multiples, one panel per input in its colour: the label-only selection (solid, with its 95 % band),
     label spreading (dashed, codes only) and the fixed MLP (dotted), mean test accuracy over the labelled subsets;
     the other inputs' selection in light grey behind, for comparison on the same axes."""
-    reps = [r for r in REPRESENTATION_COLORS if len(summary[(summary.representation == r) & (summary.classifier == "chosen")])]
+    reps = [r for r in style.INPUT_COLORS if len(summary[(summary.representation == r) & (summary.classifier == "chosen")])]
     fig, axes = plt.subplots(1, len(reps), figsize=(style.PAGE_WIDTH, 3.0), sharey=True, squeeze=False)
     chosen = summary[summary.classifier == "chosen"]
     shown = set()
@@ -57,7 +56,7 @@ def learning_curves(summary):
             if other != rep:
                 g = chosen[chosen.representation == other].sort_values("budget")
                 ax.plot(g.budget, 100 * g.mean_accuracy, "-", color="0.8", lw=1, zorder=0)
-        color = REPRESENTATION_COLORS[rep]
+        color = style.INPUT_COLORS[rep]
         _band(ax, chosen[chosen.representation == rep], color, "label-only selection")
         for clf, ls, marker, label in (("label_spreading", "--", "s", "label spreading"), ("mlp", ":", "^", "fixed MLP")):
             g = summary[(summary.representation == rep) & (summary.classifier == clf)].sort_values("budget")
@@ -84,7 +83,7 @@ def learning_curves_by_classifier(summary, classifiers: list[str]):
                              sharex=True, squeeze=False)
     part = summary[summary.classifier.isin(classifiers)]
     for ax, clf in zip(axes.ravel(), classifiers):
-        for rep, color in REPRESENTATION_COLORS.items():
+        for rep, color in style.INPUT_COLORS.items():
             g = part[(part.representation == rep) & (part.classifier == clf)]
             if len(g):
                 _band(ax, g, color, REPRESENTATION_LABELS[rep])
@@ -99,7 +98,7 @@ def learning_curves_by_classifier(summary, classifiers: list[str]):
     for ax in axes[-1]:
         ax.set_xlabel("labels $l$")
     present = set(part.representation)
-    _figure_legend(fig, [_key(REPRESENTATION_LABELS[rep], "-", "o", color) for rep, color in REPRESENTATION_COLORS.items()
+    _figure_legend(fig, [_key(REPRESENTATION_LABELS[rep], "-", "o", color) for rep, color in style.INPUT_COLORS.items()
                          if rep in present])
     return fig
 
@@ -111,7 +110,7 @@ def paired_differences(frames: dict):
     n = len(frames)
     cols = min(3, n)
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(style.PAGE_WIDTH, 1.75 * rows + 0.3), sharex=True, sharey=True,
+    fig, axes = plt.subplots(rows, cols, figsize=(style.PAGE_WIDTH, 1.9 * rows + 0.3), sharex=True, sharey=True,
                              squeeze=False)
     for ax, (label, d) in zip(axes.ravel(), frames.items()):
         d = d.sort_values("budget")
@@ -123,6 +122,7 @@ def paired_differences(frames: dict):
         ax.scatter(d.budget, mean, s=14, zorder=3, c=np.where(excludes, "0.1", "white"), edgecolors="0.1")
         ax.set(xscale="log", title=label)
         ax.title.set_fontsize(8)
+        ax.tick_params(labelbottom=True)  # every panel keeps its budgets, not only the bottom row
     for ax in axes.ravel()[n:]:
         ax.axis("off")
     for ax in axes[:, 0]:
@@ -138,7 +138,7 @@ PREPROCESSING_STYLES = {"active": ("o", "-"), "standardise": ("s", "--"), "none"
 def preprocessing_ablation(ablation):
     """One panel per input: mean test accuracy against l of each encoding and preprocessing, each with the
     classifier the label-only selection chose on that subset. `ablation` is the preprocessing_ablation table."""
-    reps = [r for r in REPRESENTATION_COLORS if r in set(ablation.representation)]
+    reps = [r for r in style.INPUT_COLORS if r in set(ablation.representation)]
     fig, axes = plt.subplots(1, len(reps), figsize=(style.PAGE_WIDTH, 2.9), sharey=True, squeeze=False)
     two_encodings = False
     for ax, rep in zip(axes[0], reps):
@@ -149,7 +149,7 @@ def preprocessing_ablation(ablation):
             mean = g.groupby("budget").accuracy.mean()
             marker, ls = PREPROCESSING_STYLES.get(prep, ("o", "-"))
             shade = 1.0 if enc == encodings[0] else 0.55
-            color = tuple(shade * c + (1 - shade) for c in to_rgb(REPRESENTATION_COLORS[rep]))
+            color = tuple(shade * c + (1 - shade) for c in to_rgb(style.INPUT_COLORS[rep]))
             label = prep + (f", {enc}" if len(encodings) > 1 else "")
             ax.plot(mean.index, 100 * mean.to_numpy(), ls, marker=marker, ms=3, color=color, label=label)
         ax.set(xscale="log", title=REPRESENTATION_LABELS[rep], xlabel="labels $l$")

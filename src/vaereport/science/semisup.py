@@ -19,7 +19,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from .errors import ParameterError
+from ..errors import ParameterError
 
 CLASSIFIER_LABELS = {"logreg": "logistic regression", "svm_rbf": "RBF SVM", "random_forest": "random forest",
                      "knn": "k-NN", "mlp": "MLP", "label_spreading": "label spreading"}

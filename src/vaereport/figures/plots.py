@@ -43,10 +43,10 @@ def training_curves(histories: dict[str, dict[str, list[float]]], unit: str = "n
                 ax.axis("off")
                 continue
             epochs = np.arange(1, len(hist[term]) + 1)
-            ax.plot(epochs, hist[term], color=style.PALETTE[0], label="training")
+            ax.plot(epochs, hist[term], color=style.CURVE_COLORS["training"], label="training")
             for held, (label, ls) in HELD_OUT_STYLES.items():
                 if f"{held}_{term}" in hist:
-                    color = style.PALETTE[1 if held == "test" else 3]
+                    color = style.CURVE_COLORS[held]
                     ax.plot(epochs, hist[f"{held}_{term}"], ls, color=color, label=label)
                     last = hist[f"{held}_{term}"][-1]  # the value the tables report, written at its point
                     ax.plot(epochs[-1], last, "o", ms=3, color=color)
@@ -143,13 +143,18 @@ def image_rows(rows: dict[str, np.ndarray], title: str = ""):
     return fig
 
 
-def sample_panels(panels: dict[str, np.ndarray], rows: int = 2, cols: int = 8):
-    """Generated images, one block of rows x cols per method, stacked so each image is large enough to judge."""
-    fig, axes = plt.subplots(len(panels), 1, figsize=(style.PAGE_WIDTH, len(panels) * (rows * style.PAGE_WIDTH / cols + 0.3)))
-    for ax, (label, imgs) in zip(np.atleast_1d(axes), panels.items()):
+def sample_panels(panels: dict[str, np.ndarray], rows: int = 2, cols: int = 8, panel_columns: int = 1):
+    """Generated images (label -> (rows * cols, 28, 28)), one block of rows x cols per method, the blocks in
+    `panel_columns` columns, so each image is large enough to judge."""
+    panel_rows = -(-len(panels) // panel_columns)
+    width = style.PAGE_WIDTH / panel_columns
+    fig, axes = plt.subplots(panel_rows, panel_columns, squeeze=False,
+                             figsize=(style.PAGE_WIDTH, panel_rows * (rows * width / cols + 0.3)))
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, (label, imgs) in zip(axes.flat, panels.items()):
         ax.imshow(tile(imgs, rows, cols, pad=2), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
         ax.set_title(label, fontsize=9)
-        ax.axis("off")
     return fig
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from .semisup import CLASSIFIER_LABELS
+from ..science.semisup import CLASSIFIER_LABELS
 
 # Raw-pixel test accuracies on all 60000 labels from the Fashion-MNIST benchmark (Xiao et al., 2017,
 # github.com/zalandoresearch/fashion-mnist, best setting per classifier family).
@@ -293,7 +293,7 @@ def preprocessing_contrast(rows: list[dict], representation: str, budget: int, a
     """Paired over the labelled subsets (preprocessing_ablation table rows): test accuracy with preprocessing
     `a` minus `b`, on the encoding the selection chose, each with the classifier chosen on that subset; mean,
     95 % interval and verdict. None where a subset lacks either."""
-    from .semisup import t_interval
+    from ..science.semisup import t_interval
 
     by = {}
     for r in rows:

@@ -13,6 +13,10 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F
 # Ten class colours: Paul Tol's colour-blind-safe "muted" scheme (nine hues) plus black.
 CLASS_COLORS = ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255",
                 "#AA4499", "#000000"]
+# One colour per input across every figure: VAE codes blue, DAE codes orange, raw pixels black; other roles
+# (training and held-out curves) use colours no input uses.
+INPUT_COLORS = {"vae": PALETTE[0], "dae": PALETTE[1], "pixels": PALETTE[7]}
+CURVE_COLORS = {"training": "0.45", "test": PALETTE[2], "corrupted": PALETTE[3]}
 SEQUENTIAL = "viridis"
 PAGE_WIDTH = 6.4  # inches: within the text width of the report's A4 page (16.6 cm), so printed 1:1
 

@@ -9,7 +9,7 @@ import time
 import keras
 import numpy as np
 
-from .errors import ParameterError, TrainingDivergedError
+from ..errors import ParameterError, TrainingDivergedError
 from .models import DenoisingAE, corrupt, decoder_mean, uses_xla
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from .schema import FEATURE_DIM
+from .constants import FEATURE_DIM
 from .training import predict
 
 

@@ -15,13 +15,16 @@ import tensorflow as tf
 from keras import ops
 
 from .losses import LOG_2PI, reconstruction_nll
-from .models import uses_xla
 
 
 def _log_weights_fn(vae):
-    """A compiled function (x (b, 784), seed (2,), k) -> log importance weights (b, k)."""
+    """A graph function (x (b, 784), seed (2,), k) -> log importance weights (b, k).
 
-    @tf.function(jit_compile=uses_xla(vae), reduce_retracing=True)
+    Not XLA-compiled: XLA's CPU kernels split this function's reductions by the thread count, so the
+    estimate changed in its 8th digit between one and two threads; TensorFlow's own kernels give the same
+    bytes for any thread count here, and are no slower (tests/test_determinism.py)."""
+
+    @tf.function(jit_compile=False, reduce_retracing=True)
     def log_weights(x, seed, k: int):
         z_mean, z_log_var = vae.encoder(x, training=False)
         eps = tf.random.stateless_normal((tf.shape(x)[0], k, z_mean.shape[-1]), seed)

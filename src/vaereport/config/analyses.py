@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import schema
-from .errors import ParameterError, did_you_mean
-from .paths import ANALYSIS_DIR, PARAMS_DIR
+from ..errors import ParameterError, did_you_mean
+from ..paths import ANALYSIS_DIR, PARAMS_DIR
 from .schema import Param
 
 

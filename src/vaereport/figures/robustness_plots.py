@@ -8,7 +8,7 @@ from . import style
 from .plots import tile
 from .style import plt
 
-MODEL_COLORS = {"VAE": style.PALETTE[0], "DAE": style.PALETTE[1]}
+MODEL_COLORS = {"VAE": style.INPUT_COLORS["vae"], "DAE": style.INPUT_COLORS["dae"]}
 BUDGET_STYLES = ["o-", "s--", "^:", "D-."]
 
 

@@ -1,0 +1,1 @@
+"""Configuration: the analyses registry, parameter schemas, parameter files and grids."""

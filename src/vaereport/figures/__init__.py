@@ -1,0 +1,1 @@
+"""Figures: one style, the analyses' plots, the study's plots and the interactive latent space."""

@@ -1,0 +1,5 @@
+"""Constants of the science that the parameter schemas also check against, in a module that imports nothing
+(so the command line does not load TensorFlow to validate a parameter)."""
+
+ARCHITECTURES = ("mlp", "conv")  # dense encoder/decoder, or keras-io's convolutional shape (models)
+FEATURE_DIM = 128  # width of the reference classifier's feature layer, the Fréchet features (genmetrics)
