@@ -274,6 +274,7 @@ def architecture_q1(cells: dict[str, CellRun]) -> list[dict]:
                      "epochs": c.node.params["epochs"], "n_validation": c.metrics["data"]["n_validation"],
                      "validation_neg_elbo": m.get("validation_neg_elbo"), "validation_mse": m.get("validation_mse"),
                      "n_parameters": m["n_parameters"], "seconds_per_epoch": _seconds_per_epoch(c.folder, (decoder,)),
+                     "n_train": c.metrics["data"]["n_train"], "threads": c.meta.get("kernel", {}).get("threads"),
                      "paired": _paired_images(runs[0].folder, c.folder, decoder) if c is not runs[0] else None})
     return rows if len(rows) > 1 and all(r["validation_neg_elbo"] is not None for r in rows) else []
 
@@ -299,6 +300,7 @@ def architecture_q2(cells: dict[str, CellRun]) -> list[dict]:
                "n_parameters": c.metrics["models"]["VAE"]["n_parameters"],
                "dae_n_parameters": c.metrics["models"]["DAE"]["n_parameters"],
                "seconds_per_epoch": _seconds_per_epoch(c.folder, ("VAE", "DAE")),
+               "n_train": c.metrics["data"]["n_train"], "threads": c.meta.get("kernel", {}).get("threads"),
                "budgets": budgets, "accuracy": {}, "paired": {}}
         for name in ("VAE", "DAE"):
             row["paired"][name] = None if base else _paired_images(runs[0].folder, c.folder, name)
