@@ -28,7 +28,7 @@ help:
 	@echo "make status [PROFILE=...]  which analyses are up to date, stale (and why) or missing"
 	@echo "make test                  the test suite (what CI runs)"
 	@echo "make test-fast             the unit tests only (no training, no browser)"
-	@echo "make lint                  ruff over src, analysis, tests and benchmarks (make test runs it first)"
+	@echo "make lint                  ruff over src, analysis, params, tests and benchmarks (make test runs it first)"
 	@echo "make bench                 benchmarks -> build/bench/bench.json"
 	@echo "make lab                   JupyterLab on analysis/ (the percent scripts open as notebooks)"
 	@echo "make clean                 remove build/ (all outputs and reports)"
@@ -72,7 +72,7 @@ test: $(VENV)/.installed lint
 	$(PY) -m pytest -q
 
 lint: $(VENV)/.installed
-	$(PY) -m ruff check src analysis tests benchmarks
+	$(PY) -m ruff check src analysis params tests benchmarks
 
 test-fast: $(VENV)/.installed
 	$(PY) -m pytest -q -m "not integration and not browser"

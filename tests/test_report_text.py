@@ -221,7 +221,7 @@ def test_bootstrap_gives_standard_errors_and_difference_intervals_that_contain_t
 def test_schema_requires_more_generated_images_than_features():
     from vaereport.errors import ParameterError
     from vaereport.config.params import load_params
-    from vaereport.config.schema import FEATURE_DIM
+    from vaereport.science.constants import FEATURE_DIM
 
     with pytest.raises(ParameterError, match="out of range"):
         load_params("q2_representations", "smoke", [f"n_generated={FEATURE_DIM}"])

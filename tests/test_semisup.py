@@ -3,7 +3,7 @@ import pytest
 
 from vaereport.science import semisup
 from vaereport.errors import ParameterError
-from vaereport.config.schema import CLASSIFIERS
+from vaereport.science.constants import CLASSIFIERS
 
 
 @pytest.fixture

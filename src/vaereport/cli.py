@@ -18,6 +18,8 @@ def _parser() -> argparse.ArgumentParser:
     from .config import analyses
 
     choices = ", ".join(f"{a.name} ({a.short})" for a in analyses.existing())
+    first = analyses.existing()[0].short if analyses.existing() else "ANALYSIS"
+    upstream = next((analyses.get(a.upstream[0]).short for a in analyses.existing() if a.upstream), first)
     parser = argparse.ArgumentParser(prog="vaereport", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -29,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
                        help="override one parameter, e.g. -p epochs=3 or -p 'hidden=[8, 4]' (repeatable)")
         p.add_argument("--params", default="", metavar="'K=V K2=V2'",
-                       help="several overrides in one string, split before each 'key=' (what `make q1 P=...` passes)")
+                       help=f"several overrides in one string, split before each 'key=' (what `make {first} P=...` passes)")
         return p
 
     def with_lock(p):
@@ -51,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
 
     run = with_choice(with_lock(with_overrides(with_profile(sub.add_parser(
         "run", help="run one analysis (or 'all') unless that run is already kept; runs with overrides are kept "
-                    "beside the profile's own")))), "as its upstream, e.g. --run q2r=3fa2c1")
+                    "beside the profile's own")))), f"as its upstream, e.g. --run {upstream}=3fa2c1")
     run.add_argument("analysis", help=f"{choices}, or all")
     run.add_argument("--force", action="store_true", help="re-run even if up to date")
     run.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2",

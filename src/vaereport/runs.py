@@ -31,34 +31,11 @@ class RunMismatchError(VaereportError):
     exit_code = 14
 
 
-def _headline_q1(m: dict) -> dict:
-    """Per decoder trained (a study cell may train only one)."""
-    row = {}
-    for decoder in ("bernoulli", "gaussian"):
-        if decoder in m.get("models", {}):
-            row[f"test −ELBO ({decoder})"] = m["models"][decoder]["test_neg_elbo"]
-            row[f"IWAE log p ({decoder})"] = m.get("iwae", {}).get(decoder, {}).get("mean_log_likelihood")
-    return row
-
-
-def _headline_q2r(m: dict) -> dict:
-    return {"VAE test −ELBO": m["models"]["VAE"]["test"]["loss"], "DAE test NLL": m["models"]["DAE"]["test"]["loss"]}
-
-
-def _headline_q2s(m: dict) -> dict:
-    budgets = m["budgets"]
-    chosen = {(r["representation"], r["budget"]): r["mean_accuracy"] for r in m["summary"] if r["classifier"] == "chosen"}
-    return {f"{rep.upper()} acc l={l}": chosen.get((rep, l)) for rep in ("vae", "dae") for l in (budgets[0], budgets[-1])}
-
-
 def headline_numbers(m: dict, limit: int = 4) -> dict:
-    """The first `limit` numbers among the metrics' top-level entries (the headline of an analysis that has no
-    `HEADLINES` entry of its own)."""
+    """The first `limit` numbers among the metrics' top-level entries (the headline of an analysis whose
+    `params/<analysis>.py` defines no `headline`)."""
     numbers = {k: v for k, v in m.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     return dict(list(numbers.items())[:limit])
-
-
-HEADLINES = {"q1_vae_mnist": _headline_q1, "q2_representations": _headline_q2r, "q2_semisupervised": _headline_q2s}
 
 
 @dataclass
@@ -118,7 +95,7 @@ def find(profile: str, ref: str, analysis: str | None = None) -> Run:
         matches = [r for other in others for r in all_runs(other, analysis) if r.id.startswith(ref)]
     if not matches:
         raise RunNotFoundError(f"No run '{ref}' in profile '{profile}'. List them with `vaereport runs "
-                               f"{analysis or 'q1'} --profile {profile}`.")
+                               f"{analysis or analyses.existing()[0].short} --profile {profile}`.")
     if len(matches) > 1:
         raise RunNotFoundError(f"Run id '{ref}' is ambiguous in profile '{profile}': "
                                f"{', '.join(r.id for r in matches)}. Give more characters.")
@@ -155,7 +132,8 @@ def listing(profile: str, analysis: str) -> list[dict]:
         differs = ", ".join(f"{k}={json.dumps(v)}" for k, v in changes.items()) or "(profile's parameters)"
         if run.id in cells:
             differs = f"grid cell {cells[run.id]}: {differs}"
-        headline = HEADLINES.get(run.analysis, headline_numbers)(run.metrics()) if (run.folder / "metrics.json").is_file() else {}
+        numbers = analyses.get(run.analysis).headline or headline_numbers
+        headline = numbers(run.metrics()) if (run.folder / "metrics.json").is_file() else {}
         rows.append({"id": run.id[:8], "finished": run.meta.get("finished", "")[:19].replace("T", " "),
                      "profile run": own is not None and own.folder == run.folder.resolve(),
                      "differs": differs, **headline, "wall s": run.meta.get("wall_seconds")})

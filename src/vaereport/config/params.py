@@ -1,8 +1,9 @@
 """Load a profile's parameter set from `params/<analysis>.yaml`, apply overrides, validate it.
 
 A file holds one mapping per profile. The `full` profile is complete; other profiles list only the
-values they change and inherit the rest from `full` (or from the profile named by `extends:`). A profile
-may also declare a `grid:` of parameter sets to run besides its own (see `grid`); it is not inherited.
+values they change and inherit the rest from `full` (or from the profile named by `extends:`), and a file may
+omit a profile another analysis declares: there it is the `full` parameter set. A profile may also declare a
+`grid:` of parameter sets to run besides its own (see `grid`); it is not inherited.
 """
 
 from __future__ import annotations
@@ -122,7 +123,8 @@ def _coerce(name: str, spec: Param, value: Any, origin: str) -> Any:
 
 def validate(analysis: str, values: dict[str, Any], origin: str) -> dict[str, Any]:
     """Check every key against the schema; returns the coerced parameters in schema order."""
-    schema = analyses.get(analysis).schema
+    spec = analyses.get(analysis)
+    schema = spec.schema
     unknown = sorted(set(values) - set(schema))
     if unknown:
         hints = "".join(did_you_mean(u, schema) for u in unknown)
@@ -131,11 +133,24 @@ def validate(analysis: str, values: dict[str, Any], origin: str) -> dict[str, An
     missing = [k for k in schema if k not in values]
     if missing:
         raise ParameterError(f"{origin}: missing parameter(s) {', '.join(missing)}; add them to the full profile")
-    return {k: _coerce(k, schema[k], values[k], origin) for k in schema}
+    coerced = {k: _coerce(k, schema[k], values[k], origin) for k in schema}
+    problem = spec.constraints(coerced) if spec.constraints else None
+    if problem:
+        raise ParameterError(f"{origin}: {problem}")
+    return coerced
+
+
+def known_profiles() -> list[str]:
+    """Every profile some analysis's parameter file declares, in first-seen order."""
+    seen: dict[str, None] = {}
+    for a in analyses.existing():
+        if a.params_file.is_file():
+            seen.update(dict.fromkeys(read_profiles(a.name)))
+    return list(seen)
 
 
 def _check_profile(analysis: str, profiles: dict, profile: str) -> None:
-    if profile not in profiles:
+    if profile not in profiles and profile not in known_profiles():
         raise ProfileError(
             f"unknown profile '{profile}' for {analysis}{did_you_mean(profile, profiles)}; available: "
             f"{', '.join(profiles)} (or add a '{profile}:' section to {params_file(analysis)})"
@@ -151,10 +166,10 @@ def profile_values(analysis: str, profile: str) -> dict[str, Any]:
         if name in chain:
             raise ParameterError(f"{params_file(analysis)}: profiles extend each other in a loop: {' -> '.join(chain + [name])}.")
         chain.append(name)
-        name = profiles[name].get("extends", BASE_PROFILE)
-    values = dict(profiles[BASE_PROFILE])
+        name = profiles.get(name, {}).get("extends", BASE_PROFILE)
+    values = {k: v for k, v in profiles[BASE_PROFILE].items() if k not in RESERVED_KEYS}
     for name in reversed(chain):
-        values.update({k: v for k, v in profiles[name].items() if k not in RESERVED_KEYS})
+        values.update({k: v for k, v in profiles.get(name, {}).items() if k not in RESERVED_KEYS})
     return values
 
 
@@ -162,7 +177,7 @@ def profile_grid(analysis: str, profile: str) -> Any:
     """The `grid:` the profile declares for `analysis` (None if it declares none)."""
     profiles = read_profiles(analysis)
     _check_profile(analysis, profiles, profile)
-    return profiles[profile].get("grid")
+    return profiles.get(profile, {}).get("grid")
 
 
 def load_params(analysis: str, profile: str, overrides: list[str] | dict[str, Any] | None = None) -> dict[str, Any]:

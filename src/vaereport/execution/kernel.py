@@ -125,7 +125,10 @@ def execute(p: Plan) -> dict:
     tmp.mkdir(parents=True)
     notebook_in = tmp / f"{p.analysis.name}.source.ipynb"
     notebook_out = tmp / f"{p.analysis.name}.ipynb"
-    jupytext.write(jupytext.reads(p.source, fmt="py:percent"), notebook_in)
+    notebook = jupytext.reads(p.source, fmt="py:percent")
+    # a script without jupytext's header still names its language, which papermill needs to inject parameters
+    notebook.metadata.setdefault("kernelspec", {"display_name": "Python 3", "language": "python", "name": "python3"})
+    jupytext.write(notebook, notebook_in)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # inherited by the kernel
     os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "2")
     started = time.time()

@@ -445,7 +445,8 @@ def code_size_facts(rows: list[dict], chosen: int) -> dict:
         best = min(rows, key=lambda r: r[f"{model}_fd"]["frechet_distance"]) if rows else None
         facts[f"{model}_fd_min_size"] = best["latent_dim"] if best else None
         # two separately trained models: a difference against 1.96 standard errors of it (the bootstrap's)
-        facts[f"{model}_fd_not_separated"] = [r["latent_dim"] for r in rows if best and r is not best and _fd_overlap(r[f"{model}_fd"], best[f"{model}_fd"])]
+        facts[f"{model}_fd_not_separated"] = [r["latent_dim"] for r in rows
+                                              if best and r is not best and _fd_overlap(r[f"{model}_fd"], best[f"{model}_fd"])]
         if at_chosen and best:
             facts[f"{model}_fd_chosen_overlaps_min"] = _fd_overlap(at_chosen[f"{model}_fd"], best[f"{model}_fd"])
     return facts

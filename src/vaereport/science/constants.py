@@ -3,3 +3,5 @@
 
 ARCHITECTURES = ("mlp", "conv")  # dense encoder/decoder, or keras-io's convolutional shape (models)
 FEATURE_DIM = 128  # width of the reference classifier's feature layer, the Fréchet features (genmetrics)
+CLASSIFIERS = ("logreg", "svm_rbf", "random_forest", "knn", "mlp")  # semisup.make_classifier's names
+PREPROCESSINGS = ("standardise", "none", "active")  # choice.options' feature preprocessings
