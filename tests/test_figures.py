@@ -39,8 +39,8 @@ def smallest_font_pt() -> float:
     style.apply()
     sizes = [float(style.plt.rcParams[k]) for k in ("font.size", "axes.titlesize", "axes.labelsize",
                                                      "legend.fontsize", "xtick.labelsize", "ytick.labelsize")]
-    for module in ("plots.py", "sweep_plots.py"):
-        source = (ROOT / "src" / "vaereport" / module).read_text()
+    for module in sorted((ROOT / "src" / "vaereport" / "figures").glob("*plots.py")):
+        source = module.read_text()
         sizes += [float(v) for v in re.findall(r"(?:fontsize|labelsize)=([\d.]+)", source)]
     return min(sizes)
 
