@@ -7,10 +7,11 @@ import pytest
 from vaereport.study.eta import StudyClock, differing_keys, kept_durations, similar_seconds
 
 
-def keep(root, profile, analysis, key, params, seconds, finished="2026-01-01T00:00:00+0000"):
+def keep(root, profile, analysis, key, params, seconds, finished="2026-01-01T00:00:00+0000", components=None):
     folder = root / profile / "runs" / analysis / key
     folder.mkdir(parents=True)
-    (folder / "metadata.json").write_text(json.dumps({"params": params, "wall_seconds": seconds, "finished": finished}))
+    (folder / "metadata.json").write_text(json.dumps({"params": params, "wall_seconds": seconds, "finished": finished,
+                                                      "components": components or {"script": "s1", "modules": "m1"}}))
 
 
 def test_similar_seconds_takes_the_run_with_the_fewest_differing_keys_then_the_latest(tmp_path):
@@ -21,7 +22,7 @@ def test_similar_seconds_takes_the_run_with_the_fewest_differing_keys_then_the_l
     (tmp_path / "full" / "runs" / "a" / "broken").mkdir()
     (tmp_path / "full" / "runs" / "a" / "broken" / "metadata.json").write_text("{not json")
     kept = kept_durations("a", tmp_path)
-    assert sorted(s for _, s, _ in kept) == [300.0, 310.0, 400.0]
+    assert sorted(r[1] for r in kept) == [300.0, 310.0, 400.0]
     assert differing_keys({"x": 1}, {"x": 1, "y": 2}) == 1
     assert similar_seconds({"epochs": 10, "sigma": 0.1, "arch": "conv"}, kept) == 310.0  # 1 key off, the latest
     assert similar_seconds({"epochs": 50, "sigma": 0.1, "arch": "mlp"}, kept) == 400.0
@@ -52,3 +53,23 @@ def test_remaining_time_is_rescaled_by_the_cells_that_ran_and_shared_by_the_work
     assert clock.remaining_seconds() == pytest.approx(100.0 / 2)
     clock.finish("c", 10.0)
     assert clock.remaining_seconds() == 0.0
+
+
+def test_a_run_kept_under_other_code_predicts_the_cost_but_is_not_expected_kept(tmp_path):
+    keep(tmp_path, "full", "up", "k1", {"d": 16}, 200.0, components={"script": "s1", "modules": "m-old"})
+    now = {"up": {"script": "s1", "modules": "m-new"}}
+    clock = StudyClock.for_cells([("up/own", "up", {"d": 16}, [])], root=tmp_path, code=now)
+    assert clock.predicted == {"up/own": 200.0}  # the code changed since: the cell will run
+    same = StudyClock.for_cells([("up/own", "up", {"d": 16}, [])], root=tmp_path,
+                                code={"up": {"script": "s1", "modules": "m-old"}})
+    assert same.predicted == {"up/own": 0.0}
+
+
+def test_code_components_are_those_a_plan_keys_on():
+    from vaereport.config import analyses
+    from vaereport.execution import plan
+
+    code = plan.code_components(analyses.get("q1"))
+    assert set(code) == set(plan.CODE_COMPONENTS)
+    full = plan.plan("q1", "smoke")
+    assert all(full.components[k] == v for k, v in code.items())

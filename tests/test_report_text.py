@@ -265,17 +265,26 @@ def test_q1_prose_follows_the_held_out_curve_the_classifier_and_the_gap_measure(
     assert "near the origin the density measure finds no gap" in prose(smoke_context)
     q1["gaps"]["prior_mass_below"].update(of_disc_mass=0.00046, of_all_prior_mass=0.00018)
     text = prose(smoke_context).replace("\u00a0", " ")
-    assert "the gaps, 0.046 % of the prior's mass inside the disc of radius 1.0 s.d., " in text
-    assert "the gaps (0.046 % of the prior's mass inside the disc of radius 1.0 s.d.)" in text  # the Summary's answer
+    assert "the gaps, 0.046 % of the prior mass within radius 1.0 s.d., " in text
+    assert "the gaps (0.046 % of the prior mass within radius 1.0 s.d.)" in text  # the Summary's answer
     gaps = q1["gaps"]
     n = len(gaps["neighbours"])
     gaps["named"] = [g["classes"][0] for g in gaps["neighbours"]]  # every gap image named as a neighbouring class
     gaps["decoded_in_disc"] = {"gaps": {"n": 200, "share_confident": 0.6}, "rest_of_disc": {"n": 8000, "share_confident": 0.8}}
     text = prose(smoke_context).replace("\u00a0", " ")
     if n:
+        for g in gaps["neighbours"]:
+            g["shares"] = [0.5, 0.3] + list(g["shares"][2:])  # two classes around every gap point
+        text = prose(smoke_context).replace("\u00a0", " ")
         assert "lie between the regions of neighbouring classes and decode to shapes like those neighbours: prior " \
                "samples decoded there are confidently named digits less often than elsewhere in the disc (60 % against 80 %, " \
                "difference 95 % interval" in text
+        assert "nearest test means mix two classes" in text and "50 % " in text
+        for g in gaps["neighbours"]:
+            g["shares"] = [0.9, 0.05] + list(g["shares"][2:])  # one class dominates around every gap point
+        text = prose(smoke_context).replace("\u00a0", " ")
+        assert "lie at the edges of class regions and decode to shapes like the classes around them" in text
+        assert "nearest test means are mostly of one class" in text and "90 % " in text
         gaps["named"] = [next(c for c in range(10) if c not in g["classes"]) for g in gaps["neighbours"]]  # none is
         assert "decode to shapes the neighbouring classes do not explain" in prose(smoke_context)
     gaps["decoded_in_disc"]["gaps"]["share_confident"] = 0.8
@@ -291,18 +300,20 @@ def test_q2_generation_prose_follows_the_bootstrap_intervals(smoke_context):
     q2r["frechet_differences"][key].update(fd=10.0, ci95_low=5.0, ci95_high=15.0)
     q2r["frechet_differences"][fitted].update(fd=1.0, ci95_low=-2.0, ci95_high=4.0)
     text = prose(smoke_context)
-    assert ("**(b) The VAE generates garments from its prior, the DAE, which has no prior, worse ones from $\\mathcal N"
+    assert ("**(b) From $\\mathcal N(\\mathbf 0, I)$ the VAE generates garments and the DAE, which has no prior, worse ones"
             in text)
-    assert "with the same Gaussian fitted to each model's training codes, neither model's samples are closer" in text
+    assert "from a Gaussian fitted to each model's training codes, neither model's samples are closer" in text
+    assert ("**2.2(b) Generation:** from $\\mathcal N(\\mathbf 0, I)$ the VAE generates garments (Fréchet distance "
+            in text)  # the Summary carries each clause's numbers
     q2r["frechet_differences"][key].update(fd=1.0, ci95_low=-2.0, ci95_high=4.0)
     q2r["frechet_differences"][fitted].update(fd=5.0, ci95_low=2.0, ci95_high=8.0)
     text = prose(smoke_context)
-    assert "**(b) The Fréchet distance does not separate the VAE's prior samples" in text
+    assert "**(b) From $\\mathcal N(\\mathbf 0, I)$ the Fréchet distance does not separate the VAE's samples" in text
     assert "training codes, the VAE's samples are closer to real images than the DAE's" in text
     q2r["frechet_differences"][key].update(fd=-5.0, ci95_low=-8.0, ci95_high=-2.0)
     q2r["frechet_differences"][fitted].update(fd=-5.0, ci95_low=-8.0, ci95_high=-2.0)
     text = prose(smoke_context)
-    assert "**(b) The DAE's $\\mathcal N(\\mathbf 0, I)$ samples are closer to real images than the VAE's prior" in text
+    assert "**(b) From $\\mathcal N(\\mathbf 0, I)$ the DAE's samples are closer to real images than the VAE's" in text
     assert "training codes, the DAE's samples are closer to real images than the VAE's" in text
     del q2r["frechet_differences"][fitted]  # a run from before the like-for-like comparison still renders
     assert "fitted to each model's training codes" not in prose(smoke_context)
@@ -334,13 +345,14 @@ def test_q2_semisupervised_prose_says_helped_only_with_an_interval_excluding_zer
         set_diff(f"{rep}/chosen", "pixels/chosen", -0.01, 0.01, every_budget=True)
         set_diff(f"{rep}/mlp", "pixels/mlp", -0.01, 0.01, every_budget=True)
     text = prose(smoke_context)
-    assert "**Was it beneficial to use the unlabelled data? No benefit was detected: at no budget did the label-chosen classifier on the codes" in text
-    assert "2.3 Was unlabelled data beneficial?** **No benefit was detected**: the label-chosen" in text
+    assert "**Was it beneficial to use the unlabelled data? No: at no budget did the label-only selection on the codes" in text
+    assert "2.3 Was unlabelled data beneficial?** **No**: the label-only selection on the codes never beat" in text
+    assert "the only gain" not in text
     if any(r["a"] == "dae/mlp" and r["budget"] == low for r in q2s["paired"]):
         set_diff("dae/mlp", "pixels/mlp", 0.01, 0.03)
         text = prose(smoke_context)
-        assert f"No benefit was detected, except for the fixed MLP on DAE codes at {low} labels: at no budget did" in text
-        assert f"**No benefit was detected**, except for the fixed MLP on DAE codes at {low} labels: the label-chosen" in text
+        assert f"given the same labels; the only gain is the fixed MLP on DAE codes at {low} labels" in text
+        assert f"; the only gain: the fixed MLP on DAE codes at {low} labels (2.0 points [1.0, 3.0])" in text
         set_diff("dae/mlp", "pixels/mlp", -0.01, 0.01)
     set_diff("dae/chosen", "pixels/chosen", -0.03, -0.01)
     assert f"per autoencoder).** Pixels were better than DAE codes at {low} labels (@fig-q2-learning, @fig-q2-paired). With" in prose(smoke_context).replace("\u00a0", " ")
@@ -354,7 +366,7 @@ def test_q2_semisupervised_prose_says_helped_only_with_an_interval_excluding_zer
     assert f"is ahead of the selection on the same code (paired interval) at {low} labels (VAE)" in prose(smoke_context)
     set_diff("vae/chosen", "dae/chosen", -0.05, -0.01)
     text = prose(smoke_context).replace("\u00a0", " ")
-    assert f"**Which representation worked best? DAE codes, with the label-chosen classifier: ahead of VAE codes at {low} labels" in text
+    assert f"**Which representation worked best? DAE codes, with the label-only selection: ahead of VAE codes at {low} labels" in text
     assert "Between the codes" not in text  # the answer says it already
 
 
@@ -472,7 +484,7 @@ def test_architecture_answers_follow_the_measured_comparison(smoke_context):
     assert "with convolutional models the full profile's training would take about" in text
     assert "convolutional builders fit held-out garments better but cost 5.0 times the time per epoch.**" in text
     assert "The dense models are kept because with convolutional models" in text
-    assert ("; in the label-chosen classifier's accuracy the difference is "
+    assert ("; in the label-only selection's accuracy the difference is "
             "resolved on VAE codes with 100 labels, 2.0 points (95 % interval 1.0 to 3.0); on DAE codes") in text
     smoke_context["arch"].q2[1]["paired"][("vae", 100)] = {"mean": 0.0, "low": -0.01, "high": 0.01, "n": 5}
     text = prose(smoke_context).replace("\u00a0", " ")

@@ -15,6 +15,7 @@ from . import cache, provenance
 from .store import output_problems, profile_run_dir, read_metadata, runs_dir
 
 
+CODE_COMPONENTS = ("script", "modules", "packages")
 COMPUTE_PACKAGES = ("python", "tensorflow-cpu", "tensorflow", "keras", "numpy", "scipy", "scikit-learn",
                     "pandas", "matplotlib")
 
@@ -57,6 +58,14 @@ def _upstream(analysis: Analysis, profile: str, chosen: dict[str, Path]) -> tupl
             )
         folders[up], keys[up] = str(folder), meta["exports"]
     return folders, keys
+
+
+def code_components(analysis: Analysis) -> dict[str, str]:
+    """The key's hashes of the code a run of `analysis` executes: its script, the project modules it imports
+    and the versions of the packages that compute."""
+    versions = {k: v for k, v in provenance.package_versions().items() if k in COMPUTE_PACKAGES}
+    components = cache.key_components(analysis.script.read_text(), {}, {}, versions, {})
+    return {k: components[k] for k in CODE_COMPONENTS}
 
 
 def plan(name: str, profile: str, overrides: list[str] | dict | None = None,

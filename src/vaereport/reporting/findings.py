@@ -17,6 +17,7 @@ PUBLISHED_BASELINES = {"svm_rbf": 0.897, "random_forest": 0.873, "mlp": 0.871, "
 SHORT_REPRESENTATION_LABELS = {"vae": "VAE", "dae": "DAE", "pixels": "pixels"}
 LABELS = {**CLASSIFIER_LABELS, "chosen": "label-only selection"}
 CONFIDENT = 0.9  # a digit classifier's softmax at or above this names an image confidently (as in the Q1 analysis)
+MIXED = 0.25  # a gap point's neighbourhood mixes two classes when the second most common holds at least this share
 
 
 def interval_verdict(low, high) -> str:
@@ -120,7 +121,8 @@ def overlap_facts(q1: dict, min_confusion: float = 0.05, separated: float = 0.9)
 
 def gap_facts(gaps: dict) -> dict:
     """The gaps' share of the prior's mass in the disc, the decoded gap points' confidences and how many of them
-    are named as one of the two classes most common among the test means around them, and how often
+    are named as one of the two classes most common among the test means around them (`n_mixed`: around how many
+    of them the second class holds at least MIXED of those test means), and how often
     prior samples decoded in the gaps are confidently named digits against those elsewhere in the disc:
     `named_verdict` 'below' / 'above' / 'unclear' from the 95 % interval of that difference of shares, None when
     one of the two regions has no sample."""
@@ -136,6 +138,7 @@ def gap_facts(gaps: dict) -> dict:
     named = list(gaps.get("named") or [])
     return {"has_gaps": below["of_disc_mass"] > 0,
             "named_as_neighbour": sum(n in g["classes"] for n, g in zip(named, neighbours)),
+            "n_mixed": sum(len(g["shares"]) > 1 and g["shares"][1] >= MIXED for g in neighbours), "mixed": MIXED,
             "mean_confidence": sum(confidence) / len(confidence) if confidence else None, "n_confident": n_confident,
             "n_points": len(confidence), "confident": CONFIDENT, "in_gaps": inside, "rest_of_disc": rest,
             "named_difference": difference,

@@ -281,7 +281,7 @@ def architecture_q1(cells: dict[str, CellRun]) -> list[dict]:
 
 def architecture_q2(cells: dict[str, CellRun]) -> list[dict]:
     """Q2's representation cells that differ only in `architecture` (mlp first): held-out losses and errors of the
-    VAE and the DAE, seconds per epoch, and the label-chosen classifier's accuracy on the held-out images at each
+    VAE and the DAE, seconds per epoch, and the label-only selection's accuracy on the held-out images at each
     budget of their downstream cells; conv rows add paired conv − mlp differences (per image, per subset)."""
     runs = [c for c in sweep(cells, Q2R, "architecture") if "validation" in c.metrics]
     runs = sorted(runs, key=lambda c: c.node.params["architecture"] != "mlp")

@@ -15,8 +15,9 @@ from ..paths import build_root
 from ..execution.store import METADATA, RUNS
 
 
-def kept_durations(analysis: str, root: Path | None = None) -> list[tuple[dict, float, str]]:
-    """(params, wall seconds, finished) of every kept run of `analysis` under any profile of the build root."""
+def kept_durations(analysis: str, root: Path | None = None) -> list[tuple[dict, float, str, dict]]:
+    """(params, wall seconds, finished, key components) of every kept run of `analysis` under any profile of
+    the build root."""
     found = []
     for path in sorted((root or build_root()).glob(f"*/{RUNS}/{analysis}/*/{METADATA}")):
         try:
@@ -24,7 +25,8 @@ def kept_durations(analysis: str, root: Path | None = None) -> list[tuple[dict, 
         except (OSError, ValueError):
             continue
         if isinstance(meta.get("wall_seconds"), (int, float)) and isinstance(meta.get("params"), dict):
-            found.append((meta["params"], float(meta["wall_seconds"]), str(meta.get("finished", ""))))
+            found.append((meta["params"], float(meta["wall_seconds"]), str(meta.get("finished", "")),
+                          meta.get("components") or {}))
     return found
 
 
@@ -33,7 +35,12 @@ def differing_keys(a: dict, b: dict) -> int:
     return sum(a.get(k) != b.get(k) for k in set(a) | set(b))
 
 
-def similar_seconds(params: dict, kept: list[tuple[dict, float, str]]) -> float | None:
+def same_code(components: dict, code: dict | None) -> bool:
+    """Whether a kept run's key components hold the code hashes `code` (None: not compared)."""
+    return code is None or all(components.get(k) == v for k, v in code.items())
+
+
+def similar_seconds(params: dict, kept: list[tuple[dict, float, str, dict]]) -> float | None:
     """The wall seconds of the kept run closest to `params` (fewest differing keys, then the latest)."""
     if not kept:
         return None
@@ -52,14 +59,17 @@ class StudyClock:
 
     @classmethod
     def for_cells(cls, cells: list[tuple[str, str, dict, list[str]]], parallel: int = 1,
-                  root: Path | None = None, force: bool = False) -> "StudyClock":
-        """`cells`: (cell id, analysis, params, upstream cell ids) in dependency order. A cell whose parameters
+                  root: Path | None = None, force: bool = False,
+                  code: dict[str, dict] | None = None) -> "StudyClock":
+        """`cells`: (cell id, analysis, params, upstream cell ids) in dependency order; `code`: analysis ->
+        the code hashes its runs would have now (`plan.code_components`). A cell whose parameters and code
         equal a kept run's, and whose upstream cells are all expected kept too, is expected to be kept (0 s),
-        unless `force` runs every cell again."""
+        unless `force` runs every cell again; a run kept under other code still predicts its cost."""
         kept = {a: kept_durations(a, root) for a in {c[1] for c in cells}}
         predicted: dict[str, float | None] = {}
         for cid, analysis, params, upstream in cells:
-            same = any(differing_keys(params, r[0]) == 0 for r in kept[analysis])
+            same = any(differing_keys(params, r[0]) == 0 and same_code(r[3], (code or {}).get(analysis))
+                       for r in kept[analysis])
             if same and not force and all(predicted.get(u) == 0 for u in upstream):
                 predicted[cid] = 0.0
             else:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..config import analyses
 from ..errors import StudyIncompleteError, VaereportError
-from ..execution import kernel, runner, store
+from ..execution import kernel, plan, runner, store
 from ..paths import build_root, profile_dir
 from .cells import CELLS, INDEX, link_cell, record_execution, write_index
 from .eta import StudyClock
@@ -72,8 +72,9 @@ def execute(nodes: list[Node], profile: str, connection, force: bool = False, st
         futures[node.id], node_of[fut.key] = fut, node
     print(f"study [{profile}]: {len(nodes)} cells on a {connection.description}"
           + (f"; dashboard {connection.dashboard}" if connection.dashboard else ""), file=stream, flush=True)
+    code = {a: plan.code_components(analyses.get(a)) for a in {n.analysis for n in nodes}}
     clock = StudyClock.for_cells([(n.id, n.analysis, n.params, list(n.upstream.values())) for n in nodes],
-                                 parallel=_worker_count(client), force=force)
+                                 parallel=_worker_count(client), force=force, code=code)
     started, rows = time.time(), {}
     try:
         for k, fut in enumerate(as_completed(list(futures.values())), 1):
