@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -168,6 +170,14 @@ def timed_command(cmd: list[str], env: dict | None = None) -> dict:
     return {"wall_seconds": wall, "peak_rss_mib": peak, "exit_code": proc.returncode}
 
 
+def last_full_execution() -> float | None:
+    """Wall time of the full profile's last execution that ran cells under the default executor."""
+    from vaereport.study.cells import last_execution_path
+
+    path = last_execution_path("full")
+    return json.loads(path.read_text())["wall_seconds"] if path.exists() else None
+
+
 def check_targets(r: dict) -> list[dict]:
     """The issue's targets on a 2-core machine, each with the measured value."""
     rows = []
@@ -242,6 +252,14 @@ def main() -> int:
         # A fresh clone: build the full report once (this is the clean end-to-end measurement).
         progress(9, "full report from a clean build (about 20 minutes)")
         result["full_report_from_clean"] = timed_command([*vr, "report", "--profile", "full"])
+    progress(10, "full report from clean on a local cluster of 2 workers (about 20 minutes)")
+    two_workers = Path(tempfile.mkdtemp(prefix="vaereport-bench-full-2w-"))
+    try:
+        result["full_report_2_workers"] = timed_command([*vr, "report", "--profile", "full", "--workers", "2"],
+                                                        {"VAEREPORT_BUILD_DIR": str(two_workers)})
+    finally:
+        shutil.rmtree(two_workers, ignore_errors=True)
+    result["full_report_default_seconds"] = last_full_execution()
     progress(10, "no-change rebuild of the full report")
     result["no_change_rebuild_full"] = timed_command([*vr, "report", "--profile", "full"])
     result["full_analyses"] = recorded_runs("full")
@@ -269,6 +287,10 @@ def main() -> int:
     lines.append(f"- no-change rebuild (smoke): {result['no_change_rebuild_smoke']['wall_seconds']:.1f} s")
     if "full_report_from_clean" in result:
         lines.append(f"- full report from clean: {result['full_report_from_clean']['wall_seconds'] / 60:.1f} min")
+    default = result["full_report_default_seconds"]
+    lines.append("- full report's cells, default executor (last execution that ran them): "
+                 + (f"{default / 60:.1f} min" if default else "not recorded yet")
+                 + f"; from clean with `--workers 2`: {result['full_report_2_workers']['wall_seconds'] / 60:.1f} min")
     lines.append(f"- no-change rebuild (full): {result['no_change_rebuild_full']['wall_seconds']:.1f} s")
     for k, v in result["full_analyses"].items():
         lines.append(f"- full {k} (last run): {v['wall_seconds']:.0f} s, peak {v['peak_rss_mib'] or 0:.0f} MiB")

@@ -29,7 +29,7 @@ def test_study_runs_every_cell_hits_the_cache_and_renders_its_section(smoke_buil
     build = smoke.parent
     first = run_cli("report", "--profile", "study_smoke", "--workers", "2", env=env, timeout=1500)
     assert first.returncode == 0, first.stderr[-3000:]
-    assert "study [study_smoke]: 18 cells on a local cluster: 2 worker process(es)" in first.stderr
+    assert "study_smoke: 18 cells on a local cluster: 2 worker process(es)" in first.stderr
     assert "[18/18]" in first.stderr and "dashboard http://127.0.0.1:" in first.stderr
     assert "copied (the same run is kept by another profile)" in first.stderr  # the profile's own runs come from smoke
     for analysis, n in (("q1_vae_mnist", 5), ("q2_representations", 6), ("q2_semisupervised", 7)):
@@ -149,4 +149,4 @@ def test_a_bad_grid_fails_before_anything_runs(tmp_path):
     result = run_cli("run", "q2r", "--profile", "smoke", "--grid", "latent_dim=8,1", env=env)
     assert result.returncode == 2
     assert "grid cell latent_dim=1" in result.stderr and "out of range" in result.stderr
-    assert not list(tmp_path.rglob("metadata.json")) and "study [" not in result.stderr
+    assert not list(tmp_path.rglob("metadata.json")) and " cells on " not in result.stderr

@@ -46,9 +46,10 @@ def _parser() -> argparse.ArgumentParser:
 
     def with_cluster(p):
         p.add_argument("--workers", type=int, metavar="N",
-                       help="worker processes of the local Dask cluster for grids (default: one per two cores)")
+                       help="run the cells on a local Dask cluster of N worker processes (default: one per two "
+                            "cores; under four cores, one cell at a time in this process with every core)")
         p.add_argument("--scheduler", metavar="ADDRESS",
-                       help="run grids on the Dask scheduler at ADDRESS (or set VAEREPORT_SCHEDULER) instead of a local cluster")
+                       help="run the cells on the Dask scheduler at ADDRESS (or set VAEREPORT_SCHEDULER)")
         return p
 
     run = with_choice(with_lock(with_overrides(with_profile(sub.add_parser(
@@ -151,11 +152,7 @@ def _dispatch(args) -> int:
             if args.command == "run":
                 _run(args, chosen)
             else:
-                if args.command == "report" and not chosen and graph.has_grid(args.profile):
-                    _study(args)
-                    runs = None
-                else:
-                    runs = runner.run_all(args.profile, force=args.force, chosen=chosen) if args.command == "report" else chosen
+                runs = _study(args, chosen=chosen) if args.command == "report" else chosen
                 report.render(args.profile, force=args.force, runs=runs if chosen else None)
     elif args.command == "runs":
         _list_runs(args)
@@ -180,16 +177,12 @@ def _dispatch(args) -> int:
 
 def _run(args, chosen: dict) -> None:
     from .execution import runner
-    from .study import graph
 
     overrides = _overrides(args)
     if args.analysis == "all":
         if overrides or args.grid:
             raise VaereportError("-p overrides and --grid apply to one analysis; name it instead of 'all'.")
-        if graph.has_grid(args.profile) and not chosen:
-            _study(args)
-        else:
-            runner.run_all(args.profile, force=args.force, chosen=chosen)
+        _study(args, chosen=chosen)
     elif args.grid:
         if chosen:
             raise VaereportError("--run and --grid cannot be combined; a grid runs on the profile's own upstream runs.")
@@ -198,14 +191,15 @@ def _run(args, chosen: dict) -> None:
         runner.run(args.analysis, args.profile, overrides, force=args.force, upstream_runs=chosen)
 
 
-def _study(args, targets=None, grid_options=(), overrides=()) -> None:
+def _study(args, targets=None, grid_options=(), overrides=(), chosen=None) -> dict:
+    """Run the profile's graph (or a target's grid); returns analysis -> the folder of its own run."""
     from .config.grid import parse_grid_options
     from .config.params import parse_override
     from .study import executor
 
-    executor.run_study(args.profile, targets, parse_grid_options(list(grid_options)) or None,
-                    dict(parse_override(o) for o in overrides) or None, force=args.force,
-                    scheduler=args.scheduler, workers=args.workers)
+    return executor.run_study(args.profile, targets, parse_grid_options(list(grid_options)) or None,
+                              dict(parse_override(o) for o in overrides) or None, force=args.force,
+                              scheduler=args.scheduler, workers=args.workers, chosen=chosen)
 
 
 def _chosen(args) -> dict:

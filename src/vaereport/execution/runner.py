@@ -1,5 +1,5 @@
-"""Run an analysis: plan it, reuse a kept run (here, or copied from another profile), else execute it; run a
-profile's analyses in order; say which are up to date."""
+"""Run an analysis: plan it, reuse a kept run (here, or copied from another profile), else execute it; say
+which are up to date. A profile's analyses run as a graph of cells (`study.executor`), each through `run`."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def copy_from_other_profile(p: Plan) -> bool:
 
 
 def run(analysis: str, profile: str, overrides=None, force: bool = False,
-        upstream_runs: dict[str, Path] | None = None, cell: str | None = None, position: str = "") -> tuple[Plan, str]:
+        upstream_runs: dict[str, Path] | None = None, cell: str | None = None) -> tuple[Plan, str]:
     """Run one analysis unless that run exists and is intact (here, or under another profile: then it is
     copied); returns the plan and what happened ('up to date', 'copied' or 'ran'). A run with overrides
     (or another upstream run) is kept beside the profile's own, never replacing it. Call under the build
@@ -55,7 +55,7 @@ def run(analysis: str, profile: str, overrides=None, force: bool = False,
     ensure_writable(profile_dir(profile))
     p = plan(analysis, profile, overrides, upstream_runs, cell)
     with run_lock(p):  # two workers of a study never compute the same run at once
-        return _run_planned(p, profile, force, position)
+        return _run_planned(p, profile, force)
 
 
 def run_lock(p: Plan):
@@ -66,8 +66,7 @@ def run_lock(p: Plan):
     return build_lock(profile_dir(p.profile) / RUN_LOCKS, wait=True, name=f"{p.analysis.name}-{p.key}")
 
 
-def _run_planned(p: Plan, profile: str, force: bool, position: str = "") -> tuple[Plan, str]:
-    """`position` ('1/3 ') prefixes the analysis's lines when it runs as part of a report."""
+def _run_planned(p: Plan, profile: str, force: bool) -> tuple[Plan, str]:
     reason = staleness(p)
     if reason is not None and not force and copy_from_other_profile(p):
         if p.is_profile_run:
@@ -76,27 +75,13 @@ def _run_planned(p: Plan, profile: str, force: bool, position: str = "") -> tupl
     if reason is None and not force:
         if p.is_profile_run and profile_run_dir(profile, p.analysis.name).resolve() != p.out_dir.resolve():
             link_profile_run(profile, p.analysis.name, p.out_dir)  # back to a run that is still kept
-        log.info("%s%s [%s]: up to date (run %s)", position, p.analysis.name, profile, p.key)
+        log.info("%s [%s]: up to date (run %s)", p.analysis.name, profile, p.key)
         return p, "up to date"
-    log.info("%s%s [%s]: running (%s)", position, p.analysis.name, profile, "forced" if reason is None else reason)
+    log.info("%s [%s]: running (%s)", p.analysis.name, profile, "forced" if reason is None else reason)
     meta = execute(p)
-    log.info("%s%s [%s]: done in %.0f s -> %s", position, p.analysis.name, profile, meta["wall_seconds"],
+    log.info("%s [%s]: done in %.0f s -> %s", p.analysis.name, profile, meta["wall_seconds"],
              shown(p.out_dir))
     return p, "ran"
-
-
-def run_all(profile: str, force: bool = False, chosen: dict[str, Path] | None = None) -> dict[str, Path]:
-    """Run every existing analysis in order (each only if its run is missing); `chosen` fixes the run of
-    some analyses (they are not run), and the others read them. Returns analysis -> run folder."""
-    runs = dict(chosen or {})
-    names = [a.name for a in analyses.existing()]
-    for i, name in enumerate(names, 1):
-        if name in runs:
-            log.info("%d/%d %s: chosen run %s", i, len(names), name, Path(runs[name]).name)
-            continue
-        p, _ = run(name, profile, force=force, upstream_runs=runs, position=f"{i}/{len(names)} ")
-        runs[name] = p.out_dir
-    return runs
 
 
 def status(profile: str) -> list[tuple[str, str]]:

@@ -1,9 +1,13 @@
-"""The Dask cluster a study runs on: an existing scheduler, or a `LocalCluster` sized to this machine.
+"""Where a graph's cells run: this process (one cell at a time with every core), an existing Dask scheduler,
+or a Dask `LocalCluster` sized to this machine.
 
 Measured on a 2-core machine: one TensorFlow training runs as fast with two threads as two concurrent
-one-thread trainings together (14.8k vs 2 x 7.4k images/s), and the scikit-learn sweep inside an
-analysis already uses every core it is given. So the local default gives each cell two cores — one
-worker process per two cores — and tells each analysis how many threads it may use, so that workers,
+one-thread trainings together (14.8k vs 2 x 7.4k images/s); the full report's Q1 and Q2 representations
+run at once with one thread each took 926 s against 635 s one after the other with two (a fixed thread
+split leaves a core idle once one cell ends); and the scikit-learn sweep inside an analysis already uses
+every core it is given. So the local default gives each cell two cores — one worker process per two
+cores — and on a machine with fewer than four cores that is one cell at a time, run in this process with
+every core (no cluster to start). Each analysis is told how many threads it may use, so that workers,
 TensorFlow and scikit-learn together never oversubscribe the machine.
 """
 
@@ -22,10 +26,11 @@ CORES_PER_CELL = 2
 
 @dataclass
 class Connection:
-    client: object  # distributed.Client
+    client: object  # distributed.Client, or None: the cells run in this process, one at a time
     description: str
-    threads_per_cell: int | None  # None: the workers' own machines decide (an external cluster)
+    threads_per_cell: int | None  # None: the machine running the cell decides (all its cores)
     dashboard: str | None
+    cells_at_once: int = 1
 
 
 def local_layout(workers: int | None = None, cores: int | None = None) -> tuple[int, int]:
@@ -39,16 +44,20 @@ def local_layout(workers: int | None = None, cores: int | None = None) -> tuple[
 
 @contextlib.contextmanager
 def connect(scheduler: str | None = None, workers: int | None = None, dashboard: bool = True):
-    """Yield a `Connection` to the scheduler at `scheduler` (or $VAEREPORT_SCHEDULER), else to a new
-    loopback LocalCluster with `workers` processes of one task slot each; the local cluster is closed
-    on exit (also on Ctrl-C)."""
+    """Yield a `Connection` to the scheduler at `scheduler` (or $VAEREPORT_SCHEDULER), else — when `workers`
+    is given or this machine has room for more than one cell at once — to a new loopback LocalCluster with
+    that many processes of one task slot each (closed on exit, also on Ctrl-C), else to this process."""
+    address = scheduler or os.environ.get(SCHEDULER_ENV)
+    n_workers, threads = local_layout(workers)
+    if not address and workers is None and n_workers == 1:
+        yield Connection(None, f"this process: one cell at a time with all {threads} cores", None, None)
+        return
     # Read by distributed when it is first imported, here and in the worker processes it spawns: the
     # study prints one line per cell (failures with their notebook), which the scheduler's and workers'
     # INFO lines and tracebacks would bury.
     os.environ.setdefault("DASK_LOGGING", repr({"distributed": "warning", "distributed.worker": "critical"}))
     from distributed import Client, LocalCluster
 
-    address = scheduler or os.environ.get(SCHEDULER_ENV)
     if address:
         try:
             client = Client(address, timeout="20s")
@@ -58,18 +67,17 @@ def connect(scheduler: str | None = None, workers: int | None = None, dashboard:
         try:
             check_workers(client)
             n = len(client.scheduler_info().get("workers", {}))
-            yield Connection(client, f"scheduler {address} ({n} workers now)", None, client.dashboard_link)
+            yield Connection(client, f"scheduler {address} ({n} workers now)", None, client.dashboard_link, max(1, n))
         finally:
             client.close()
         return
-    n_workers, threads = local_layout(workers)
     cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                            dashboard_address="127.0.0.1:0" if dashboard else None, silence_logs=40,
                            env={THREADS_ENV: str(threads)})
     client = Client(cluster)
     try:
         yield Connection(client, f"local cluster: {n_workers} worker process(es) x {threads} thread(s) per cell",
-                         threads, client.dashboard_link if dashboard else None)
+                         threads, client.dashboard_link if dashboard else None, n_workers)
     finally:
         client.close()
         cluster.close()

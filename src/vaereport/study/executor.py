@@ -1,5 +1,6 @@
-"""Running a study's cells on a Dask cluster: one task per cell (each after its upstream cells), one line per
-finished cell with the remaining time, the cells' index, and one error naming the cells that failed."""
+"""Running a profile's graph of cells — one per analysis, and a grid's cells — in this process or on a Dask
+cluster: each cell after its upstream cells, one line per finished cell with the remaining time, the cells'
+index, and one error naming the cells that failed."""
 
 from __future__ import annotations
 
@@ -54,70 +55,111 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds // 60 % 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
 
 
-def execute(nodes: list[Node], profile: str, connection, force: bool = False, stream=None) -> list[dict]:
-    """Submit every cell to the cluster (each after its upstream cells), print one line per finished cell,
-    index the cells, and raise `StudyIncompleteError` if any failed. Ctrl-C cancels the cluster's work;
-    finished cells stay."""
-    from distributed import as_completed
-
+def execute(nodes: list[Node], profile: str, connection, force: bool = False, stream=None,
+            chosen: dict[str, Path] | None = None) -> list[dict]:
+    """Run every cell (each after its upstream cells) where `connection` says — this process, one at a time,
+    or a Dask cluster — print one line per finished cell with the remaining time, index the cells of a graph
+    with grids, and raise `StudyIncompleteError` if any failed. `chosen` (analysis -> run folder) stands in
+    for those analyses' own cells, which then do not run. Ctrl-C stops the running cells; finished cells stay."""
     stream = stream or sys.stderr
-    client, futures, node_of = connection.client, {}, {}
-    depth = longest_chains(nodes, {n.id: 1 for n in nodes})  # the scheduler starts the longest chains first
-    token = f"{os.getpid()}-{time.time_ns()}"
-    for node in nodes:
-        spec = {"analysis": node.analysis, "profile": profile, "params": node.params, "cell": node.cell,
-                "build_root": str(build_root().resolve()), "threads": connection.threads_per_cell, "force": force}
-        fut = client.submit(run_cell, spec, *(futures[u] for u in node.upstream.values()),
-                            key=f"{node.id}-{token}", pure=False, priority=depth[node.id])
-        futures[node.id], node_of[fut.key] = fut, node
-    print(f"study [{profile}]: {len(nodes)} cells on a {connection.description}"
+    chosen = {a: Path(f) for a, f in (chosen or {}).items()}
+    fixed = {n.id: _chosen_result(n, chosen[n.analysis]) for n in nodes if n.own and n.analysis in chosen}
+    todo = [n for n in nodes if n.id not in fixed]
+    specs = {n.id: {"analysis": n.analysis, "profile": profile, "params": n.params, "cell": n.cell,
+                    "build_root": str(build_root().resolve()), "threads": connection.threads_per_cell, "force": force}
+             for n in todo}
+    print(f"{profile}: {len(todo)} cells on {connection.description}"
           + (f"; dashboard {connection.dashboard}" if connection.dashboard else ""), file=stream, flush=True)
-    code = {a: plan.code_components(analyses.get(a)) for a in {n.analysis for n in nodes}}
-    clock = StudyClock.for_cells([(n.id, n.analysis, n.params, list(n.upstream.values())) for n in nodes],
-                                 parallel=_worker_count(client), force=force, code=code)
+    code = {a: plan.code_components(analyses.get(a)) for a in {n.analysis for n in todo}}
+    clock = StudyClock.for_cells([(n.id, n.analysis, n.params, list(n.upstream.values())) for n in todo],
+                                 parallel=connection.cells_at_once, force=force, code=code)
+    gridded = any(not n.own for n in nodes)  # cells are linked and listed only where there is a grid
+    finished = _on_cluster if connection.client is not None else _in_this_process
     started, rows = time.time(), {}
     try:
-        for k, fut in enumerate(as_completed(list(futures.values())), 1):
-            node = node_of[fut.key]
-            rows[node.id] = row = _row(node, fut, futures, profile)
+        for k, (node, outcome) in enumerate(finished(todo, specs, fixed, connection), 1):
+            rows[node.id] = row = _row(node, outcome, profile, gridded)
             clock.finish(node.id, row["seconds"] if row["status"] == "ran" else None)
             elapsed, left = time.time() - started, clock.remaining_seconds()
             if left is None:  # nothing kept or run yet to predict from: the mean of the cells finished so far
-                left = elapsed / k * (len(nodes) - k)
-            eta = f"ETA {_duration(left)}" if k < len(nodes) else "done"
-            print(f"[{k}/{len(nodes)}] {node.analysis} {node.cell}: {row['what']} · elapsed {_duration(elapsed)} · {eta}",
-                  file=stream, flush=True)
+                left = elapsed / k * (len(todo) - k)
+            eta = f"ETA {_duration(left)}" if k < len(todo) else "done"
+            label = f"{node.analysis} {node.cell}" if gridded else node.analysis
+            print(f"[{k}/{len(todo)}] {label}: {row['what']} · elapsed {_duration(elapsed)} · {eta}", file=stream,
+                  flush=True)
+    except KeyboardInterrupt:
+        if gridded:
+            done = [n for n in todo if n.id in rows]
+            write_index(profile, done, [rows[n.id] for n in done])  # the completed cells stay listed
+        raise
+    ordered = [rows[n.id] for n in todo]
+    if gridded:
+        write_index(profile, todo, ordered)
+        _print_where(profile, todo, ordered, stream)
+    if any(r["status"] == "ran" for r in ordered):
+        record_execution(profile, ordered, time.time() - started, connection.description)
+    failed = [r for r in ordered if r["status"] == "failed"]
+    if failed:
+        lines = [f"  {r['analysis']} {r['cell']}: " + r["error"].replace("\n", "\n    ") for r in failed]
+        skipped = sum(r["status"] == "skipped" for r in ordered)
+        raise StudyIncompleteError(
+            f"{len(failed)} of {len(todo)} cells failed" + (f" ({skipped} downstream cells not run)" if skipped else "")
+            + "; the other cells completed and are kept:\n" + "\n".join(lines)
+            + "\nFix the cause and run the same command again: only the missing or failed cells run.")
+    return [*fixed.values(), *ordered]
+
+
+def _chosen_result(node: Node, folder: Path) -> dict:
+    return {"analysis": node.analysis, "cell": node.cell, "own": True, "folder": str(folder), "outcome": "chosen"}
+
+
+def _in_this_process(todo: list[Node], specs: dict, fixed: dict, connection):
+    """Yield (node, ('finished', result) | ('failed', exception) | ('skipped',)) running the cells here, in
+    dependency order, one at a time; a cell whose upstream cell failed is skipped."""
+    results = dict(fixed)
+    for node in todo:
+        ups = [results.get(u) for u in node.upstream.values()]
+        if any(u is None for u in ups):
+            yield node, ("skipped",)
+            continue
+        try:
+            results[node.id] = run_cell(specs[node.id], *ups)
+        except Exception as exc:  # noqa: BLE001 - like a cluster's task: the cell failed, the others go on
+            yield node, ("failed", exc)
+            continue
+        yield node, ("finished", results[node.id])
+
+
+def _on_cluster(todo: list[Node], specs: dict, fixed: dict, connection):
+    """Yield the same as `_in_this_process` as the cluster's tasks finish; Ctrl-C cancels the cluster's work."""
+    from distributed import as_completed
+
+    client, futures, node_of = connection.client, {}, {}
+    depth = longest_chains(todo, {n.id: 1 for n in todo})  # the scheduler starts the longest chains first
+    token = f"{os.getpid()}-{time.time_ns()}"
+    for node in todo:
+        ups = [fixed[u] if u in fixed else futures[u] for u in node.upstream.values()]
+        fut = client.submit(run_cell, specs[node.id], *ups, key=f"{node.id}-{token}", pure=False,
+                            priority=depth[node.id])
+        futures[node.id], node_of[fut.key] = fut, node
+    try:
+        for fut in as_completed(list(futures.values())):
+            node = node_of[fut.key]
+            if fut.status == "finished":
+                yield node, ("finished", fut.result())
+            elif fut.status == "cancelled":
+                yield node, ("cancelled",)
+            elif any(u in futures and futures[u].status != "finished" for u in node.upstream.values()):
+                yield node, ("skipped",)
+            else:
+                yield node, ("failed", fut.exception())
     except KeyboardInterrupt:
         try:  # running tasks cannot be cancelled: stop their notebook kernels on every worker first
             client.run(kernel.kill_running_kernels, wait=False)
         except Exception:  # noqa: BLE001 - a cluster going down must not hide the interrupt
             pass
         client.cancel(list(futures.values()), force=True)
-        done = [n for n in nodes if n.id in rows]
-        write_index(profile, done, [rows[n.id] for n in done])  # the completed cells stay listed
         raise
-    ordered = [rows[n.id] for n in nodes]
-    write_index(profile, nodes, ordered)
-    _print_where(profile, nodes, ordered, stream)
-    if any(r["status"] == "ran" for r in ordered):
-        record_execution(profile, ordered, time.time() - started, connection.description)
-    failed = [r for r in ordered if r["status"] == "failed"]
-    if failed:
-        lines = [f"  {r['analysis']} {r['cell']}: {r['error']}" for r in failed]
-        skipped = sum(r["status"] == "skipped" for r in ordered)
-        raise StudyIncompleteError(
-            f"{len(failed)} of {len(nodes)} cells failed" + (f" ({skipped} downstream cells not run)" if skipped else "")
-            + "; the other cells completed and are kept:\n" + "\n".join(lines)
-            + "\nFix the cause and run the same command again: only the missing or failed cells run.")
-    return ordered
-
-
-def _worker_count(client) -> int:
-    """How many cells the cluster runs at once: one per worker process (`_ONE_CELL_PER_PROCESS`)."""
-    try:
-        return max(1, len(client.scheduler_info().get("workers", {})))
-    except Exception:  # noqa: BLE001 - the estimate must never stop a study
-        return 1
 
 
 def _print_where(profile: str, nodes: list[Node], rows: list[dict], stream) -> None:
@@ -129,38 +171,48 @@ def _print_where(profile: str, nodes: list[Node], rows: list[dict], stream) -> N
               f"listed in {Path(folder) / INDEX}", file=stream, flush=True)
 
 
-def _row(node: Node, fut, futures: dict, profile: str) -> dict:
+def _row(node: Node, outcome: tuple, profile: str, gridded: bool) -> dict:
     row = {"analysis": node.analysis, "cell": node.cell, "own": node.own, "node": node}
-    if fut.status == "finished":
-        r = fut.result()
-        link_cell(profile, node, Path(r["folder"]))
-        what = {"ran": f"ran in {_duration(r['seconds'])} on worker {r['worker']}", "up to date": "up to date",
+    if outcome[0] == "finished":
+        r = outcome[1]
+        if gridded:
+            link_cell(profile, node, Path(r["folder"]))
+        where = f" on worker {r['worker']}" if r["worker"] != "local" else ""
+        what = {"ran": f"ran in {_duration(r['seconds'])}{where}", "up to date": "up to date",
                 "copied": "copied (the same run is kept by another profile)"}[r["outcome"]]
-        return {**row, "status": r["outcome"], "run": r["key"], "seconds": r["seconds"], "what": what}
-    if fut.status == "cancelled":
-        return {**row, "status": "cancelled", "what": "cancelled"}
-    if any(futures[u].status != "finished" for u in node.upstream.values()):
-        return {**row, "status": "skipped", "what": "not run: an upstream cell failed"}
-    exc = fut.exception()
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return {**row, "status": r["outcome"], "run": r["key"], "folder": r["folder"], "seconds": r["seconds"],
+                "what": what}
+    if outcome[0] in ("cancelled", "skipped"):
+        return {**row, "status": outcome[0],
+                "what": "cancelled" if outcome[0] == "cancelled" else "not run: an upstream cell failed"}
+    exc = outcome[1]
+    message = str(exc).strip() or type(exc).__name__
+    if not isinstance(exc, VaereportError):
+        message = message.splitlines()[0]  # a worker's traceback text: its first line says what failed
     if type(exc).__name__ == "KilledWorker":
         message = "its worker died every time it ran it (out of memory?)"
     notebook = profile_dir(profile) / "failed" / node.analysis / f"{node.cell}.ipynb"
     if notebook.exists():
         message += f" (notebook: {notebook})"
     code = exc.exit_code if isinstance(exc, VaereportError) else 1
-    return {**row, "status": "failed", "error": message, "exit_code": code, "what": f"FAILED: {message}"}
+    return {**row, "status": "failed", "error": message, "exit_code": code, "what": f"FAILED: {message.splitlines()[0]}"}
 
 
 def run_study(profile: str, targets: list[str] | None = None, cli_grid: dict | None = None,
               overrides: dict | None = None, force: bool = False, scheduler: str | None = None,
-              workers: int | None = None, dashboard: bool = True) -> list[dict]:
-    """Build the graph (validating every cell), connect to the cluster, and execute it."""
+              workers: int | None = None, dashboard: bool = True,
+              chosen: dict[str, Path] | None = None) -> dict[str, Path]:
+    """Build the graph (validating every cell), connect to where the cells run, and execute it; with
+    `chosen` runs, only the profile's own cells (a grid runs on the profile's own upstream runs). Returns
+    analysis -> the folder of its own run."""
     from .cluster import connect
     from ..data import verified_checksums
 
     nodes = build_graph(profile, targets, cli_grid, overrides)
-    for dataset in sorted({d for n in nodes for d in analyses.get(n.analysis).datasets}):
+    if chosen:
+        nodes = [n for n in nodes if n.own]
+    for dataset in sorted({d for n in nodes if n.analysis not in (chosen or {}) for d in analyses.get(n.analysis).datasets}):
         verified_checksums(dataset)  # a missing or corrupt dataset: one error here, not one per cell
     with connect(scheduler, workers, dashboard) as connection:
-        return execute(nodes, profile, connection, force=force)
+        rows = execute(nodes, profile, connection, force=force, chosen=chosen)
+    return {r["analysis"]: Path(r["folder"]) for r in rows if r["own"]}

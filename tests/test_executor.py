@@ -1,0 +1,43 @@
+"""The one executor of a profile's graph: where its cells run by default, and what a failed cell does."""
+
+import io
+
+import pytest
+
+from vaereport.errors import StudyIncompleteError
+from vaereport.study import cluster, executor
+from vaereport.study.graph import Node
+
+
+def test_under_four_cores_the_cells_run_in_this_process_one_at_a_time(monkeypatch):
+    monkeypatch.setattr(cluster.os, "cpu_count", lambda: 2)
+    monkeypatch.delenv(cluster.SCHEDULER_ENV, raising=False)
+    with cluster.connect() as connection:
+        assert connection.client is None and connection.cells_at_once == 1
+        assert connection.threads_per_cell is None  # the cell gets every core
+        assert "one cell at a time with all 2 cores" in connection.description
+
+
+def test_a_failed_cell_skips_its_downstream_and_the_others_still_run(monkeypatch, tmp_path):
+    monkeypatch.setenv("VAEREPORT_BUILD_DIR", str(tmp_path))
+    ran = []
+
+    def fake_run_cell(spec, *upstream):
+        ran.append(spec["analysis"])
+        if spec["analysis"] == "q2_representations":
+            raise RuntimeError("training diverged\nTraceback ...")
+        return {"analysis": spec["analysis"], "cell": spec["cell"], "key": "k" + spec["analysis"],
+                "folder": str(tmp_path / spec["analysis"]), "outcome": "ran", "seconds": 1.0, "worker": "local"}
+
+    monkeypatch.setattr(executor, "run_cell", fake_run_cell)
+    nodes = [Node("q1_vae_mnist", "profile", {}, {}, True), Node("q2_representations", "profile", {}, {}, True),
+             Node("q2_semisupervised", "profile", {}, {"q2_representations": "q2_representations/profile"}, True)]
+    connection = cluster.Connection(None, "this process", None, None)
+    stream = io.StringIO()
+    with pytest.raises(StudyIncompleteError, match=r"1 of 3 cells failed \(1 downstream cells not run\)") as err:
+        executor.execute(nodes, "smoke", connection, stream=stream)
+    assert ran == ["q1_vae_mnist", "q2_representations"]
+    assert "q2_representations profile: training diverged" in str(err.value) and "Traceback" not in str(err.value)
+    printed = stream.getvalue()
+    assert "[1/3] q1_vae_mnist: ran in 0m01s" in printed and "q2_semisupervised: not run: an upstream cell failed" in printed
+    assert not (tmp_path / "smoke" / "cells").exists()  # no grid: no cell links or index
