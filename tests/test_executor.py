@@ -22,14 +22,14 @@ def test_a_failed_cell_skips_its_downstream_and_the_others_still_run(monkeypatch
     monkeypatch.setenv("VAEREPORT_BUILD_DIR", str(tmp_path))
     ran = []
 
-    def fake_run_cell(spec, *upstream):
+    def fake_run_cell_here(spec, *upstream):
         ran.append(spec["analysis"])
         if spec["analysis"] == "q2_representations":
             raise RuntimeError("training diverged\nTraceback ...")
         return {"analysis": spec["analysis"], "cell": spec["cell"], "key": "k" + spec["analysis"],
                 "folder": str(tmp_path / spec["analysis"]), "outcome": "ran", "seconds": 1.0, "worker": "local"}
 
-    monkeypatch.setattr(executor, "run_cell", fake_run_cell)
+    monkeypatch.setattr(executor, "run_cell_here", fake_run_cell_here)
     nodes = [Node("q1_vae_mnist", "profile", {}, {}, True), Node("q2_representations", "profile", {}, {}, True),
              Node("q2_semisupervised", "profile", {}, {"q2_representations": "q2_representations/profile"}, True)]
     connection = cluster.Connection(None, "this process", None, None)

@@ -67,7 +67,7 @@ def connect(scheduler: str | None = None, workers: int | None = None, dashboard:
         try:
             check_workers(client)
             n = len(client.scheduler_info().get("workers", {}))
-            yield Connection(client, f"scheduler {address} ({n} workers now)", None, client.dashboard_link, max(1, n))
+            yield Connection(client, f"the scheduler {address} ({n} workers now)", None, client.dashboard_link, max(1, n))
         finally:
             client.close()
         return
@@ -76,7 +76,7 @@ def connect(scheduler: str | None = None, workers: int | None = None, dashboard:
                            env={THREADS_ENV: str(threads)})
     client = Client(cluster)
     try:
-        yield Connection(client, f"local cluster: {n_workers} worker process(es) x {threads} thread(s) per cell",
+        yield Connection(client, f"a local cluster: {n_workers} worker process(es) x {threads} thread(s) per cell",
                          threads, client.dashboard_link if dashboard else None, n_workers)
     finally:
         client.close()

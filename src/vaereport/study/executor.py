@@ -26,28 +26,30 @@ _ONE_CELL_PER_PROCESS = threading.Lock()
 
 
 def run_cell(spec: dict, *upstream: dict) -> dict:
-    """Run one cell on a Dask worker (unless it is kept) and return small facts about it."""
+    """The Dask task: run one cell on this worker with its threads (see `run_cell_here`)."""
+    from distributed import get_worker
+
+    worker = get_worker()
+    return run_cell_here(spec, *upstream, worker=str(worker.name), threads=spec.get("threads") or worker.state.nthreads)
+
+
+def run_cell_here(spec: dict, *upstream: dict, worker: str = "local", threads: int | None = None) -> dict:
+    """Run one cell in this process (unless it is kept) and return small facts about it; `threads` (None: all
+    cores) is what the analysis may use."""
     import logging
 
     from ..science.determinism import THREADS_ENV
 
     logging.getLogger("papermill").setLevel(logging.ERROR)  # the notebook's output stays in the notebook
-    try:
-        from distributed import get_worker
-
-        worker = get_worker()
-        name, threads = str(worker.name), spec.get("threads") or worker.state.nthreads
-    except ValueError:  # called outside a worker (tests)
-        name, threads = "local", spec.get("threads")
     with _ONE_CELL_PER_PROCESS:
         os.environ["VAEREPORT_BUILD_DIR"] = spec["build_root"]
         if threads:
             os.environ[THREADS_ENV] = str(threads)
         started = time.time()
         p, outcome = runner.run(spec["analysis"], spec["profile"], spec["params"], force=spec.get("force", False),
-                                  upstream_runs={u["analysis"]: Path(u["folder"]) for u in upstream}, cell=spec["cell"])
+                                upstream_runs={u["analysis"]: Path(u["folder"]) for u in upstream}, cell=spec["cell"])
     return {"analysis": spec["analysis"], "cell": spec["cell"], "key": p.key, "folder": str(p.out_dir),
-            "outcome": outcome, "seconds": round(time.time() - started, 1), "worker": name}
+            "outcome": outcome, "seconds": round(time.time() - started, 1), "worker": worker}
 
 
 def _duration(seconds: float) -> str:
@@ -123,7 +125,7 @@ def _in_this_process(todo: list[Node], specs: dict, fixed: dict, connection):
             yield node, ("skipped",)
             continue
         try:
-            results[node.id] = run_cell(specs[node.id], *ups)
+            results[node.id] = run_cell_here(specs[node.id], *ups)
         except Exception as exc:  # noqa: BLE001 - like a cluster's task: the cell failed, the others go on
             yield node, ("failed", exc)
             continue
