@@ -15,7 +15,7 @@ def test_under_four_cores_the_cells_run_in_this_process_one_at_a_time(monkeypatc
     with cluster.connect() as connection:
         assert connection.client is None and connection.cells_at_once == 1
         assert connection.threads_per_cell is None  # the cell gets every core
-        assert "one cell at a time with all 2 cores" in connection.description
+        assert "in this process, one at a time with all 2 cores" in connection.description
 
 
 def test_a_failed_cell_skips_its_downstream_and_the_others_still_run(monkeypatch, tmp_path):

@@ -50,7 +50,7 @@ def connect(scheduler: str | None = None, workers: int | None = None, dashboard:
     address = scheduler or os.environ.get(SCHEDULER_ENV)
     n_workers, threads = local_layout(workers)
     if not address and workers is None and n_workers == 1:
-        yield Connection(None, f"this process: one cell at a time with all {threads} cores", None, None)
+        yield Connection(None, f"in this process, one at a time with all {threads} cores", None, None)
         return
     # Read by distributed when it is first imported, here and in the worker processes it spawns: the
     # study prints one line per cell (failures with their notebook), which the scheduler's and workers'
@@ -67,7 +67,7 @@ def connect(scheduler: str | None = None, workers: int | None = None, dashboard:
         try:
             check_workers(client)
             n = len(client.scheduler_info().get("workers", {}))
-            yield Connection(client, f"the scheduler {address} ({n} workers now)", None, client.dashboard_link, max(1, n))
+            yield Connection(client, f"on the scheduler {address} ({n} workers now)", None, client.dashboard_link, max(1, n))
         finally:
             client.close()
         return
@@ -76,7 +76,7 @@ def connect(scheduler: str | None = None, workers: int | None = None, dashboard:
                            env={THREADS_ENV: str(threads)})
     client = Client(cluster)
     try:
-        yield Connection(client, f"a local cluster: {n_workers} worker process(es) x {threads} thread(s) per cell",
+        yield Connection(client, f"on a local cluster: {n_workers} worker process(es) x {threads} thread(s) per cell",
                          threads, client.dashboard_link if dashboard else None, n_workers)
     finally:
         client.close()

@@ -4,6 +4,7 @@ index, and one error naming the cells that failed."""
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
@@ -29,6 +30,7 @@ def run_cell(spec: dict, *upstream: dict) -> dict:
     """The Dask task: run one cell on this worker with its threads (see `run_cell_here`)."""
     from distributed import get_worker
 
+    logging.getLogger("papermill").setLevel(logging.ERROR)  # a worker's notebook output stays in the notebook
     worker = get_worker()
     return run_cell_here(spec, *upstream, worker=str(worker.name), threads=spec.get("threads") or worker.state.nthreads)
 
@@ -36,11 +38,8 @@ def run_cell(spec: dict, *upstream: dict) -> dict:
 def run_cell_here(spec: dict, *upstream: dict, worker: str = "local", threads: int | None = None) -> dict:
     """Run one cell in this process (unless it is kept) and return small facts about it; `threads` (None: all
     cores) is what the analysis may use."""
-    import logging
-
     from ..science.determinism import THREADS_ENV
 
-    logging.getLogger("papermill").setLevel(logging.ERROR)  # the notebook's output stays in the notebook
     with _ONE_CELL_PER_PROCESS:
         os.environ["VAEREPORT_BUILD_DIR"] = spec["build_root"]
         if threads:
@@ -70,7 +69,7 @@ def execute(nodes: list[Node], profile: str, connection, force: bool = False, st
     specs = {n.id: {"analysis": n.analysis, "profile": profile, "params": n.params, "cell": n.cell,
                     "build_root": str(build_root().resolve()), "threads": connection.threads_per_cell, "force": force}
              for n in todo}
-    print(f"{profile}: {len(todo)} cells on {connection.description}"
+    print(f"{profile}: {len(todo)} cells {connection.description}"
           + (f"; dashboard {connection.dashboard}" if connection.dashboard else ""), file=stream, flush=True)
     code = {a: plan.code_components(analyses.get(a)) for a in {n.analysis for n in todo}}
     clock = StudyClock.for_cells([(n.id, n.analysis, n.params, list(n.upstream.values())) for n in todo],
