@@ -69,7 +69,7 @@ status: $(VENV)/.installed
 	$(VR) status --profile $(PROFILE)
 
 test: $(VENV)/.installed lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=12
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check src analysis params tests benchmarks
