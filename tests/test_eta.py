@@ -73,3 +73,16 @@ def test_code_components_are_those_a_plan_keys_on():
     assert set(code) == set(plan.CODE_COMPONENTS)
     full = plan.plan("q1", "smoke")
     assert all(full.components[k] == v for k, v in code.items())
+
+
+def test_once_a_cell_of_an_analysis_ran_its_other_cells_are_predicted_from_it():
+    """A study's cells are often far shorter than the profile run that predicted them, by a factor that differs
+    per analysis: the first cell of each analysis that runs says more than the mean over all analyses."""
+    cells = {"a1": ("a", {"x": 1}), "a2": ("a", {"x": 2}), "b1": ("b", {"y": 1}), "b2": ("b", {"y": 2}),
+             "c1": ("c", {"z": 1}), "a3": ("a", {"x": 3})}
+    clock = StudyClock({"a1": 100.0, "a2": 100.0, "b1": 100.0, "b2": 100.0, "c1": 100.0, "a3": 0.0}, cells=cells)
+    clock.finish("a1", 10.0)
+    clock.finish("b1", 100.0)
+    assert clock.scale() == pytest.approx(0.55)
+    # a2 from a1, b2 from b1, c1 (no cell of c ran) at the rescaled prediction; a3 is expected kept
+    assert clock.remaining_seconds() == pytest.approx(10.0 + 100.0 + 55.0)

@@ -1,9 +1,11 @@
 """How long the rest of a study will take, from what similar kept runs took on this machine.
 
 Each cell's cost is predicted by the measured wall time of the kept run (any profile) of the same analysis
-whose parameters differ from the cell's in the fewest keys; as cells finish, the predictions are rescaled by
-how long the cells that ran actually took against their prediction (a study's cells are often shorter
-versions of a profile's runs). A cell without a similar kept run is predicted at the mean of those that ran.
+whose parameters differ from the cell's in the fewest keys. Once a cell of an analysis has run, the analysis's
+other cells are predicted by the most similar of its cells that ran (a study's cells are often much shorter
+versions of a profile's runs); the cells of an analysis that has not run yet are rescaled by how long the
+cells that ran took against their prediction. A cell without a similar kept run is predicted at the mean of
+those that ran.
 """
 
 from __future__ import annotations
@@ -52,8 +54,10 @@ class StudyClock:
     """Predicted seconds per cell (`predicted`: cell id -> seconds or None) and the study's remaining time
     given the cells finished so far and how many run at once."""
 
-    def __init__(self, predicted: dict[str, float | None], parallel: int = 1):
-        self.predicted, self.parallel = predicted, max(1, parallel)
+    def __init__(self, predicted: dict[str, float | None], parallel: int = 1,
+                 cells: dict[str, tuple[str, dict]] | None = None):
+        """`cells`: cell id -> (analysis, params), for predicting a cell from the cells of its analysis that ran."""
+        self.predicted, self.parallel, self.cells = predicted, max(1, parallel), cells or {}
         self.measured: dict[str, float] = {}  # cells that ran: their seconds
         self.finished: set[str] = set()
 
@@ -74,7 +78,7 @@ class StudyClock:
                 predicted[cid] = 0.0
             else:
                 predicted[cid] = similar_seconds(params, kept[analysis])
-        return cls(predicted, parallel)
+        return cls(predicted, parallel, {cid: (analysis, params) for cid, analysis, params, _ in cells})
 
     def finish(self, cell: str, ran_seconds: float | None) -> None:
         """Record a finished cell: `ran_seconds` if it ran, None if it was kept or copied (no cost)."""
@@ -87,14 +91,27 @@ class StudyClock:
         pairs = [(s, self.predicted[c]) for c, s in self.measured.items() if self.predicted.get(c)]
         return sum(s for s, _ in pairs) / sum(p for _, p in pairs) if pairs else 1.0
 
+    def _ran_by_analysis(self) -> dict[str, list[tuple[dict, float, str, dict]]]:
+        """Analysis -> its cells that ran, in `similar_seconds`'s form (the last to finish counts as the latest)."""
+        ran: dict[str, list] = {}
+        for order, (c, seconds) in enumerate(self.measured.items()):
+            if c in self.cells:
+                analysis, params = self.cells[c]
+                ran.setdefault(analysis, []).append((params, seconds, f"{order:09d}", {}))
+        return ran
+
     def remaining_seconds(self) -> float | None:
         """Seconds until the last cell ends, or None while nothing is known to predict a cell from."""
         left = [c for c in self.predicted if c not in self.finished]
         mean = sum(self.measured.values()) / len(self.measured) if self.measured else None
-        scale, costs = self.scale(), []
+        scale, costs, ran = self.scale(), [], self._ran_by_analysis()
         for c in left:
             p = self.predicted[c]
-            cost = p * scale if p is not None else mean
+            analysis, params = self.cells.get(c, (None, {}))
+            if p != 0 and ran.get(analysis):  # 0: expected kept
+                cost = similar_seconds(params, ran[analysis])
+            else:
+                cost = p * scale if p is not None else mean
             if cost is None:
                 return None
             costs.append(cost)
