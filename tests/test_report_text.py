@@ -265,8 +265,8 @@ def test_q1_prose_follows_the_held_out_curve_the_classifier_and_the_gap_measure(
     assert "near the origin the density measure finds no gap" in prose(smoke_context)
     q1["gaps"]["prior_mass_below"].update(of_disc_mass=0.00046, of_all_prior_mass=0.00018)
     text = prose(smoke_context).replace("\u00a0", " ")
-    assert "the gaps, 0.046 % of the prior mass within radius 1.0 s.d., " in text
-    assert "the gaps (0.046 % of the prior mass within radius 1.0 s.d.)" in text  # the Summary's answer
+    assert "the gaps, 0.046 % of the prior's mass inside radius 1.0 s.d. (0.018 % of all of it), " in text
+    assert "the gaps (0.046 % of the prior's mass inside radius 1.0 s.d., 0.018 % of all of it)" in text  # Summary
     gaps = q1["gaps"]
     n = len(gaps["neighbours"])
     gaps["named"] = [g["classes"][0] for g in gaps["neighbours"]]  # every gap image named as a neighbouring class
@@ -347,6 +347,8 @@ def test_q2_semisupervised_prose_says_helped_only_with_an_interval_excluding_zer
     text = prose(smoke_context)
     assert "**Was it beneficial to use the unlabelled data? No: at no budget did the label-only selection on the codes" in text
     assert "2.3 Was unlabelled data beneficial?** **No**: the label-only selection on the codes never beat" in text
+    wide = f"at {low} labels the intervals are wide (VAE − pixels 0.0 points [−1.0, 1.0], DAE − pixels 0.0 points [−1.0, 1.0])"
+    assert text.replace("\u00a0", " ").count(wide) == 2  # the Summary and the answer say how little 'No' could resolve
     assert "the only gain" not in text
     if any(r["a"] == "dae/mlp" and r["budget"] == low for r in q2s["paired"]):
         set_diff("dae/mlp", "pixels/mlp", 0.01, 0.03)
@@ -366,7 +368,7 @@ def test_q2_semisupervised_prose_says_helped_only_with_an_interval_excluding_zer
     assert f"is ahead of the selection on the same code (paired interval) at {low} labels (VAE)" in prose(smoke_context)
     set_diff("vae/chosen", "dae/chosen", -0.05, -0.01)
     text = prose(smoke_context).replace("\u00a0", " ")
-    assert f"**Which representation worked best? DAE codes, with the label-only selection: ahead of VAE codes at {low} labels" in text
+    assert f"**Which representation worked best? DAE codes among the learned codes, with the label-only selection: ahead of VAE codes at {low} labels" in text
     assert "Between the codes" not in text  # the answer says it already
 
 

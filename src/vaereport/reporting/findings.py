@@ -261,6 +261,8 @@ def semisup_facts(metrics: dict, chosen_rows: list[dict] | None = None) -> dict:
             facts[f"{rep}_vs_pixels"] = diff
             facts[f"{rep}_helped"] = [l for l in budgets if diff.get(l, {}).get("verdict") == "above"]
             facts[f"{rep}_hurt"] = [l for l in budgets if diff.get(l, {}).get("verdict") == "below"]
+            facts[f"{rep}_single_vs_pixels"] = [l for l in budgets if diff.get(l, {}).get("verdict") == "single run"]
+            facts[f"{rep}_wide_vs_pixels"] = [l for l in budgets if diff.get(l, {}).get("verdict") == "unclear"]
             mlp = paired(metrics, f"{rep}/mlp", "pixels/mlp")
             facts[f"{rep}_mlp_vs_pixels"] = mlp
             facts[f"{rep}_mlp_helped"] = [l for l in budgets if mlp.get(l, {}).get("verdict") == "above"]
