@@ -12,12 +12,15 @@
 # ---
 
 # %% [markdown]
-# # Q2.3 — semi-supervised learning with VAE and DAE codes
+# # Q2.3 — semi-supervised learning with VAE codes, DAE codes, PCA of the pixels and raw pixels
 #
-# Reads the encodings saved by `q2_representations` (never retrains the autoencoders). For each label
-# budget l, random labelled subsets of the training set are drawn once and shared by every
-# representation and classifier (paired comparisons). The test set (or, when the autoencoders held training
-# images out, those images) is only used for the final score.
+# Reads the encodings saved by `q2_representations` (never retrains the autoencoders) and fits PCA of the pixels
+# at the codes' size on the same training images, without labels. For each sampling protocol and label budget l,
+# labelled subsets of the training set are drawn once and shared by every input and method (paired
+# comparisons). Three method families: every scikit-learn classifier with a fixed setting, the label-only
+# selection among them, and graph-based learning on a k-NN graph of all images, which lets the unlabelled
+# images into the classifier itself. The test set (or, when the autoencoders held training images out, those
+# images) only scores.
 
 # %% tags=["parameters"]
 params = {}  # the resolved parameter set, injected by the runner (empty: the smoke profile)
@@ -27,7 +30,7 @@ inputs = {}  # upstream analysis -> its output folder, injected by the runner
 # %%
 import numpy as np
 
-from vaereport.science import choice, semisup
+from vaereport.science import choice, graph_ssl, semisup
 from vaereport.figures import sweep_plots
 from vaereport.data import load_dataset
 from vaereport.notebook import start
@@ -38,7 +41,7 @@ fashion = load_dataset("fashion-mnist")
 assert np.array_equal(fashion.y_train, codes["y_train"]), "encodings do not match the dataset's label order"
 arrays = {"pixels": (fashion.x_train.reshape(len(fashion.y_train), -1) / np.float32(255),
                      fashion.x_test.reshape(len(fashion.y_test), -1) / np.float32(255)),
-          **{name: (codes[f"{name}_train"], codes[f"{name}_test"]) for name in ("vae", "dae", "dae_noisy")},
+          **{name: (codes[f"{name}_train"], codes[f"{name}_test"]) for name in ("vae", "dae")},
           "y": (codes["y_train"].astype(int), codes["y_test"].astype(int))}
 # If the autoencoders held training images out (the study's cells), those are the evaluation images and the rest
 # the labelled pool: then no score here comes from the test set.
@@ -48,31 +51,33 @@ if len(held_out):
     arrays = {name: (train[pool], train[held_out]) for name, (train, _) in arrays.items()}
 y_train, y_test = arrays["y"]
 evaluated_on = "held-out training images" if len(held_out) else "test images"
+code_dim = int(codes["vae_train"].shape[1])
+if "pca" in P["inputs"]:  # fitted on the images the autoencoders trained on, without labels
+    arrays["pca"] = semisup.pca_features(*arrays["pixels"], code_dim, P["seed"])
 budgets = semisup.check_budgets(P["budgets"], len(y_train), len(np.unique(y_train)), P["n_seeds"])
 P
 
 # %%
-# Every input with its encodings: (training features, evaluation features).
-features = {"vae": {"codes": arrays["vae"]},
-            "dae": {"clean": arrays["dae"], "corrupted": arrays["dae_noisy"]}}
-if P["pixels"] or P["raw_pixel_mlp"]:
-    features["pixels"] = {"pixels": arrays["pixels"]}
-selected_inputs = ["vae", "dae", *(["pixels"] if P["pixels"] else [])]
-data = {rep: encodings[semisup.ENCODINGS[rep][0]] for rep, encodings in features.items()}  # the sweep's encoding
-data["labels"] = (y_train, y_test)
-subsets = semisup.draw_subsets(y_train, budgets, P["n_seeds"], P["seed"], P["sampling"])
-fits = semisup.plan_fits(subsets, ["vae", "dae"], P["classifiers"], P["raw_pixel_mlp"], P["svm_max_budget"])
-out.record(budgets=budgets, n_fits=len(fits), code_dim=int(codes["vae_train"].shape[1]),
-           n_train=len(y_train), n_test=len(y_test), evaluated_on=evaluated_on, class_names=list(fashion.class_names),
-           subset_sizes={f"{l}/{r}": len(i) for (l, r), i in subsets.items()},
-           fewest_classes_in_a_subset={str(l): min(len(np.unique(y_train[i])) for (b, _), i in subsets.items() if b == l)
-                                       for l in budgets},
+# Every input with its one encoding: (training features, evaluation features).
+features = {rep: {semisup.ENCODINGS[rep][0]: arrays[rep]} for rep in P["inputs"]}
+data = {rep: arrays[rep] for rep in P["inputs"]} | {"labels": (y_train, y_test)}
+counts = semisup.subset_counts(budgets, len(y_train), P["n_seeds"], P["n_seeds_small"], P["small_budget_max"])
+subsets = {protocol: semisup.draw_subsets(
+    y_train, {l: n for l, n in counts.items() if protocol == "uniform" or l <= P["balanced_max_budget"] < len(y_train)},
+    P["seed"], protocol) for protocol in P["protocols"]}
+out.record(budgets=budgets, code_dim=code_dim, n_train=len(y_train), n_test=len(y_test), evaluated_on=evaluated_on,
+           class_names=list(fashion.class_names), inputs=P["inputs"], protocols=P["protocols"],
+           subsets={protocol: {str(l): sum(b == l for b, _ in s) for l in budgets if any(b == l for b, _ in s)}
+                    for protocol, s in subsets.items()},
+           fewest_classes_in_a_subset={protocol: {str(l): min(len(np.unique(y_train[i])) for (b, _), i in s.items() if b == l)
+                                                  for l in budgets if any(b == l for b, _ in s)}
+                                       for protocol, s in subsets.items()},
            classifier_settings={c: semisup.CLASSIFIER_SETTINGS[c] for c in P["classifiers"]},
            sweep_preprocessing=semisup.SWEEP_PREPROCESSING, active_threshold=semisup.ACTIVE_THRESHOLD)
-len(fits)
+counts
 
 # %% [markdown]
-# ## The sweep: every classifier with its fixed setting (parallel over fits, largest first)
+# ## The sweep: every classifier with its fixed setting on every input (parallel over fits, largest first)
 
 # %%
 import time
@@ -81,18 +86,23 @@ import pandas as pd
 from joblib import delayed
 
 started = time.perf_counter()
-results = semisup.run_sweep(fits, data, subsets, seed=P["seed"], n_jobs=P["n_jobs"])
+results = []
+for protocol, subs in subsets.items():
+    fits = semisup.plan_fits(subs, P["inputs"], P["classifiers"], P["svm_max_budget"])
+    results += [{"protocol": protocol, **row} for row in semisup.run_sweep(fits, data, subs, seed=P["seed"],
+                                                                           n_jobs=P["n_jobs"])]
 sweep_seconds = time.perf_counter() - started
 
 # %% [markdown]
-# ## The label-only selection: encoding, preprocessing and classifier picked using only the l labels
+# ## The label-only selection: preprocessing and classifier picked using only the l labels
 #
 # The same candidates for every input (classifiers, settings, preprocessings, cost cap); the chosen one is
-# scored once on the test set, and so are the other encodings and preprocessings with its classifier.
+# scored once on the test set, and so are the other preprocessings with its classifier.
 
 # %%
 rule = choice.SelectionRule(P["selection_folds"], P["cv_max_labels"], P["holdout_validation"], P["holdout_train_max"])
-fixed = {(r["budget"], r["repetition"], r["representation"], r["classifier"]): r["accuracy"] for r in results}
+fixed = {(r["protocol"], r["budget"], r["repetition"], r["representation"], r["classifier"]): r["accuracy"]
+         for r in results}
 
 
 def options_for(rep, budget):
@@ -100,62 +110,71 @@ def options_for(rep, budget):
     return choice.options(features[rep], P["preprocessing"], settings)
 
 
-def reused(opts, rep, l, r):
-    """Sweep fits that are also options of the selection (first encoding, sweep preprocessing, fixed setting)."""
-    return {o: fixed[(l, r, rep, o.classifier)] for o in opts
-            if o.encoding == semisup.ENCODINGS[rep][0] and o.preprocessing == semisup.SWEEP_PREPROCESSING
-            and o.is_fixed_setting and (l, r, rep, o.classifier) in fixed}
+def reused(opts, key):
+    """Sweep fits that are also options of the selection (sweep preprocessing, fixed setting)."""
+    return {o: fixed[(*key, o.classifier)] for o in opts
+            if o.preprocessing == semisup.SWEEP_PREPROCESSING and o.is_fixed_setting and (*key, o.classifier) in fixed}
 
 
-choice_keys = sorted(((l, r, rep) for (l, r) in subsets for rep in selected_inputs), key=lambda k: (-k[0], k[2], k[1]))
+choice_keys = sorted(((protocol, l, r, rep) for protocol, subs in subsets.items() for (l, r) in subs
+                      for rep in P["inputs"]), key=lambda k: (-k[1], k[0], k[3], k[2]))
 tasks = []
-for (l, r, rep) in choice_keys:
+for (protocol, l, r, rep) in choice_keys:
     opts = options_for(rep, l)
     # The ablation's extra refits on all l labels are skipped at the full training set: a single subset (no
     # interval) whose refits would cost a third of the analysis.
-    tasks.append(delayed(choice.choose_and_score)(features[rep], y_train, y_test, subsets[(l, r)], opts, rule,
-                                                  P["seed"] + r, reuse=reused(opts, rep, l, r), ablate=l < len(y_train)))
+    tasks.append(delayed(choice.choose_and_score)(features[rep], y_train, y_test, subsets[protocol][(l, r)], opts, rule,
+                                                  P["seed"] + r, reuse=reused(opts, (protocol, l, r, rep)),
+                                                  ablate=l < len(y_train)))
 started = time.perf_counter()
-chosen = [{"budget": l, "repetition": r, "representation": rep, **row}
-          for (l, r, rep), row in zip(choice_keys, semisup.run_parallel(tasks, P["n_jobs"], "choice"))]
+chosen = [{"protocol": protocol, "budget": l, "repetition": r, "representation": rep, **row}
+          for (protocol, l, r, rep), row in zip(choice_keys, semisup.run_parallel(tasks, P["n_jobs"], "choice"))]
 choice_seconds = time.perf_counter() - started
-chosen_table = pd.DataFrame(chosen).drop(columns=["variants"]).sort_values(["budget", "repetition", "representation"])
+order = ["protocol", "budget", "repetition", "representation"]
+chosen_table = pd.DataFrame(chosen).drop(columns=["variants"]).sort_values(order)
 out.table(chosen_table.drop(columns="seconds"), "chosen_classifiers")
-ablation = pd.DataFrame([{"budget": c["budget"], "repetition": c["repetition"], "representation": c["representation"],
-                          "classifier": c["classifier"], "setting": c["setting"], **v,
-                          "chosen": (v["encoding"], v["preprocessing"]) == (c["encoding"], c["preprocessing"])}
-                         for c in chosen for v in c["variants"]]).sort_values(["budget", "repetition", "representation",
-                                                                               "encoding", "preprocessing"])
+ablation = pd.DataFrame([{**{k: c[k] for k in order}, "classifier": c["classifier"], "setting": c["setting"], **v,
+                          "chosen": v["preprocessing"] == c["preprocessing"]}
+                         for c in chosen for v in c["variants"]]).sort_values([*order, "preprocessing"])
 out.table(ablation, "preprocessing_ablation")
-chosen_table.groupby(["representation", "budget"])[["encoding", "preprocessing", "classifier"]].agg(
+chosen_table.groupby(["protocol", "representation", "budget"])[["preprocessing", "classifier"]].agg(
     lambda c: c.value_counts().to_dict())
 
 # %% [markdown]
-# ## Label spreading: a classifier that uses the unlabelled codes too
+# ## Graph-based learning: the unlabelled images in the classifier itself
 #
-# scikit-learn's `LabelSpreading` on a k-nearest-neighbour graph of all training codes, of which only the l in
-# the subset carry their label; scored on the test codes through the same graph.
+# One k-NN graph per input over every training and evaluation image; Poisson and Laplace learning (the
+# `graphlearning` package) propagate the l labels over it, with and without rebalancing to the class priors of
+# the l labels. No evaluation label enters the graph or the solve.
 
 # %%
-spread = []
-if P["label_spreading"]:
-    spread_keys = [(l, r, rep) for (l, r) in subsets if l < len(y_train) for rep in ("vae", "dae")]
-    graphs = {rep: choice.KNNGraph(data[rep][0], data[rep][1], P["spreading_neighbors"]) for rep in ("vae", "dae")}
-    test_ids = np.zeros((len(y_test), 1))
-    tasks = [delayed(choice.label_spreading_score)(graphs[rep], len(y_train), y_train, test_ids, y_test,
-                                                   subsets[(l, r)], P["spreading_alpha"])
-             for (l, r, rep) in spread_keys]
-    spread = [{"budget": l, "repetition": r, "representation": rep, "classifier": "label_spreading", "accuracy": acc,
-               "fit_seconds": 0.0} for (l, r, rep), acc in zip(spread_keys, semisup.run_parallel(tasks, P["n_jobs"], "spreading"))]
+graph_rows, graph_seconds, knn_seconds = [], 0.0, 0.0
+methods = graph_ssl.methods_for(P["graph_methods"], P["graph_priors"])
+if methods:
+    started = time.perf_counter()
+    graphs = {rep: graph_ssl.knn_graph(*data[rep], P["graph_neighbors"]) for rep in P["inputs"]}
+    knn_seconds = time.perf_counter() - started
+    graph_keys = [(protocol, l, rep) for protocol, subs in subsets.items() for l in sorted({b for b, _ in subs})
+                  if l <= P["graph_max_budget"] and l < len(y_train) for rep in P["inputs"]]
+    tasks = [delayed(graph_ssl.score_subsets)(graphs[rep], len(y_train), y_train, y_test,
+                                              {r: i for (b, r), i in subsets[protocol].items() if b == l}, methods)
+             for (protocol, l, rep) in graph_keys]
+    started = time.perf_counter()
+    for (protocol, l, rep), per_subset in zip(graph_keys, semisup.run_parallel(tasks, P["n_jobs"], "graph")):
+        graph_rows += [{"protocol": protocol, "budget": l, "repetition": r, "representation": rep, "classifier": m,
+                        "accuracy": acc, "fit_seconds": seconds}
+                       for r, scores in per_subset.items() for m, (acc, seconds) in scores.items()]
+    graph_seconds = time.perf_counter() - started
+len(graph_rows)
 
 # %% [markdown]
-# ## Summaries: every result per (budget, input, classifier); "chosen" is the label-only selection
+# ## Summaries: every result per (protocol, budget, input, method); "chosen" is the label-only selection
 
 # %%
-as_rows = [{"budget": c["budget"], "repetition": c["repetition"], "representation": c["representation"],
-            "classifier": "chosen", "accuracy": c["accuracy"], "fit_seconds": c["seconds"]} for c in chosen]
-everything = results + as_rows + spread
-tidy = pd.DataFrame(everything)
+as_rows = [{**{k: c[k] for k in order}, "classifier": "chosen", "accuracy": c["accuracy"], "fit_seconds": c["seconds"]}
+           for c in chosen]
+everything = results + as_rows + graph_rows
+tidy = pd.DataFrame(everything).sort_values([*order, "classifier"])
 out.table(tidy.drop(columns="fit_seconds"), "accuracy_by_cell")
 out.table(tidy, "cells_with_fit_time", folder="timings")
 summary = semisup.summarise(everything)
@@ -163,61 +182,61 @@ out.table(summary.drop(columns="mean_fit_seconds"), "accuracy_summary")
 summary.head()
 
 # %% [markdown]
-# ## Learning curves and paired comparisons (over the shared labelled subsets)
+# ## Paired comparisons over the shared labelled subsets
+#
+# Against the best supervised classifier on raw pixels at each budget (the pixel method with the highest mean
+# test accuracy there, an after-the-fact pick that favours pixels), every method that uses the unlabelled
+# images: any method on a code or on PCA (learnt from them), and graph learning on any input. Between inputs,
+# like for like: the label-only selection, and each graph method.
 
 # %%
-out.figure(sweep_plots.learning_curves(summary), "learning_curves")
-out.figure(sweep_plots.learning_curves_by_classifier(summary, P["classifiers"]), "learning_curves_by_classifier")
-pairs = {"VAE − DAE codes": (("vae", "chosen"), ("dae", "chosen"))}
-if P["pixels"]:
-    pairs["VAE codes − pixels"] = (("vae", "chosen"), ("pixels", "chosen"))
-    pairs["DAE codes − pixels"] = (("dae", "chosen"), ("pixels", "chosen"))
-if P["raw_pixel_mlp"] and "mlp" in P["classifiers"]:  # the assignment's fixed MLP on each input
-    pairs["VAE codes − pixels, MLP"] = (("vae", "mlp"), ("pixels", "mlp"))
-    pairs["DAE codes − pixels, MLP"] = (("dae", "mlp"), ("pixels", "mlp"))
-if spread:
-    pairs["label spreading − chosen, VAE codes"] = (("vae", "label_spreading"), ("vae", "chosen"))
-    pairs["label spreading − chosen, DAE codes"] = (("dae", "label_spreading"), ("dae", "chosen"))
-comparisons = {label: semisup.paired_differences(everything, a, b) for label, (a, b) in pairs.items()}
+best_pixels = semisup.best_supervised(everything, "pixels", ["chosen", *P["classifiers"]])
+with_best = everything + best_pixels["rows"]
+pairs = semisup.comparison_pairs(P["inputs"], P["classifiers"], methods)
+comparisons = {label: semisup.paired_differences(with_best, a, b) for label, (a, b) in pairs.items()}
 paired = pd.concat(comparisons.values(), keys=comparisons.keys(), names=["comparison"]).reset_index(level=0)
 out.table(paired, "paired_differences")
-out.figure(sweep_plots.paired_differences(comparisons), "paired_differences")
-out.figure(sweep_plots.preprocessing_ablation(ablation), "preprocessing_ablation")
-paired
+paired.head()
 
 # %% [markdown]
-# ## Labels needed to reach a target accuracy (label-only selection), and the best classifier by test accuracy
-#
-# The best-by-test figure picks, after the fact, the classifier with the highest mean test accuracy; no one
-# with only l labels could make that choice, so it is reported only to show how optimistic it is.
+# ## Figures: each method family with every input, and the gains over the best pixel classifier
 
 # %%
-selected = summary[summary.classifier == "chosen"]
+headline = P["protocols"][0]
+out.figure(sweep_plots.method_families(summary[summary.protocol == headline], P["classifiers"], methods),
+           "learning_curves")
+if len(P["protocols"]) > 1:
+    other = P["protocols"][1]
+    out.figure(sweep_plots.method_families(summary[summary.protocol == other], P["classifiers"], methods),
+               f"learning_curves_{other}")
+out.figure(sweep_plots.gains_over_pixels(paired, P["protocols"]), "gains_over_pixels")
+out.figure(sweep_plots.preprocessing_ablation(ablation[ablation.protocol == headline]), "preprocessing_ablation")
+
+# %% [markdown]
+# ## Labels needed to reach a target accuracy (label-only selection)
+
+# %%
+selected = summary[(summary.classifier == "chosen") & (summary.protocol == headline)]
 needed = pd.concat([semisup.labels_needed(selected, t) for t in P["target_accuracies"]], ignore_index=True)
 out.table(needed, "labels_needed")
-
-fixed_summary = summary[summary.classifier.isin(P["classifiers"])]
-best_by_test = {}
-for (rep, l), g in fixed_summary[fixed_summary.representation != "pixels"].groupby(["representation", "budget"]):
-    top = g.sort_values(["mean_accuracy", "classifier"], ascending=[False, True]).iloc[0]
-    best_by_test.setdefault(rep, {})[int(l)] = {"classifier": top.classifier, "mean_accuracy": top.mean_accuracy}
 slowest = tidy.groupby(["classifier", "representation", "budget"]).fit_seconds.mean().sort_values(ascending=False)
-out.timing(sweep_seconds=sweep_seconds, choice_seconds=choice_seconds, n_jobs=P["n_jobs"], slowest_cells=[
-    {"classifier": c, "representation": r, "budget": int(b), "mean_fit_seconds": s}
-    for (c, r, b), s in slowest.head(5).items()])
+out.timing(sweep_seconds=sweep_seconds, choice_seconds=choice_seconds, knn_graph_seconds=knn_seconds,
+           graph_seconds=graph_seconds, n_jobs=P["n_jobs"], slowest_cells=[
+               {"classifier": c, "representation": r, "budget": int(b), "mean_fit_seconds": s}
+               for (c, r, b), s in slowest.head(5).items()])
 out.record(
-    best_by_test=best_by_test,
     selection={"rule": rule.describe(), "grid": choice.GRID, "preprocessing": P["preprocessing"],
                "preprocessing_meaning": {k: semisup.PREPROCESSING[k].format(threshold=semisup.ACTIVE_THRESHOLD)
                                          for k in P["preprocessing"]},
-               "svm_max_budget": P["svm_max_budget"], "inputs": selected_inputs,
-               "encodings": {rep: list(features[rep]) for rep in selected_inputs},
+               "svm_max_budget": P["svm_max_budget"], "inputs": P["inputs"],
+               "encodings": {rep: list(features[rep]) for rep in P["inputs"]},
                # the candidates per input and budget, written out to show they are the same for every input
                "candidates": {rep: {str(l): sorted({o.label for o in options_for(rep, l)})
-                                    for l in budgets} for rep in selected_inputs}},
-    chosen_counts=semisup.choice_counts(chosen),
-    ablation=semisup.ablation_summary(ablation),
-    label_spreading={"neighbors": P["spreading_neighbors"], "alpha": P["spreading_alpha"]} if spread else None,
+                                    for l in budgets} for rep in P["inputs"]}},
+    graph={"methods": methods, "neighbors": P["graph_neighbors"], "max_budget": P["graph_max_budget"]} if methods else None,
+    best_pixel_classifier=best_pixels["names"],
+    chosen_counts=semisup.choice_counts([c for c in chosen if c["protocol"] == headline]),
+    ablation=semisup.ablation_summary(ablation[ablation.protocol == headline]),
     summary=summary.drop(columns="mean_fit_seconds").to_dict(orient="records"),
     paired=paired.to_dict(orient="records"),
     labels_needed=needed.to_dict(orient="records"),

@@ -136,8 +136,8 @@ def sweep_cells() -> dict:
             idx = np.arange(l)
             row = semisup.fit_and_score(cell, x_train, y_train, x_test, y_test, idx, 0)
             times[f"{clf}@{l}"] = row["fit_seconds"]
-    subsets = semisup.draw_subsets(y_train, [300, 1000, 3000], 4, 0)
-    cells = semisup.plan_fits(subsets, ["vae"], ["logreg", "knn", "random_forest"], False, svm_max_budget=0)
+    subsets = semisup.draw_subsets(y_train, {300: 4, 1000: 4, 3000: 4}, 0)
+    cells = semisup.plan_fits(subsets, ["vae"], ["logreg", "knn", "random_forest"], svm_max_budget=0)
     data = {"vae": (x_train, x_test), "labels": (y_train, y_test)}
     walls = {}
     for jobs in (1, 2):

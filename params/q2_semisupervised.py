@@ -1,19 +1,21 @@
 """The parameters of `analysis/q2_semisupervised.py`: what is valid (the values are in `q2_semisupervised.yaml`), and the
 headline numbers `vaereport runs` shows for a run."""
 
-from vaereport.config.schema import SEED, Param, choice, choices
+from vaereport.config.schema import SEED, Param, choices
 from vaereport.science.constants import CLASSIFIERS, PREPROCESSINGS
+from vaereport.science.sweep_constants import GRAPH_METHODS, INPUTS, PROTOCOLS
 
 SCHEMA: dict[str, Param] = {
     "seed": SEED,
     "budgets": Param("int_list", "non-empty list of ints (checked against the data before running)",
                      lambda v: len(v) > 0, "label budgets l"),
     "n_seeds": Param("int", ">= 1", lambda v: v >= 1, "random labelled subsets per budget below the full set"),
-    "sampling": choice(("uniform", "stratified"), "how labelled subsets are drawn"),
-    "classifiers": choices(CLASSIFIERS, "classifiers run on the VAE and DAE codes"),
-    "raw_pixel_mlp": Param("bool", "true or false", doc="also fit the fixed-setting MLP on raw pixels"),
-    "pixels": Param("bool", "true or false",
-                    doc="raw pixels as a third input of the label-only selection, with the codes' candidates"),
+    "n_seeds_small": Param("int", ">= 1", lambda v: v >= 1, "labelled subsets per budget up to small_budget_max"),
+    "small_budget_max": Param("int", ">= 0", lambda v: v >= 0, "budgets up to here get n_seeds_small subsets"),
+    "protocols": choices(PROTOCOLS, "how labelled subsets are drawn: uniform (the first is the headline), balanced"),
+    "balanced_max_budget": Param("int", ">= 0", lambda v: v >= 0, "class-balanced subsets only up to this budget"),
+    "inputs": choices(INPUTS, "inputs of every method: VAE codes, DAE codes, PCA of the pixels, raw pixels"),
+    "classifiers": choices(CLASSIFIERS, "scikit-learn classifiers run on every input"),
     "preprocessing": choices(PREPROCESSINGS, "preprocessings among which the label-only selection picks, for every input"),
     "svm_max_budget": Param("int", ">= 0", lambda v: v >= 0,
                             "the RBF SVM is fitted only up to this budget, on every input (its cost grows ~ l^2)"),
@@ -23,9 +25,12 @@ SCHEMA: dict[str, Param] = {
                                 "labelled images held out for validation when l > cv_max_labels"),
     "holdout_train_max": Param("int", ">= 10", lambda v: v >= 10,
                                "at most this many labelled images fit each candidate when l > cv_max_labels"),
-    "label_spreading": Param("bool", "true or false", doc="also run LabelSpreading on the codes"),
-    "spreading_neighbors": Param("int", "1..100", lambda v: 1 <= v <= 100, "k of LabelSpreading's k-NN graph"),
-    "spreading_alpha": Param("float", "0 < alpha < 1", lambda v: 0 < v < 1, "LabelSpreading's clamping factor"),
+    "graph_methods": Param("str_list", "a subset (possibly empty) of " + ", ".join(GRAPH_METHODS),
+                           lambda v: set(v) <= set(GRAPH_METHODS) and len(set(v)) == len(v),
+                           "graph-based learners on a k-NN graph of all images", GRAPH_METHODS),
+    "graph_priors": Param("bool", "true or false", doc="also run each graph method rebalanced to the labels' class priors"),
+    "graph_neighbors": Param("int", "2..100", lambda v: 2 <= v <= 100, "k of the graph methods' k-NN graph"),
+    "graph_max_budget": Param("int", ">= 0", lambda v: v >= 0, "graph methods only up to this budget"),
     "n_jobs": Param("int", ">= 1 or -1 (all cores)", lambda v: v >= 1 or v == -1, "parallel workers"),
     "target_accuracies": Param("float_list", "values in (0, 1)", lambda v: all(0 < a < 1 for a in v),
                                "accuracies for the labels-needed summary"),
@@ -34,5 +39,6 @@ SCHEMA: dict[str, Param] = {
 
 def headline(m: dict) -> dict:
     budgets = m["budgets"]
-    chosen = {(r["representation"], r["budget"]): r["mean_accuracy"] for r in m["summary"] if r["classifier"] == "chosen"}
+    chosen = {(r["representation"], r["budget"]): r["mean_accuracy"] for r in m["summary"]
+              if r["classifier"] == "chosen" and r.get("protocol", "uniform") == "uniform"}
     return {f"{rep.upper()} acc l={l}": chosen.get((rep, l)) for rep in ("vae", "dae") for l in (budgets[0], budgets[-1])}

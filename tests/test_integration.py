@@ -95,7 +95,7 @@ def test_q2_outputs_and_encodings(smoke_build):
 def test_report_has_q2_sections_and_figures(smoke_build):
     out, _, _ = smoke_build
     html = (out / "report.html").read_text()
-    for ident in ("fig-q2-recon", "fig-q2-generated", "fig-q2-learning", "fig-q2-paired", "tbl-q2-gen",
+    for ident in ("fig-q2-recon", "fig-q2-generated", "fig-q2-families", "fig-q2-gains", "tbl-q2-gen",
                   "tbl-q2-accuracy", "sec-t21", "sec-t22", "sec-t23", "q1_vae_mnist", "q2_representations",
                   "q2_semisupervised"):
         assert f'id="{ident}"' in html, ident

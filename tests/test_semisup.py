@@ -12,31 +12,52 @@ def labels():
 
 
 def test_subsets_have_the_budget_sizes_and_are_reproducible(labels):
-    a = semisup.draw_subsets(labels, [100, 1000, 6000], n_seeds=3, seed=5)
-    b = semisup.draw_subsets(labels, [100, 1000, 6000], n_seeds=3, seed=5)
+    counts = semisup.subset_counts([100, 1000, 6000], 6000, n_seeds=3)
+    a = semisup.draw_subsets(labels, counts, seed=5)
+    b = semisup.draw_subsets(labels, counts, seed=5)
     assert set(a) == {(100, 0), (100, 1), (100, 2), (1000, 0), (1000, 1), (1000, 2), (6000, 0)}
     for (l, _), idx in a.items():
         assert len(idx) == l and len(np.unique(idx)) == l
         np.testing.assert_array_equal(idx, b[(l, _)])
     assert not np.array_equal(a[(100, 0)], a[(100, 1)])
-    c = semisup.draw_subsets(labels, [100], n_seeds=1, seed=6)
+    c = semisup.draw_subsets(labels, {100: 1}, seed=6)
     assert not np.array_equal(a[(100, 0)], c[(100, 0)])
 
 
-def test_stratified_subsets_follow_class_proportions(labels):
-    idx = semisup.draw_subsets(labels, [500], 1, 0, sampling="stratified")[(500, 0)]
-    counts = np.bincount(labels[idx], minlength=10)
-    expected = 500 * np.bincount(labels, minlength=10) / len(labels)
-    assert np.all(np.abs(counts - expected) <= 1)
+def test_small_budgets_get_more_subsets_and_the_first_ones_do_not_move(labels):
+    counts = semisup.subset_counts([100, 300, 1000, 6000], 6000, n_seeds=5, n_seeds_small=20, small_budget_max=300)
+    assert counts == {100: 20, 300: 20, 1000: 5, 6000: 1}
+    many = semisup.draw_subsets(labels, counts, seed=5)
+    few = semisup.draw_subsets(labels, semisup.subset_counts([100], 6000, n_seeds=5), seed=5)
+    for r in range(5):  # more subsets add draws; the first five are those of a run with five
+        np.testing.assert_array_equal(many[(100, r)], few[(100, r)])
 
 
-def test_every_representation_uses_the_same_subsets(labels):
-    subsets = semisup.draw_subsets(labels, [100, 300], 2, 0)
-    cells = semisup.plan_fits(subsets, ["vae", "dae"], ["logreg", "knn"], raw_pixel_mlp=True, svm_max_budget=10**6)
+def test_balanced_subsets_hold_l_over_c_of_every_class(labels):
+    for l in (100, 105):
+        idx = semisup.draw_subsets(labels, {l: 1}, 0, protocol="balanced")[(l, 0)]
+        counts = np.bincount(labels[idx], minlength=10)
+        assert len(np.unique(idx)) == l and counts.min() == l // 10 and counts.max() <= l // 10 + 1
+    with pytest.raises(ParameterError, match="unknown protocol"):
+        semisup.draw_subsets(labels, {100: 1}, 0, protocol="stratified")
+
+
+def test_pca_is_fitted_on_the_training_images_without_labels():
+    rng = np.random.default_rng(0)
+    x_train, x_eval = rng.normal(size=(500, 30)), rng.normal(size=(200, 30)) + 5.0
+    z_train, z_eval = semisup.pca_features(x_train, x_eval, 4, seed=0)
+    assert z_train.shape == (500, 4) and z_eval.shape == (200, 4)
+    np.testing.assert_allclose(z_train.mean(axis=0), 0, atol=1e-4)  # centred on the training images only
+    assert np.abs(z_eval.mean(axis=0)).max() > 1  # the evaluation images take no part in the fit
+
+
+def test_every_input_and_method_uses_the_same_subsets(labels):
+    subsets = semisup.draw_subsets(labels, {100: 2, 300: 2}, 0)
+    cells = semisup.plan_fits(subsets, ["vae", "dae", "pca", "pixels"], ["logreg", "knn"], svm_max_budget=10**6)
     keys = {}
     for cell in cells:
-        keys.setdefault(cell.representation, set()).add((cell.budget, cell.repetition))
-    assert keys["vae"] == keys["dae"] == keys["pixels"] == set(subsets)
+        keys.setdefault((cell.representation, cell.classifier), set()).add((cell.budget, cell.repetition))
+    assert len(keys) == 8 and all(k == set(subsets) for k in keys.values())
 
 
 @pytest.mark.parametrize("budgets,n_seeds,fragment", [
@@ -66,7 +87,7 @@ def test_classifier_sees_only_the_labelled_subset(monkeypatch, labels):
     rng = np.random.default_rng(1)
     x_train, x_test = rng.normal(size=(6000, 4)), rng.normal(size=(500, 4))
     y_test = np.full(500, 99)  # labels no training label can equal
-    idx = semisup.draw_subsets(labels, [200], 1, 0)[(200, 0)]
+    idx = semisup.draw_subsets(labels, {200: 1}, 0)[(200, 0)]
     row = semisup.fit_and_score(semisup.Fit(200, 0, "vae", "logreg"), x_train, labels, x_test, y_test, idx, 0)
     np.testing.assert_array_equal(seen["fit_y"], labels[idx])
     np.testing.assert_array_equal(seen["fit_x"], x_train[idx])
@@ -148,11 +169,9 @@ def test_every_input_gets_the_same_candidates_and_the_same_cost_cap():
     assert ("svm_rbf", {"C": 10.0}) in below and all(c != "svm_rbf" for c, _ in above)
     labels = {rep: sorted(o.label for o in choice.options({e: None for e in semisup.ENCODINGS[rep]},
                                                           ["active", "none"], below))
-              for rep in ("vae", "dae", "pixels")}
-    per_encoding = {rep: sorted(set(labels[rep])) for rep in labels}
-    assert per_encoding["vae"] == per_encoding["dae"] == per_encoding["pixels"]
-    assert len(labels["dae"]) == 2 * len(labels["vae"])  # the DAE's two encodings, each with every candidate
-    fits = semisup.plan_fits({(1000, 0): None, (10000, 0): None}, ["vae", "dae"], ["svm_rbf", "knn"], False, 3000)
+              for rep in semisup.REPRESENTATION_LABELS}
+    assert labels["vae"] == labels["dae"] == labels["pca"] == labels["pixels"]  # one encoding each, same options
+    fits = semisup.plan_fits({(1000, 0): None, (10000, 0): None}, ["vae", "dae"], ["svm_rbf", "knn"], 3000)
     assert {(f.budget, f.classifier) for f in fits} == {(1000, "svm_rbf"), (1000, "knn"), (10000, "knn")}
 
 
@@ -198,18 +217,18 @@ def test_paired_differences_hold_simultaneously_over_the_budgets():
     assert np.isnan(table.loc[60000, "ci95_low"])
 
 
-def test_label_spreading_on_a_precomputed_graph_matches_sklearns_knn_kernel(blobs):
-    from sklearn.semi_supervised import LabelSpreading
-
-    x_train, y_train, x_test, y_test = blobs
-    idx = np.random.default_rng(1).choice(len(y_train), 50, replace=False)
-    graph = choice.KNNGraph(x_train, x_test, n_neighbors=7)
-    ours = choice.label_spreading_score(graph, len(y_train), y_train, np.zeros((len(y_test), 1)), y_test, idx, 0.2)
-    y = np.full(len(y_train), -1)
-    y[idx] = y_train[idx]
-    reference = LabelSpreading(kernel="knn", n_neighbors=7, alpha=0.2, max_iter=100).fit(x_train, y)
-    assert ours == pytest.approx(float(np.mean(reference.predict(x_test) == y_test)), abs=0.01)
-    assert ours > 0.9
+def test_best_supervised_picks_the_highest_mean_per_budget_and_pairs_every_method_against_it():
+    rows = [{"budget": 100, "repetition": r, "representation": rep, "classifier": c, "accuracy": acc + 0.01 * r}
+            for r in range(3) for rep, c, acc in (("pixels", "knn", 0.6), ("pixels", "logreg", 0.65),
+                                                  ("vae", "chosen", 0.7), ("pixels", "poisson", 0.9))]
+    best = semisup.best_supervised(rows, "pixels", ["knn", "logreg"])
+    assert best["names"] == {"uniform": {100: "logreg"}}  # poisson is not a supervised classifier
+    table = semisup.paired_differences(rows + best["rows"], ("vae", "chosen"), ("pixels", semisup.BEST_SUPERVISED))
+    assert table.mean_difference.iloc[0] == pytest.approx(0.05)
+    pairs = semisup.comparison_pairs(["vae", "pca", "pixels"], ["knn"], ["poisson"])
+    assert pairs["pixels/poisson vs best pixels"] == (("pixels", "poisson"), ("pixels", semisup.BEST_SUPERVISED))
+    assert pairs["vae/knn vs best pixels"][0] == ("vae", "knn") and "pixels/knn vs best pixels" not in pairs
+    assert pairs["vae − pca, chosen"] == (("vae", "chosen"), ("pca", "chosen"))
 
 
 def test_a_forest_is_fitted_once_for_standardised_and_unscaled_features(blobs, monkeypatch):

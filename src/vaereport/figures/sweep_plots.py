@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.colors import to_rgb
 from matplotlib.lines import Line2D
 
 from . import style
-from ..science.semisup import CLASSIFIER_LABELS, MLP_EARLY_STOPPING_FROM, REPRESENTATION_LABELS
+from ..science.graph_ssl import METHOD_LABELS
+from ..science.semisup import CLASSIFIER_LABELS, MLP_EARLY_STOPPING_FROM, PROTOCOLS, REPRESENTATION_LABELS
 from .style import plt
 
+# Every input's colour: the report's (style.INPUT_COLORS) and, for PCA of the pixels, which only Q2.3 draws,
+# reddish purple.
+INPUT_COLORS = {"vae": style.INPUT_COLORS["vae"], "dae": style.INPUT_COLORS["dae"], "pca": style.PALETTE[4],
+                "pixels": style.INPUT_COLORS["pixels"]}
 KEY_COLOR = "0.3"  # line-style keys of a figure legend, where the panel's title names the input and its colour
 
 
@@ -43,63 +47,85 @@ def _zoom(ax, frame):
     ax.set_ylim(max(0.0, low - 2), min(100.0, high + 2))  # zoom on the data, never beyond 0-100 %
 
 
-def learning_curves(summary):
-    """Small multiples, one panel per input in its colour: the label-only selection (solid, with its 95 % band),
-    label spreading (dashed, codes only) and the fixed MLP (dotted), mean test accuracy over the labelled subsets;
-    the other inputs' selection in light grey behind, for comparison on the same axes."""
-    reps = [r for r in style.INPUT_COLORS if len(summary[(summary.representation == r) & (summary.classifier == "chosen")])]
-    fig, axes = plt.subplots(1, len(reps), figsize=(style.PAGE_WIDTH, 3.0), sharey=True, squeeze=False)
-    chosen = summary[summary.classifier == "chosen"]
-    shown = set()
-    for ax, rep in zip(axes[0], reps):
-        for other in reps:
-            if other != rep:
-                g = chosen[chosen.representation == other].sort_values("budget")
-                ax.plot(g.budget, 100 * g.mean_accuracy, "-", color="0.8", lw=1, zorder=0)
-        color = style.INPUT_COLORS[rep]
-        _band(ax, chosen[chosen.representation == rep], color, "label-only selection")
-        for clf, ls, marker, label in (("label_spreading", "--", "s", "label spreading"), ("mlp", ":", "^", "fixed MLP")):
-            g = summary[(summary.representation == rep) & (summary.classifier == clf)].sort_values("budget")
-            if len(g):
-                ax.plot(g.budget, 100 * g.mean_accuracy, ls, marker=marker, ms=3, color=color, label=label)
-                shown.add(clf)
-        ax.set(xscale="log", title=REPRESENTATION_LABELS[rep], xlabel="labels $l$")
-        _mark_mlp_protocol(ax, chosen)
-    _zoom(axes[0][0], summary[summary.classifier.isin(["chosen", "label_spreading", "mlp"])])
-    axes[0][0].set_ylabel("test accuracy (%)")
-    keys = [_key("label-only selection (band: 95 % interval)", "-", "o")]
-    keys += [_key(label, ls, marker) for clf, ls, marker, label in
-             (("label_spreading", "--", "s", "label spreading (codes)"), ("mlp", ":", "^", "fixed MLP")) if clf in shown]
-    _figure_legend(fig, keys + [_key("the other inputs' selection", color="0.8")], ncol=2)
-    return fig
+def _family_panels(classifiers: list[str], graph_methods: list[str]) -> list[tuple[str, list[str]]]:
+    """(title, [method, its dashed variant]) per panel: the label-only selection, each classifier, each graph
+    solver (dashed: rebalanced to class priors)."""
+    panels = [("label-only selection", ["chosen"])] + [(CLASSIFIER_LABELS[c] + (" (fixed MLP)" if c == "mlp" else ""), [c])
+                                                      for c in classifiers]
+    solvers = [m for m in graph_methods if not m.endswith("_priors")]
+    return panels + [(METHOD_LABELS[m], [m] + [v for v in graph_methods if v == f"{m}_priors"]) for m in solvers]
 
 
-def learning_curves_by_classifier(summary, classifiers: list[str]):
-    """Small multiples, one panel per classifier (fixed settings): its accuracy on each input."""
-    n = len(classifiers)
-    cols = min(3, n)
-    rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(style.PAGE_WIDTH, 2.3 * rows + 0.4), sharey=True,
-                             sharex=True, squeeze=False)
-    part = summary[summary.classifier.isin(classifiers)]
-    for ax, clf in zip(axes.ravel(), classifiers):
-        for rep, color in style.INPUT_COLORS.items():
-            g = part[(part.representation == rep) & (part.classifier == clf)]
-            if len(g):
-                _band(ax, g, color, REPRESENTATION_LABELS[rep])
-        ax.set(xscale="log", title=CLASSIFIER_LABELS[clf])
-        if clf == "mlp" and len(part):
-            _mark_mlp_protocol(ax, part)
-    for ax in axes.ravel()[n:]:
+def method_families(summary, classifiers: list[str], graph_methods: list[str]):
+    """One panel per method family — the label-only selection, each scikit-learn classifier with its fixed setting,
+    each graph solver — with every input as a line in its colour: mean test accuracy against l (log axis) with
+    the 95 % interval over the labelled subsets as a band. `summary` holds one protocol's rows."""
+    panels = _family_panels(classifiers, graph_methods)
+    cols = 2
+    rows = int(np.ceil(len(panels) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(style.PAGE_WIDTH, 2.05 * rows + 0.5), sharex=True, sharey=True,
+                             squeeze=False)
+    present = [rep for rep in INPUT_COLORS if rep in set(summary.representation)]
+    for ax, (title, methods) in zip(axes.ravel(), panels):
+        for method, ls in zip(methods, ("-", "--")):
+            for rep in present:
+                g = summary[(summary.representation == rep) & (summary.classifier == method)]
+                if len(g):
+                    _band(ax, g, INPUT_COLORS[rep], REPRESENTATION_LABELS[rep], ls=ls)
+        ax.set(xscale="log", title=title)
+        if methods == ["mlp"]:
+            _mark_mlp_protocol(ax, summary)
+        ax.tick_params(labelbottom=True)
+    for ax in axes.ravel()[len(panels):]:
         ax.axis("off")
-    _zoom(axes[0][0], part)
+    shown = summary[summary.classifier.isin([m for _, ms in panels for m in ms])]
+    if len(shown):
+        _zoom(axes[0][0], shown)
     for ax in axes[:, 0]:
         ax.set_ylabel("test accuracy (%)")
     for ax in axes[-1]:
         ax.set_xlabel("labels $l$")
-    present = set(part.representation)
-    _figure_legend(fig, [_key(REPRESENTATION_LABELS[rep], "-", "o", color) for rep, color in style.INPUT_COLORS.items()
-                         if rep in present])
+    keys = [_key(REPRESENTATION_LABELS[rep], "-", "o", INPUT_COLORS[rep]) for rep in present]
+    if any(m.endswith("_priors") for m in graph_methods):
+        keys.append(_key("dashed: rebalanced to the labels' class priors", "--"))
+    _figure_legend(fig, keys, ncol=min(len(keys), 3))
+    return fig
+
+
+def gains_over_pixels(paired, protocols: list[str]):
+    """Rows: sampling protocols; columns: the label-only selection and each graph solver. In each panel, per input,
+    the paired difference (points) of that method on the input minus the best supervised classifier on raw
+    pixels at each l, with its interval simultaneous over the panel's budgets (filled: excludes zero). Above zero,
+    using the unlabelled images helped."""
+    vs = paired[paired.b == "pixels/best_supervised"]
+    methods = ["chosen"] + [m for m in ("poisson", "laplace") if (vs.a.str.endswith("/" + m)).any()]
+    fig, axes = plt.subplots(len(protocols), len(methods), figsize=(style.PAGE_WIDTH, 2.3 * len(protocols) + 0.5),
+                             sharex=True, sharey=True, squeeze=False)
+    present = [rep for rep in INPUT_COLORS if vs.a.str.startswith(rep + "/").any()]
+    for row, protocol in zip(axes, protocols):
+        for ax, method in zip(row, methods):
+            ax.axhline(0, color="0.5", lw=0.8)
+            for k, rep in enumerate(present):
+                d = vs[(vs.a == f"{rep}/{method}") & (vs.protocol == protocol)].sort_values("budget")
+                if not len(d):
+                    continue
+                x = d.budget.to_numpy() * 1.07 ** (k - (len(present) - 1) / 2)  # dodged on the log axis
+                mean = 100 * d.mean_difference.to_numpy()
+                err = np.vstack([mean - 100 * d.ci95_low.to_numpy(), 100 * d.ci95_high.to_numpy() - mean])
+                color = INPUT_COLORS[rep]
+                excludes = ((d.ci95_low > 0) | (d.ci95_high < 0)).to_numpy()
+                ax.errorbar(x, mean, yerr=np.nan_to_num(err), fmt="-", color=color, capsize=2, lw=1)
+                ax.scatter(x, mean, s=16, zorder=3, c=[color if e else "white" for e in excludes], edgecolors=color)
+            title = "label-only selection" if method == "chosen" else METHOD_LABELS[method]
+            ax.set(xscale="log", title=f"{title}, {PROTOCOLS[protocol]}")
+            ax.title.set_fontsize(8)
+            ax.tick_params(labelbottom=True)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("minus best pixel\nclassifier (points)")
+    for ax in axes[-1]:
+        ax.set_xlabel("labels $l$")
+    _figure_legend(fig, [_key(REPRESENTATION_LABELS[rep], "-", "o", INPUT_COLORS[rep]) for rep in present]
+                   + [_key("filled: interval excludes 0", "", "o")], ncol=5)
     return fig
 
 
@@ -136,27 +162,18 @@ PREPROCESSING_STYLES = {"active": ("o", "-"), "standardise": ("s", "--"), "none"
 
 
 def preprocessing_ablation(ablation):
-    """One panel per input: mean test accuracy against l of each encoding and preprocessing, each with the
-    classifier the label-only selection chose on that subset. `ablation` is the preprocessing_ablation table."""
-    reps = [r for r in style.INPUT_COLORS if r in set(ablation.representation)]
+    """One panel per input: mean test accuracy against l of each preprocessing, each with the classifier the
+    label-only selection chose on that subset. `ablation` is the preprocessing_ablation table (one protocol)."""
+    reps = [r for r in INPUT_COLORS if r in set(ablation.representation)]
     fig, axes = plt.subplots(1, len(reps), figsize=(style.PAGE_WIDTH, 2.9), sharey=True, squeeze=False)
-    two_encodings = False
     for ax, rep in zip(axes[0], reps):
         part = ablation[ablation.representation == rep]
-        encodings = sorted(set(part.encoding))
-        two_encodings |= len(encodings) > 1
-        for (enc, prep), g in part.groupby(["encoding", "preprocessing"], sort=True):
+        for prep, g in part.groupby("preprocessing", sort=True):
             mean = g.groupby("budget").accuracy.mean()
             marker, ls = PREPROCESSING_STYLES.get(prep, ("o", "-"))
-            shade = 1.0 if enc == encodings[0] else 0.55
-            color = tuple(shade * c + (1 - shade) for c in to_rgb(style.INPUT_COLORS[rep]))
-            label = prep + (f", {enc}" if len(encodings) > 1 else "")
-            ax.plot(mean.index, 100 * mean.to_numpy(), ls, marker=marker, ms=3, color=color, label=label)
+            ax.plot(mean.index, 100 * mean.to_numpy(), ls, marker=marker, ms=3, color=INPUT_COLORS[rep], label=prep)
         ax.set(xscale="log", title=REPRESENTATION_LABELS[rep], xlabel="labels $l$")
     axes[0][0].set_ylabel("test accuracy (%)")
-    keys = [_key(prep, ls, marker) for prep, (marker, ls) in PREPROCESSING_STYLES.items()
-            if prep in set(ablation.preprocessing)]
-    if two_encodings:
-        keys.append(_key("lighter: DAE codes of corrupted inputs", color="0.7"))
-    _figure_legend(fig, keys)
+    _figure_legend(fig, [_key(prep, ls, marker) for prep, (marker, ls) in PREPROCESSING_STYLES.items()
+                         if prep in set(ablation.preprocessing)])
     return fig

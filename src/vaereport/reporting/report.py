@@ -26,7 +26,7 @@ from ..execution import provenance
 from ..execution.atomic import written
 from ..paths import PROJECT_ROOT, REPORT_DIR, profile_dir
 from ..science.semisup import REPRESENTATION_LABELS
-from . import findings
+from . import findings, semisup_answers
 from .formatting import capitalize_first, fmt, md_table, pct, pct_sig, sig
 from .study_view import MeasuredChoices, StudyView, latent_widget
 from .views import AnalysisView
@@ -57,7 +57,7 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
         "packages": provenance.package_versions(),
         "machine": next((v.meta["machine"] for v in views.values() if v.available),
                         {**provenance.machine(), "gpus": []}),
-        "fmt": fmt, "pct": pct, "md_table": md_table, "findings": findings,
+        "fmt": fmt, "pct": pct, "md_table": md_table, "findings": findings, "answers": semisup_answers,
         "labels": {"classifier": findings.LABELS, "representation": REPRESENTATION_LABELS},
     }
 

@@ -119,12 +119,17 @@ def code_size_rows(cells: dict[str, CellRun]) -> list[dict]:
     return rows
 
 
+def _headline_protocol(table):
+    """The rows of uniformly drawn labelled subsets (a table without a protocol column has only those)."""
+    return table[table.protocol == findings.HEADLINE_PROTOCOL] if "protocol" in table else table
+
+
 def _selection_scores(folder: Path) -> dict[tuple, float]:
     """(representation, budget) -> mean over the labelled subsets of the chosen classifier's score on the
     labels alone (cross-validation or hold-out part of the labelled set): what the labels say, not the test."""
     import pandas as pd
 
-    t = pd.read_csv(folder / "tables" / "chosen_classifiers.csv")
+    t = _headline_protocol(pd.read_csv(folder / "tables" / "chosen_classifiers.csv"))
     return {(rep, int(l)): float(g.selection_accuracy.mean()) for (rep, l), g in t.groupby(["representation", "budget"])}
 
 
@@ -157,7 +162,7 @@ def crossed_interval(d: np.ndarray, level: float = 0.95) -> tuple[float, float, 
 def _accuracy_by_subset(folder: Path) -> dict[tuple, float]:
     import pandas as pd
 
-    t = pd.read_csv(folder / "tables" / "accuracy_by_cell.csv")
+    t = _headline_protocol(pd.read_csv(folder / "tables" / "accuracy_by_cell.csv"))
     t = t[t.classifier == "chosen"]
     return {(int(r.budget), int(r.repetition), r.representation): float(r.accuracy) for r in t.itertuples()}
 

@@ -1,5 +1,4 @@
-"""The label-only selection — the model a practitioner would pick with only the l labels — and a graph-based
-learner that also uses the unlabelled codes.
+"""The label-only selection — the model a practitioner would pick with only the l labels.
 
 Label-only selection: every option (an encoding of the input, a preprocessing, and a classifier with one
 setting from `GRID`) is scored on the labelled subset alone, by stratified k-fold cross-validation when l is
@@ -18,8 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
-from sklearn.neighbors import NearestNeighbors
-from sklearn.semi_supervised import LabelSpreading
 
 from .semisup import allowed, make_classifier
 
@@ -164,33 +161,3 @@ def choose_and_score(features: dict, y_train, y_test, indices, opts: list[Option
             "setting": ", ".join(f"{k}={v:g}" for k, v in best.setting) or "fixed",
             "selection_accuracy": scores[best], "scheme": scheme, "n_fit": int(np.mean([len(t) for t, _ in splits])),
             "accuracy": chosen["accuracy"], "variants": variants, "seconds": time.perf_counter() - started}
-
-
-# ---------------------------------------------------------------- label spreading on the codes
-class KNNGraph:
-    """The k-NN connectivity of the training codes, computed once and handed to `LabelSpreading` as its
-    kernel (the same matrices `LabelSpreading(kernel='knn')` builds at every fit, so only the spreading
-    itself is repeated per labelled subset)."""
-
-    def __init__(self, x_train: np.ndarray, x_test: np.ndarray, n_neighbors: int):
-        if len(x_train) == len(x_test):
-            raise ValueError("KNNGraph tells the two graphs apart by size; train and test sizes must differ")
-        nn = NearestNeighbors(n_neighbors=n_neighbors).fit(x_train)
-        self.train = nn.kneighbors_graph(x_train, n_neighbors, mode="connectivity")
-        self.test_t = nn.kneighbors_graph(x_test, n_neighbors, mode="connectivity").T.tocsr()
-        self.n_train = x_train.shape[0]
-
-    def __call__(self, a, b):
-        return self.train if b.shape[0] == self.n_train else self.test_t
-
-
-def label_spreading_score(graph: KNNGraph, n_train: int, y_train, x_test_ids, y_test, indices, alpha: float) -> float:
-    """Test accuracy of LabelSpreading on all training codes with only `indices` labelled.
-
-    The kernel ignores its inputs (it returns the precomputed graphs), so row-number stand-ins are passed
-    for the codes themselves."""
-    y = np.full(n_train, -1)
-    y[indices] = y_train[indices]
-    model = LabelSpreading(kernel=graph, alpha=alpha, max_iter=100)
-    model.fit(np.zeros((n_train, 1)), y)
-    return float(np.mean(model.predict(x_test_ids) == y_test))

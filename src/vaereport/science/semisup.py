@@ -22,12 +22,17 @@ from sklearn.svm import SVC
 from ..errors import ParameterError
 
 CLASSIFIER_LABELS = {"logreg": "logistic regression", "svm_rbf": "RBF SVM", "random_forest": "random forest",
-                     "knn": "k-NN", "mlp": "MLP", "label_spreading": "label spreading"}
-REPRESENTATION_LABELS = {"vae": "VAE codes", "dae": "DAE codes", "pixels": "raw pixels"}
-# The encodings of each input: the DAE's codes of the clean images and of one seeded corruption of them.
-ENCODINGS = {"vae": ("codes",), "dae": ("clean", "corrupted"), "pixels": ("pixels",)}
-ENCODING_LABELS = {"codes": "posterior means", "clean": "clean inputs", "corrupted": "corrupted inputs",
+                     "knn": "k-NN", "mlp": "MLP"}
+# The inputs, in the order of every table and figure: two codes learnt from the unlabelled images, PCA of the
+# pixels at the codes' size (also fitted on the unlabelled images: the yardstick for "any reduction"), pixels.
+REPRESENTATION_LABELS = {"vae": "VAE codes", "dae": "DAE codes", "pca": "PCA of pixels", "pixels": "raw pixels"}
+# One encoding per input (the DAE's codes of the clean images), so no input has more options than another.
+ENCODINGS = {"vae": ("codes",), "dae": ("clean",), "pca": ("pca",), "pixels": ("pixels",)}
+ENCODING_LABELS = {"codes": "posterior means", "clean": "clean inputs", "pca": "principal components",
                    "pixels": "pixels"}
+# How labelled subsets are drawn: uniformly at random (the assignment's "randomly select l instances") or l / C
+# of each of the C classes (the semi-supervised literature's protocol).
+PROTOCOLS = {"uniform": "uniform random draws", "balanced": "class-balanced draws"}
 # Preprocessing steps of a classifier pipeline; the label-only selection chooses among them for every input.
 PREPROCESSING = {
     "standardise": "every feature scaled to zero mean and unit variance",
@@ -70,32 +75,50 @@ def check_budgets(budgets: list[int], n_train: int, n_classes: int, n_seeds: int
     return sorted(set(budgets))
 
 
-def draw_subsets(y: np.ndarray, budgets: list[int], n_seeds: int, seed: int,
-                 sampling: str = "uniform") -> dict[tuple[int, int], np.ndarray]:
-    """{(l, repetition): sorted indices into y}. The full training set is a single 'subset' (repetition 0).
+def subset_counts(budgets: list[int], n_train: int, n_seeds: int, n_seeds_small: int = 0,
+                  small_budget_max: int = 0) -> dict[int, int]:
+    """{l: how many labelled subsets}: `n_seeds_small` up to `small_budget_max` labels (where subsets differ
+    most), `n_seeds` above, one with all `n_train` labels."""
+    return {l: 1 if l == n_train else max(n_seeds_small, n_seeds) if l <= small_budget_max else n_seeds
+            for l in budgets}
 
-    The same dictionary is used for every representation and classifier, so comparisons are paired.
-    """
+
+def draw_subsets(y: np.ndarray, counts: dict[int, int], seed: int,
+                 protocol: str = "uniform") -> dict[tuple[int, int], np.ndarray]:
+    """{(l, repetition): sorted indices into y} for `counts` {l: repetitions}; all of y is a single 'subset'.
+
+    The same dictionary is used for every input and method, so comparisons are paired. Uniform draws keep
+    their seed stream whatever the counts (repetition r of budget l is the same subset in every run)."""
     subsets = {}
-    for l in budgets:
-        reps = 1 if l == len(y) else n_seeds
+    for l, reps in counts.items():
         for r in range(reps):
-            rng = np.random.default_rng([seed, l, r])
             if l == len(y):
                 idx = np.arange(len(y))
-            elif sampling == "uniform":
-                idx = rng.choice(len(y), size=l, replace=False)
+            elif protocol == "uniform":
+                idx = np.random.default_rng([seed, l, r]).choice(len(y), size=l, replace=False)
+            elif protocol == "balanced":
+                idx = _balanced(y, l, np.random.default_rng([seed, l, r, 1]))
             else:
-                idx = _stratified(y, l, rng)
+                raise ParameterError(f"unknown protocol '{protocol}'; choose from {', '.join(PROTOCOLS)}")
             subsets[(l, r)] = np.sort(idx)
     return subsets
 
 
-def _stratified(y: np.ndarray, l: int, rng: np.random.Generator) -> np.ndarray:
-    classes, counts = np.unique(y, return_counts=True)
-    quota = np.floor(l * counts / counts.sum()).astype(int)
-    quota[np.argsort(-(l * counts / counts.sum() - quota), kind="stable")[: l - quota.sum()]] += 1
+def _balanced(y: np.ndarray, l: int, rng: np.random.Generator) -> np.ndarray:
+    """l // C images of each of the C classes, one more for l mod C classes drawn at random."""
+    classes = np.unique(y)
+    quota = np.full(len(classes), l // len(classes))
+    quota[rng.choice(len(classes), size=l % len(classes), replace=False)] += 1
     return np.concatenate([rng.choice(np.flatnonzero(y == c), size=q, replace=False) for c, q in zip(classes, quota)])
+
+
+def pca_features(x_train: np.ndarray, x_eval: np.ndarray, dim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """PCA of the pixels with `dim` components, fitted on the training images alone and without labels (as the
+    autoencoders were), applied to both sets: (n_train, dim), (n_eval, dim) float32."""
+    from sklearn.decomposition import PCA
+
+    pca = PCA(n_components=dim, svd_solver="randomized", random_state=seed).fit(x_train)
+    return pca.transform(x_train).astype(np.float32), pca.transform(x_eval).astype(np.float32)
 
 
 # ---------------------------------------------------------------- classifiers
@@ -151,12 +174,10 @@ def allowed(classifier: str, budget: int, svm_max_budget: int) -> bool:
     return classifier != "svm_rbf" or budget <= svm_max_budget
 
 
-def plan_fits(subsets, representations: list[str], classifiers: list[str], raw_pixel_mlp: bool,
-              svm_max_budget: int) -> list[Fit]:
+def plan_fits(subsets, representations: list[str], classifiers: list[str], svm_max_budget: int) -> list[Fit]:
+    """Every classifier on every input and subset, under the same cost cap."""
     fits = [Fit(l, r, rep, clf) for (l, r) in subsets for rep in representations for clf in classifiers
             if allowed(clf, l, svm_max_budget)]
-    if raw_pixel_mlp:
-        fits += [Fit(l, r, "pixels", "mlp") for (l, r) in subsets]
     # Largest first, so the slow fits do not end up alone at the tail of the parallel run.
     return sorted(fits, key=lambda f: (-f.budget, f.representation, f.classifier, f.repetition))
 
@@ -219,15 +240,25 @@ def t_interval(values: np.ndarray) -> tuple[float, float]:
     return float(values.mean()), float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
 
 
-def summarise(results):
-    """Mean, std and 95 % interval of accuracy per (budget, representation, classifier)."""
+def _with_protocol(results):
+    """The rows as a DataFrame with a `protocol` column ('uniform' where rows carry none)."""
     import pandas as pd
 
     frame = pd.DataFrame(results)
+    frame["protocol"] = frame["protocol"].fillna("uniform") if "protocol" in frame else "uniform"
+    return frame
+
+
+def summarise(results):
+    """Mean, std and 95 % interval of accuracy per (protocol, budget, representation, classifier)."""
+    import pandas as pd
+
+    frame = _with_protocol(results)
     rows = []
-    for (l, rep, clf), g in frame.groupby(["budget", "representation", "classifier"], sort=True):
+    for (protocol, l, rep, clf), g in frame.groupby(["protocol", "budget", "representation", "classifier"], sort=True):
         mean, half = t_interval(g["accuracy"].to_numpy())
-        rows.append({"budget": l, "representation": rep, "classifier": clf, "n": len(g), "mean_accuracy": mean,
+        rows.append({"protocol": protocol, "budget": l, "representation": rep, "classifier": clf, "n": len(g),
+                     "mean_accuracy": mean,
                      "std_accuracy": float(g["accuracy"].std(ddof=1)) if len(g) > 1 else float("nan"),
                      "ci95_low": mean - half, "ci95_high": mean + half,
                      "mean_fit_seconds": float(g["fit_seconds"].mean())})
@@ -238,11 +269,20 @@ def paired_differences(results, a: tuple[str, str], b: tuple[str, str], family_l
     """Per budget: mean of accuracy(a) - accuracy(b) over the shared subsets, with Student-t intervals that hold
     *simultaneously* over the budgets of this comparison (Bonferroni: each at level 1 - (1 - family_level) / m
     for the m budgets that have more than one subset), so a verdict at any budget keeps the family-wise error
-    rate; the per-budget 95 % interval is kept beside it. a and b are (representation, classifier) pairs."""
+    rate; the per-budget 95 % interval is kept beside it. a and b are (representation, classifier) pairs; each
+    sampling protocol is its own family (rows without a protocol are 'uniform')."""
+    import pandas as pd
+
+    frame = _with_protocol(results)
+    tables = [_paired_in_protocol(g, a, b, family_level).assign(protocol=protocol)
+              for protocol, g in frame.groupby("protocol", sort=True)]
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+
+def _paired_in_protocol(frame, a, b, family_level):
     import pandas as pd
     from scipy import stats
 
-    frame = pd.DataFrame(results)
     pick = lambda rc: frame[(frame.representation == rc[0]) & (frame.classifier == rc[1])].set_index(["budget", "repetition"]).accuracy
     diff = (pick(a) - pick(b)).dropna()
     groups = [(l, d.to_numpy()) for l, d in diff.groupby(level="budget")]
@@ -312,3 +352,37 @@ def labels_needed(summary, target: float):
     import pandas as pd
 
     return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- comparisons
+BEST_SUPERVISED = "best_supervised"  # the method name of `best_supervised`'s rows
+
+
+def best_supervised(results, representation: str, classifiers: list[str]) -> dict:
+    """Per protocol and budget, the supervised method on `representation` with the highest mean test accuracy (an
+    after-the-fact pick, so it favours that input), as rows of method `BEST_SUPERVISED` for paired comparisons:
+    {"rows": [...], "names": {protocol: {budget: method}}}."""
+    frame = _with_protocol(results)
+    frame = frame[(frame.representation == representation) & frame.classifier.isin(classifiers)]
+    rows, names = [], {}
+    for (protocol, l), g in frame.groupby(["protocol", "budget"], sort=True):
+        means = g.groupby("classifier").accuracy.mean()
+        best = max(sorted(means.index), key=lambda c: means[c])
+        names.setdefault(protocol, {})[int(l)] = best
+        rows += [{**r, "classifier": BEST_SUPERVISED} for r in g[g.classifier == best].to_dict(orient="records")]
+    return {"rows": rows, "names": names}
+
+
+def comparison_pairs(inputs: list[str], classifiers: list[str], graph_methods: list[str]) -> dict:
+    """{label: ((input, method), (input, method))}: every method that uses the unlabelled images (any method on a
+    learnt or PCA code, graph learning on any input) against the best supervised classifier on pixels; and,
+    like for like, each pair of inputs under the label-only selection and under each graph method."""
+    pairs = {}
+    if "pixels" in inputs:
+        for rep in inputs:
+            methods = graph_methods if rep == "pixels" else ["chosen", *classifiers, *graph_methods]
+            pairs |= {f"{rep}/{m} vs best pixels": ((rep, m), ("pixels", BEST_SUPERVISED)) for m in methods}
+    for i, a in enumerate(inputs):
+        for b in inputs[i + 1:]:
+            pairs |= {f"{a} − {b}, {m}": ((a, m), (b, m)) for m in ["chosen", *graph_methods]}
+    return pairs

@@ -1,0 +1,202 @@
+"""Q2.3's answers, decided from the paired comparisons of `q2_semisupervised` and returned as sentences.
+
+`facts(metrics, protocol)` gathers what the answers rest on; each `*_answer` function returns one sentence
+(Markdown) and is tested branch by branch. Every "beat", "ahead" or "behind" rests on a paired interval that
+excludes zero and holds simultaneously over the budgets of its comparison (`semisup.paired_differences`).
+"""
+
+from __future__ import annotations
+
+from ..science.graph_ssl import METHOD_LABELS
+from ..science.semisup import CLASSIFIER_LABELS, PROTOCOLS, REPRESENTATION_LABELS
+from .findings import interval_verdict
+from .formatting import fmt
+
+BEST_PIXELS = "pixels/best_supervised"
+
+
+def method_label(method: str) -> str:
+    """'label-only selection', 'logistic regression', 'Laplace learning', ... (lower-case start)."""
+    if method == "chosen":
+        return "the label-only selection"
+    if method in METHOD_LABELS:
+        return METHOD_LABELS[method]
+    return "the fixed MLP" if method == "mlp" else CLASSIFIER_LABELS[method]
+
+
+def points(d: dict) -> str:
+    """'+3.1 points [0.4, 5.8]' (percentage points with the simultaneous interval), or '+3.1 points (one run)'."""
+    mean = f"{100 * d['mean_difference']:+.1f} points"
+    if d.get("ci95_low") is None:
+        return f"{mean} (one run)"
+    return f"{mean} [{100 * d['ci95_low']:.1f}, {100 * d['ci95_high']:.1f}]"
+
+
+def budgets_text(budgets: list[int]) -> str:
+    """'100, 300 and 1,000'."""
+    words = [fmt(b) for b in sorted(budgets)]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _finite(value):
+    return None if value is None or value != value else value
+
+
+def facts(metrics: dict, protocol: str) -> dict:
+    """For one sampling protocol: every comparison against the best pixel classifier per budget with its verdict
+    ('gains': above; 'losses': below), the mean accuracy of each (input, method, budget), and each like-for-like
+    comparison between inputs."""
+    rows = [r for r in metrics["paired"] if r.get("protocol", "uniform") == protocol]
+    versus, between = [], {}
+    for r in rows:
+        d = {**r, "ci95_low": _finite(r["ci95_low"]), "ci95_high": _finite(r["ci95_high"])}
+        d["verdict"] = interval_verdict(d["ci95_low"], d["ci95_high"])
+        rep, method = r["a"].split("/")
+        if r["b"] == BEST_PIXELS:
+            versus.append({**d, "input": rep, "method": method})
+        else:
+            between[(r["a"], r["b"], int(r["budget"]))] = d
+    means = {(r["representation"], r["classifier"], int(r["budget"])): r["mean_accuracy"]
+             for r in metrics["summary"] if r.get("protocol", "uniform") == protocol}
+    budgets = sorted({int(r["budget"]) for r in versus} | {l for _, _, l in means})
+    best_pixels = {int(l): c for l, c in metrics.get("best_pixel_classifier", {}).get(protocol, {}).items()}
+    return {"protocol": protocol, "budgets": budgets, "versus": versus, "between": between, "means": means,
+            "gains": [v for v in versus if v["verdict"] == "above"],
+            "losses": [v for v in versus if v["verdict"] == "below"],
+            "best_pixels": best_pixels, "inputs": metrics.get("inputs", ["vae", "dae", "pixels"])}
+
+
+def _largest(found: list[dict]) -> dict:
+    return max(found, key=lambda v: (v["mean_difference"], v["input"], v["method"]))
+
+
+def benefit_answer(F: dict) -> str:
+    """Was it beneficial to use the unlabelled images? Yes where some method that uses them (a code or PCA, or a
+    graph over all images) beat the best supervised classifier on pixels given the same labels."""
+    gains = F["gains"]
+    if not gains:
+        return ("No: no method that uses the unlabelled images — a classifier on the codes or on PCA, or graph "
+                "learning over all images — beat the best classifier on raw pixels given the same labels, at any budget")
+    helped = sorted({v["budget"] for v in gains})
+    top = _largest([v for v in gains if v["budget"] == helped[0]])
+    text = (f"Yes, at {budgets_text(helped)} labels: there {method_label(top['method'])} on "
+            f"{REPRESENTATION_LABELS[top['input']]} beat the best classifier on raw pixels given the same labels by "
+            f"{points(top)} with {fmt(top['budget'])} labels")
+    rest = [l for l in F["budgets"] if l not in helped]
+    return text + (f"; at {budgets_text(rest)} labels no such method beat it" if rest else "")
+
+
+def gains_detail(F: dict) -> str:
+    """Which methods beat the best pixel classifier at each budget where one did (the evidence under the answer)."""
+    parts = []
+    for l in sorted({v["budget"] for v in F["gains"]}):
+        found = sorted((v for v in F["gains"] if v["budget"] == l), key=lambda v: -v["mean_difference"])
+        names = [f"{method_label(v['method'])} on {REPRESENTATION_LABELS[v['input']]} ({points(v)})" for v in found[:3]]
+        more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+        parts.append(f"with {fmt(l)} labels {', '.join(names)}{more}")
+    return "; ".join(parts)
+
+
+def _leaders(F: dict, method: str) -> dict[int, str]:
+    """Per budget, the input with the highest mean accuracy under `method`."""
+    out = {}
+    for l in F["budgets"]:
+        means = {rep: F["means"].get((rep, method, l)) for rep in F["inputs"]}
+        means = {rep: m for rep, m in means.items() if m is not None}
+        if means:
+            out[l] = max(sorted(means), key=means.get)
+    return out
+
+
+def _resolved_lead(F: dict, method: str, leader: str, budget: int) -> bool:
+    """True if `leader` is ahead of every other input under `method` at `budget` by a paired interval."""
+    for rep in F["inputs"]:
+        if rep == leader:
+            continue
+        d = F["between"].get((f"{leader}/{method}", f"{rep}/{method}", budget))
+        flipped = F["between"].get((f"{rep}/{method}", f"{leader}/{method}", budget))
+        if d is not None and d["verdict"] == "above":
+            continue
+        if flipped is not None and flipped["verdict"] == "below":
+            continue
+        return False
+    return True
+
+
+def representation_answer(F: dict, methods: list[str]) -> str:
+    """Which representation worked best? The input that led most often, like for like (the same method and
+    budget for every input: `methods`, e.g. the label-only selection and each graph solver), and where its
+    lead over every other input is resolved."""
+    cells = [(m, l, rep) for m in methods for l, rep in _leaders(F, m).items()]
+    if not cells:
+        return "No representation could be compared"
+    counts = {rep: sum(c[2] == rep for c in cells) for rep in F["inputs"]}
+    best = max(sorted(counts), key=counts.get)
+    resolved = [(m, l) for m, l, rep in cells if rep == best and _resolved_lead(F, m, best, l)]
+    name = REPRESENTATION_LABELS[best]
+    text = (f"{name[0].upper() + name[1:]}: they had the highest mean accuracy in {counts[best]} of the "
+            f"{len(cells)} like-for-like comparisons (the same method and labels for every input)")
+    if resolved:
+        by_method = {}
+        for m, l in resolved:
+            by_method.setdefault(m, []).append(l)
+        where = "; ".join(f"{method_label(m)} at {budgets_text(ls)} labels" for m, ls in by_method.items())
+        return text + f", ahead of every other input by a paired interval with {where}"
+    return text + ", but nowhere ahead of every other input by a paired interval"
+
+
+def protocol_answer(uniform: dict, balanced: dict) -> str:
+    """Where class-balanced draws change the verdict against the best pixel classifier (compared at the budgets
+    both protocols have)."""
+    shared = set(uniform["budgets"]) & set(balanced["budgets"])
+    key = lambda v: (v["input"], v["method"], v["budget"])
+    u = {key(v) for v in uniform["gains"] if v["budget"] in shared}
+    b = {key(v) for v in balanced["gains"] if v["budget"] in shared}
+    if u == b:
+        return (f"Class-balanced draws ({budgets_text(sorted(shared))} labels) give the same verdicts against the best "
+                f"pixel classifier as uniform draws")
+    only_b = sorted({l for _, _, l in b - u})
+    only_u = sorted({l for _, _, l in u - b})
+    parts = []
+    if only_b:
+        parts.append(f"more methods beat the best pixel classifier with class-balanced draws at {budgets_text(only_b)} labels")
+    if only_u:
+        parts.append(f"fewer with class-balanced draws at {budgets_text(only_u)} labels")
+    return "The verdicts differ between the protocols: " + ", and ".join(parts)
+
+
+def protocol_name(protocol: str) -> str:
+    return PROTOCOLS[protocol]
+
+
+def like_for_like_methods(metrics: dict) -> list[str]:
+    """The methods every input is compared under: the label-only selection and each graph solver."""
+    graph = metrics.get("graph") or {}
+    return ["chosen", *[m for m in graph.get("methods", []) if not m.endswith("_priors")]]
+
+
+def pca_answer(F: dict) -> str | None:
+    """How PCA of the pixels — the yardstick that also learns from the unlabelled images, without an autoencoder —
+    compares with each code under the label-only selection; None without PCA."""
+    if "pca" not in F["inputs"]:
+        return None
+    parts = []
+    for rep in ("vae", "dae"):
+        if rep not in F["inputs"]:
+            continue
+        ahead, behind = [], []
+        for l in F["budgets"]:
+            d = F["between"].get((f"{rep}/chosen", "pca/chosen", l))
+            if d is None:
+                continue
+            (ahead if d["verdict"] == "above" else behind if d["verdict"] == "below" else []).append(l)
+        name = REPRESENTATION_LABELS[rep]
+        if ahead and behind:
+            parts.append(f"{name} were ahead of it at {budgets_text(ahead)} labels and behind at {budgets_text(behind)}")
+        elif ahead:
+            parts.append(f"{name} were ahead of it at {budgets_text(ahead)} labels and not separated elsewhere")
+        elif behind:
+            parts.append(f"{name} were behind it at {budgets_text(behind)} labels and not separated elsewhere")
+        else:
+            parts.append(f"{name} were not separated from it at any budget")
+    return "Against PCA of the pixels at the codes' size, with the label-only selection on both, " + "; ".join(parts)

@@ -1,0 +1,98 @@
+"""Q2.3's answer sentences, branch by branch, from synthetic metrics."""
+
+from vaereport.reporting import semisup_answers as answers
+
+
+def diff(a, b, l, mean, low, high, protocol="uniform"):
+    return {"a": a, "b": b, "budget": l, "mean_difference": mean, "ci95_low": low, "ci95_high": high,
+            "protocol": protocol}
+
+
+def metrics(paired, means=None, inputs=("vae", "dae", "pca", "pixels")):
+    summary = [{"protocol": "uniform", "budget": l, "representation": rep, "classifier": m, "mean_accuracy": acc}
+               for (rep, m, l), acc in (means or {}).items()]
+    return {"paired": paired, "summary": summary, "inputs": list(inputs), "graph": {"methods": ["poisson", "poisson_priors"]},
+            "best_pixel_classifier": {"uniform": {"100": "svm_rbf", "1000": "svm_rbf"}}}
+
+
+BEST = answers.BEST_PIXELS
+
+
+def test_benefit_yes_names_the_largest_gain_at_the_smallest_budget_and_where_none_helped():
+    m = metrics([diff("dae/poisson", BEST, 100, 0.08, 0.03, 0.13), diff("vae/chosen", BEST, 100, 0.02, 0.001, 0.04),
+                 diff("dae/poisson", BEST, 1000, 0.01, -0.01, 0.03)])
+    F = answers.facts(m, "uniform")
+    text = answers.benefit_answer(F)
+    assert text.startswith("Yes, at 100 labels: there Poisson learning on DAE codes beat the best classifier on raw pixels")
+    assert "+8.0 points [3.0, 13.0]" in text and text.endswith("at 1,000 labels no such method beat it")
+    assert "the label-only selection on VAE codes (+2.0 points [0.1, 4.0])" in answers.gains_detail(F)
+
+
+def test_benefit_yes_everywhere_has_no_trailing_clause():
+    F = answers.facts(metrics([diff("pca/knn", BEST, 100, 0.05, 0.01, 0.09)]), "uniform")
+    assert answers.benefit_answer(F).endswith("with 100 labels")
+
+
+def test_benefit_no_when_every_interval_includes_zero_or_favours_pixels():
+    F = answers.facts(metrics([diff("dae/chosen", BEST, 100, 0.01, -0.05, 0.07),
+                               diff("vae/chosen", BEST, 1000, -0.04, -0.06, -0.02)]), "uniform")
+    assert answers.benefit_answer(F).startswith("No: no method that uses the unlabelled images")
+    assert answers.gains_detail(F) == ""
+
+
+def test_a_single_run_is_never_a_gain():
+    F = answers.facts(metrics([diff("dae/chosen", BEST, 60000, 0.02, float("nan"), float("nan"))]), "uniform")
+    assert F["gains"] == [] and answers.points(F["versus"][0]) == "+2.0 points (one run)"
+
+
+def _between(rep_a, rep_b, method, l, low, high):
+    return diff(f"{rep_a}/{method}", f"{rep_b}/{method}", l, (low + high) / 2, low, high)
+
+
+def test_representation_resolved_lead_names_method_and_budgets():
+    means = {(rep, m, l): acc for m in ("chosen", "poisson") for l in (100, 1000)
+             for rep, acc in (("dae", 0.8), ("vae", 0.7), ("pca", 0.72), ("pixels", 0.75))}
+    paired = [_between("dae", other, "poisson", 100, 0.01, 0.05) for other in ("vae", "pca", "pixels")]
+    F = answers.facts(metrics(paired + [diff("dae/chosen", BEST, 100, 0, -1, 1)], means), "uniform")
+    text = answers.representation_answer(F, ["chosen", "poisson"])
+    assert text.startswith("DAE codes: they had the highest mean accuracy in 4 of the 4 like-for-like comparisons")
+    assert text.endswith("ahead of every other input by a paired interval with Poisson learning at 100 labels")
+
+
+def test_representation_unresolved_lead_says_so():
+    means = {("vae", "chosen", 100): 0.7, ("pixels", "chosen", 100): 0.69}
+    F = answers.facts(metrics([diff("vae/chosen", BEST, 100, 0, -1, 1), _between("vae", "pixels", "chosen", 100, -0.02, 0.04)],
+                              means, inputs=("vae", "pixels")), "uniform")
+    assert answers.representation_answer(F, ["chosen"]).endswith("nowhere ahead of every other input by a paired interval")
+
+
+def test_representation_without_means():
+    assert answers.representation_answer(answers.facts(metrics([]), "uniform"), ["chosen"]) == "No representation could be compared"
+
+
+def test_pca_answer_per_code_and_without_pca():
+    paired = [_between("vae", "pca", "chosen", 100, -0.05, -0.01), _between("vae", "pca", "chosen", 1000, 0.01, 0.02),
+              _between("dae", "pca", "chosen", 100, 0.01, 0.03), _between("dae", "pca", "chosen", 1000, -0.01, 0.01)]
+    F = answers.facts(metrics(paired + [diff("vae/chosen", BEST, 100, 0, -1, 1), diff("vae/chosen", BEST, 1000, 0, -1, 1)]),
+                      "uniform")
+    text = answers.pca_answer(F)
+    assert "VAE codes were ahead of it at 1,000 labels and behind at 100" in text
+    assert "DAE codes were ahead of it at 100 labels and not separated elsewhere" in text
+    assert answers.pca_answer(answers.facts(metrics([], inputs=("vae", "pixels")), "uniform")) is None
+
+
+def test_protocols_agree_or_differ():
+    u = metrics([diff("dae/poisson", BEST, 100, 0.05, 0.01, 0.09), diff("dae/poisson", BEST, 3000, 0.05, 0.01, 0.09)]
+                + [diff("dae/poisson", BEST, 100, 0.05, 0.01, 0.09, "balanced")])
+    same = answers.protocol_answer(answers.facts(u, "uniform"), answers.facts(u, "balanced"))
+    assert same.startswith("Class-balanced draws (100 labels) give the same verdicts")
+    u["paired"][-1] = diff("dae/poisson", BEST, 100, 0.0, -0.01, 0.01, "balanced")
+    u["paired"].append(diff("vae/poisson", BEST, 100, 0.05, 0.01, 0.09, "balanced"))
+    text = answers.protocol_answer(answers.facts(u, "uniform"), answers.facts(u, "balanced"))
+    assert "more methods beat the best pixel classifier with class-balanced draws at 100 labels" in text
+    assert "fewer with class-balanced draws at 100 labels" in text
+
+
+def test_like_for_like_methods_are_the_selection_and_each_solver():
+    assert answers.like_for_like_methods(metrics([])) == ["chosen", "poisson"]
+    assert answers.like_for_like_methods({"graph": None}) == ["chosen"]
