@@ -168,12 +168,45 @@ if methods:
 len(graph_rows)
 
 # %% [markdown]
+# ## Pretrain, then fine-tune: each autoencoder's encoder with a softmax head, trained on the l labels
+#
+# Against the same network from random weights on the same labels (the MLP on raw pixels), for the same number of
+# Adam steps.
+
+# %%
+import json
+
+finetune_rows, finetune_seconds = [], 0.0
+if P["finetune"]:
+    from vaereport.science import finetune
+
+    upstream = inputs["q2_representations"]
+    shape = json.loads((upstream / "metadata.json").read_text())["params"]
+    pretrained = finetune.encoder_weights(upstream / "models") | {"pixels": None}  # pixels: random weights
+    network = finetune.classifier(arrays["pixels"][0].shape[1], shape["hidden"], code_dim, len(fashion.class_names),
+                                  shape["architecture"], P["seed"])
+    tuner = finetune.FineTuner(network, P["finetune_steps"], batch=100, learning_rate=P["finetune_learning_rate"])
+    started = time.perf_counter()
+    for protocol, subs in subsets.items():
+        for l in sorted({b for b, _ in subs}):
+            if l > P["finetune_max_budget"] or l == len(y_train):
+                continue
+            for init, weights in pretrained.items():
+                (x_pool, x_eval), labelled = arrays["pixels"], {r: i for (b, r), i in subs.items() if b == l}
+                scores = tuner.score(weights, x_pool, y_train, x_eval, y_test, labelled, P["seed"])
+                finetune_rows += [{"protocol": protocol, "budget": l, "repetition": r, "representation": init,
+                                   "classifier": "finetune", "accuracy": acc, "fit_seconds": seconds}
+                                  for r, (acc, seconds) in scores.items()]
+    finetune_seconds = time.perf_counter() - started
+len(finetune_rows)
+
+# %% [markdown]
 # ## Summaries: every result per (protocol, budget, input, method); "chosen" is the label-only selection
 
 # %%
 as_rows = [{**{k: c[k] for k in order}, "classifier": "chosen", "accuracy": c["accuracy"], "fit_seconds": c["seconds"]}
            for c in chosen]
-everything = results + as_rows + graph_rows
+everything = results + as_rows + graph_rows + finetune_rows
 tidy = pd.DataFrame(everything).sort_values([*order, "classifier"])
 out.table(tidy.drop(columns="fit_seconds"), "accuracy_by_cell")
 out.table(tidy, "cells_with_fit_time", folder="timings")
@@ -190,9 +223,10 @@ summary.head()
 # like for like: the label-only selection, and each graph method.
 
 # %%
-best_pixels = semisup.best_supervised(everything, "pixels", ["chosen", *P["classifiers"]])
+tuned = ["finetune"] if P["finetune"] else []
+best_pixels = semisup.best_supervised(everything, "pixels", ["chosen", *P["classifiers"], *tuned])
 with_best = everything + best_pixels["rows"]
-pairs = semisup.comparison_pairs(P["inputs"], P["classifiers"], methods)
+pairs = semisup.comparison_pairs(P["inputs"], P["classifiers"], methods, tuned)
 comparisons = {label: semisup.paired_differences(with_best, a, b) for label, (a, b) in pairs.items()}
 paired = pd.concat(comparisons.values(), keys=comparisons.keys(), names=["comparison"]).reset_index(level=0)
 out.table(paired, "paired_differences")
@@ -203,11 +237,11 @@ paired.head()
 
 # %%
 headline = P["protocols"][0]
-out.figure(sweep_plots.method_families(summary[summary.protocol == headline], P["classifiers"], methods),
+out.figure(sweep_plots.method_families(summary[summary.protocol == headline], P["classifiers"], methods, tuned),
            "learning_curves")
 if len(P["protocols"]) > 1:
     other = P["protocols"][1]
-    out.figure(sweep_plots.method_families(summary[summary.protocol == other], P["classifiers"], methods),
+    out.figure(sweep_plots.method_families(summary[summary.protocol == other], P["classifiers"], methods, tuned),
                f"learning_curves_{other}")
 out.figure(sweep_plots.gains_over_pixels(paired, P["protocols"]), "gains_over_pixels")
 out.figure(sweep_plots.preprocessing_ablation(ablation[ablation.protocol == headline]), "preprocessing_ablation")
@@ -221,7 +255,7 @@ needed = pd.concat([semisup.labels_needed(selected, t) for t in P["target_accura
 out.table(needed, "labels_needed")
 slowest = tidy.groupby(["classifier", "representation", "budget"]).fit_seconds.mean().sort_values(ascending=False)
 out.timing(sweep_seconds=sweep_seconds, choice_seconds=choice_seconds, knn_graph_seconds=knn_seconds,
-           graph_seconds=graph_seconds, n_jobs=P["n_jobs"], slowest_cells=[
+           graph_seconds=graph_seconds, finetune_seconds=finetune_seconds, n_jobs=P["n_jobs"], slowest_cells=[
                {"classifier": c, "representation": r, "budget": int(b), "mean_fit_seconds": s}
                for (c, r, b), s in slowest.head(5).items()])
 out.record(
@@ -234,6 +268,8 @@ out.record(
                "candidates": {rep: {str(l): sorted({o.label for o in options_for(rep, l)})
                                     for l in budgets} for rep in P["inputs"]}},
     graph={"methods": methods, "neighbors": P["graph_neighbors"], "max_budget": P["graph_max_budget"]} if methods else None,
+    finetune={"steps": P["finetune_steps"], "batch": 100, "learning_rate": P["finetune_learning_rate"],
+              "max_budget": P["finetune_max_budget"], "hidden": shape["hidden"]} if P["finetune"] else None,
     best_pixel_classifier=best_pixels["names"],
     chosen_counts=semisup.choice_counts([c for c in chosen if c["protocol"] == headline]),
     ablation=semisup.ablation_summary(ablation[ablation.protocol == headline]),

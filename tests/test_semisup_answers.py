@@ -96,3 +96,4 @@ def test_protocols_agree_or_differ():
 def test_like_for_like_methods_are_the_selection_and_each_solver():
     assert answers.like_for_like_methods(metrics([])) == ["chosen", "poisson"]
     assert answers.like_for_like_methods({"graph": None}) == ["chosen"]
+    assert answers.like_for_like_methods({"graph": None, "finetune": {"steps": 3}}) == ["chosen", "finetune"]

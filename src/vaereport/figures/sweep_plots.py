@@ -47,20 +47,21 @@ def _zoom(ax, frame):
     ax.set_ylim(max(0.0, low - 2), min(100.0, high + 2))  # zoom on the data, never beyond 0-100 %
 
 
-def _family_panels(classifiers: list[str], graph_methods: list[str]) -> list[tuple[str, list[str]]]:
+def _family_panels(classifiers: list[str], graph_methods: list[str], tuned: list[str]) -> list[tuple[str, list[str]]]:
     """(title, [method, its dashed variant]) per panel: the label-only selection, each classifier, each graph
-    solver (dashed: rebalanced to class priors)."""
-    panels = [("label-only selection", ["chosen"])] + [(CLASSIFIER_LABELS[c] + (" (fixed MLP)" if c == "mlp" else ""), [c])
+    solver (dashed: rebalanced to class priors), fine-tuning."""
+    panels = [("label-only selection", ["chosen"])] + [(CLASSIFIER_LABELS[c] + (" (fixed setting)" if c == "mlp" else ""), [c])
                                                       for c in classifiers]
     solvers = [m for m in graph_methods if not m.endswith("_priors")]
-    return panels + [(METHOD_LABELS[m], [m] + [v for v in graph_methods if v == f"{m}_priors"]) for m in solvers]
+    panels += [(METHOD_LABELS[m], [m] + [v for v in graph_methods if v == f"{m}_priors"]) for m in solvers]
+    return panels + [("encoder fine-tuned (pixels: random start)", ["finetune"]) for _ in tuned]
 
 
-def method_families(summary, classifiers: list[str], graph_methods: list[str]):
+def method_families(summary, classifiers: list[str], graph_methods: list[str], tuned: list[str] = ()):
     """One panel per method family — the label-only selection, each scikit-learn classifier with its fixed setting,
     each graph solver — with every input as a line in its colour: mean test accuracy against l (log axis) with
     the 95 % interval over the labelled subsets as a band. `summary` holds one protocol's rows."""
-    panels = _family_panels(classifiers, graph_methods)
+    panels = _family_panels(classifiers, graph_methods, list(tuned))
     cols = 2
     rows = int(np.ceil(len(panels) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(style.PAGE_WIDTH, 2.05 * rows + 0.5), sharex=True, sharey=True,
@@ -98,7 +99,7 @@ def gains_over_pixels(paired, protocols: list[str]):
     pixels at each l, with its interval simultaneous over the panel's budgets (filled: excludes zero). Above zero,
     using the unlabelled images helped."""
     vs = paired[paired.b == "pixels/best_supervised"]
-    methods = ["chosen"] + [m for m in ("poisson", "laplace") if (vs.a.str.endswith("/" + m)).any()]
+    methods = ["chosen"] + [m for m in ("poisson", "laplace", "finetune") if (vs.a.str.endswith("/" + m)).any()]
     fig, axes = plt.subplots(len(protocols), len(methods), figsize=(style.PAGE_WIDTH, 2.3 * len(protocols) + 0.5),
                              sharex=True, sharey=True, squeeze=False)
     present = [rep for rep in INPUT_COLORS if vs.a.str.startswith(rep + "/").any()]
@@ -116,7 +117,7 @@ def gains_over_pixels(paired, protocols: list[str]):
                 excludes = ((d.ci95_low > 0) | (d.ci95_high < 0)).to_numpy()
                 ax.errorbar(x, mean, yerr=np.nan_to_num(err), fmt="-", color=color, capsize=2, lw=1)
                 ax.scatter(x, mean, s=16, zorder=3, c=[color if e else "white" for e in excludes], edgecolors=color)
-            title = "label-only selection" if method == "chosen" else METHOD_LABELS[method]
+            title = {"chosen": "label-only selection", "finetune": "fine-tuned encoder"}.get(method) or METHOD_LABELS[method]
             ax.set(xscale="log", title=f"{title}, {PROTOCOLS[protocol]}")
             ax.title.set_fontsize(8)
             ax.tick_params(labelbottom=True)

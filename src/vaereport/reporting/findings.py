@@ -16,7 +16,7 @@ from ..science.semisup import CLASSIFIER_LABELS
 # github.com/zalandoresearch/fashion-mnist, best setting per classifier family).
 PUBLISHED_BASELINES = {"svm_rbf": 0.897, "random_forest": 0.873, "mlp": 0.871, "knn": 0.854, "logreg": 0.842}
 SHORT_REPRESENTATION_LABELS = {"vae": "VAE", "dae": "DAE", "pca": "PCA", "pixels": "pixels"}
-LABELS = {**CLASSIFIER_LABELS, "chosen": "label-only selection"}
+LABELS = {**CLASSIFIER_LABELS, "chosen": "label-only selection", "finetune": "fine-tuned encoder"}
 CONFIDENT = 0.9  # a digit classifier's softmax at or above this names an image confidently (as in the Q1 analysis)
 MIXED = 0.25  # a gap point's neighbourhood mixes two classes when the second most common holds at least this share
 
@@ -359,7 +359,7 @@ def summary_pivot(metrics: dict, budgets: list[int], classifiers: list[str] | No
             if best.get(r["budget"], -1) < r["mean_accuracy"]:
                 best[r["budget"]] = r["mean_accuracy"]
     order = {"vae": 0, "dae": 1, "pca": 2, "pixels": 3}
-    clf_order = {c: i for i, c in enumerate(["chosen", *GRAPH_LABELS, *CLASSIFIER_LABELS])}
+    clf_order = {c: i for i, c in enumerate(["chosen", *GRAPH_LABELS, "finetune", *CLASSIFIER_LABELS])}
 
     def show(l, value):
         if value is None:

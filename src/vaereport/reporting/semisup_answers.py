@@ -19,6 +19,8 @@ def method_label(method: str) -> str:
     """'label-only selection', 'logistic regression', 'Laplace learning', ... (lower-case start)."""
     if method == "chosen":
         return "the label-only selection"
+    if method == "finetune":
+        return "fine-tuning the pretrained encoder"
     if method in METHOD_LABELS:
         return METHOD_LABELS[method]
     return "the fixed MLP" if method == "mlp" else CLASSIFIER_LABELS[method]
@@ -170,9 +172,11 @@ def protocol_name(protocol: str) -> str:
 
 
 def like_for_like_methods(metrics: dict) -> list[str]:
-    """The methods every input is compared under: the label-only selection and each graph solver."""
+    """The methods every input is compared under: the label-only selection, each graph solver and fine-tuning
+    (pixels: the same network from random weights)."""
     graph = metrics.get("graph") or {}
-    return ["chosen", *[m for m in graph.get("methods", []) if not m.endswith("_priors")]]
+    solvers = [m for m in graph.get("methods", []) if not m.endswith("_priors")]
+    return ["chosen", *solvers, *(["finetune"] if metrics.get("finetune") else [])]
 
 
 def pca_answer(F: dict) -> str | None:

@@ -373,16 +373,19 @@ def best_supervised(results, representation: str, classifiers: list[str]) -> dic
     return {"rows": rows, "names": names}
 
 
-def comparison_pairs(inputs: list[str], classifiers: list[str], graph_methods: list[str]) -> dict:
+def comparison_pairs(inputs: list[str], classifiers: list[str], graph_methods: list[str],
+                     tuned: list[str] = ()) -> dict:
     """{label: ((input, method), (input, method))}: every method that uses the unlabelled images (any method on a
-    learnt or PCA code, graph learning on any input) against the best supervised classifier on pixels; and,
-    like for like, each pair of inputs under the label-only selection and under each graph method."""
+    learnt or PCA code, graph learning on any input, fine-tuning from a pretrained encoder) against the best
+    supervised classifier on pixels; and, like for like, each pair of inputs under the label-only selection, each
+    graph method and fine-tuning (`tuned`: ['finetune'] or none; pixels' fine-tuning starts from random weights)."""
     pairs = {}
     if "pixels" in inputs:
         for rep in inputs:
-            methods = graph_methods if rep == "pixels" else ["chosen", *classifiers, *graph_methods]
+            methods = graph_methods if rep == "pixels" else ["chosen", *classifiers, *graph_methods, *tuned]
             pairs |= {f"{rep}/{m} vs best pixels": ((rep, m), ("pixels", BEST_SUPERVISED)) for m in methods}
     for i, a in enumerate(inputs):
         for b in inputs[i + 1:]:
-            pairs |= {f"{a} − {b}, {m}": ((a, m), (b, m)) for m in ["chosen", *graph_methods]}
+            shared = ["chosen", *graph_methods, *(m for m in tuned if "pca" not in (a, b))]
+            pairs |= {f"{a} − {b}, {m}": ((a, m), (b, m)) for m in shared}
     return pairs
