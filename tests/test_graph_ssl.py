@@ -17,7 +17,7 @@ def test_graph_learning_beats_a_supervised_classifier_given_the_same_few_labels(
     labelled = np.concatenate([np.flatnonzero(y_train == c)[:2] for c in (0, 1)])  # two labels per moon
     graph = graph_ssl.knn_graph(x_train, x_eval, k=10)
     assert graph.shape == (1200, 1200) and (graph != graph.T).nnz == 0  # all images, symmetric
-    scores = graph_ssl.score(graph, len(y_train), y_train, y_eval, labelled, graph_ssl.methods_for(["poisson", "laplace"], True))
+    scores = graph_ssl.score(graph, len(y_train), y_train, y_eval, labelled, graph_ssl.methods_for(["poisson", "laplace"], ["poisson", "laplace"]))
     assert set(scores) == {"poisson", "poisson_priors", "laplace", "laplace_priors"}
     supervised = float(np.mean(SVC().fit(x_train[labelled], y_train[labelled]).predict(x_eval) == y_eval))
     for method, (accuracy, seconds) in scores.items():
@@ -43,3 +43,8 @@ def test_classes_are_mapped_to_the_packages_zero_based_labels_and_back(moons):
     labelled = np.concatenate([np.flatnonzero(y_train == c)[:3] for c in (0, 1)])
     per_subset = graph_ssl.score_subsets(graph, 1000, y_t, y_e, {0: labelled, 1: labelled[::-1]}, ["poisson"])
     assert per_subset[0]["poisson"][0] > 0.95 and per_subset[0]["poisson"][0] == per_subset[1]["poisson"][0]
+
+
+def test_prior_variants_only_for_the_solvers_named():
+    assert graph_ssl.methods_for(["poisson", "laplace"], ["poisson"]) == ["poisson", "poisson_priors", "laplace"]
+    assert graph_ssl.methods_for(["laplace"], []) == ["laplace"]

@@ -36,7 +36,11 @@ def test_benefit_yes_everywhere_has_no_trailing_clause():
 def test_benefit_no_when_every_interval_includes_zero_or_favours_pixels():
     F = answers.facts(metrics([diff("dae/chosen", BEST, 100, 0.01, -0.05, 0.07),
                                diff("vae/chosen", BEST, 1000, -0.04, -0.06, -0.02)]), "uniform")
-    assert answers.benefit_answer(F).startswith("No: no method that uses the unlabelled images")
+    assert answers.benefit_answer(F).startswith("No: no method that uses the unlabelled images — a classifier on the codes "
+                                                "or on PCA — beat the best classifier on raw pixels")
+    F["versus"] += [{"method": "poisson"}, {"method": "finetune"}]
+    assert ("— a classifier on the codes or on PCA, graph learning over all images or a fine-tuned pretrained encoder —"
+            in answers.benefit_answer(F))
     assert answers.gains_detail(F) == ""
 
 

@@ -41,6 +41,13 @@ def _mark_mlp_protocol(ax, frame):
                     xytext=(3, 0), textcoords="offset points", fontsize=8, color="0.4")
 
 
+def _budget_ticks(ax, budgets) -> None:
+    """Ticks at the label budgets themselves (1,000 rather than 10^3) on a log axis."""
+    budgets = sorted({int(b) for b in budgets})
+    ax.xaxis.set_minor_locator(plt.NullLocator())
+    ax.set_xticks(budgets, [f"{b:,}" for b in budgets], rotation=45 if len(budgets) > 4 else 0, fontsize=8)
+
+
 def _zoom(ax, frame):
     low = 100 * np.nanmin(frame[["mean_accuracy", "ci95_low"]].to_numpy())
     high = 100 * np.nanmax(frame[["mean_accuracy", "ci95_high"]].to_numpy())
@@ -76,6 +83,7 @@ def method_families(summary, classifiers: list[str], graph_methods: list[str], t
         ax.set(xscale="log", title=title)
         if methods == ["mlp"]:
             _mark_mlp_protocol(ax, summary)
+        _budget_ticks(ax, summary.budget)
         ax.tick_params(labelbottom=True)
     for ax in axes.ravel()[len(panels):]:
         ax.axis("off")
@@ -119,6 +127,7 @@ def gains_over_pixels(paired, protocols: list[str]):
                 ax.scatter(x, mean, s=16, zorder=3, c=[color if e else "white" for e in excludes], edgecolors=color)
             title = {"chosen": "label-only selection", "finetune": "fine-tuned encoder"}.get(method) or METHOD_LABELS[method]
             ax.set(xscale="log", title=f"{title}, {PROTOCOLS[protocol]}")
+            _budget_ticks(ax, vs.budget)
             ax.title.set_fontsize(8)
             ax.tick_params(labelbottom=True)
     for ax in axes[:, 0]:

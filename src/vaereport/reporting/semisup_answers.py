@@ -68,6 +68,18 @@ def facts(metrics: dict, protocol: str) -> dict:
             "best_pixels": best_pixels, "inputs": metrics.get("inputs", ["vae", "dae", "pixels"])}
 
 
+def _families(F: dict) -> str:
+    """The families of methods that use the unlabelled images, as compared: 'a classifier on the codes or on PCA,
+    graph learning over all images or a fine-tuned pretrained encoder'."""
+    methods = {v["method"] for v in F["versus"]}
+    parts = ["a classifier on the codes" + (" or on PCA" if "pca" in F["inputs"] else "")]
+    if methods & set(METHOD_LABELS):
+        parts.append("graph learning over all images")
+    if "finetune" in methods:
+        parts.append("a fine-tuned pretrained encoder")
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
+
+
 def _largest(found: list[dict]) -> dict:
     return max(found, key=lambda v: (v["mean_difference"], v["input"], v["method"]))
 
@@ -77,8 +89,8 @@ def benefit_answer(F: dict) -> str:
     graph over all images) beat the best supervised classifier on pixels given the same labels."""
     gains = F["gains"]
     if not gains:
-        return ("No: no method that uses the unlabelled images — a classifier on the codes or on PCA, or graph "
-                "learning over all images — beat the best classifier on raw pixels given the same labels, at any budget")
+        return (f"No: no method that uses the unlabelled images — {_families(F)} — beat the best classifier on raw "
+                "pixels given the same labels, at any budget")
     helped = sorted({v["budget"] for v in gains})
     top = _largest([v for v in gains if v["budget"] == helped[0]])
     text = (f"Yes, at {budgets_text(helped)} labels: there {method_label(top['method'])} on "

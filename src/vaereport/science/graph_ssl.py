@@ -33,9 +33,10 @@ def knn_graph(x_train: np.ndarray, x_eval: np.ndarray, k: int):
     return gl.weightmatrix.knn(x, k, knn_data=(neighbours, distances.astype(np.float64)))
 
 
-def methods_for(names: list[str], priors: bool) -> list[str]:
-    """The method variants run for `names` ('poisson', 'laplace'), each also with class priors if `priors`."""
-    return [m for name in names for m in (name, f"{name}_priors") if priors or not m.endswith("_priors")]
+def methods_for(names: list[str], with_priors: list[str]) -> list[str]:
+    """The method variants run for the solvers `names` ('poisson', 'laplace'); those in `with_priors` also
+    rebalanced to the class priors of the labels."""
+    return [m for name in names for m in (name, f"{name}_priors") if m == name or name in with_priors]
 
 
 def score(graph, n_train: int, y_train: np.ndarray, y_eval: np.ndarray, indices: np.ndarray,
