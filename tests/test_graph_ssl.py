@@ -17,7 +17,8 @@ def test_graph_learning_beats_a_supervised_classifier_given_the_same_few_labels(
     labelled = np.concatenate([np.flatnonzero(y_train == c)[:2] for c in (0, 1)])  # two labels per moon
     graph = graph_ssl.knn_graph(x_train, x_eval, k=10)
     assert graph.shape == (1200, 1200) and (graph != graph.T).nnz == 0  # all images, symmetric
-    scores = graph_ssl.score(graph, len(y_train), y_train, y_eval, labelled, graph_ssl.methods_for(["poisson", "laplace"], ["poisson", "laplace"]))
+    every = graph_ssl.methods_for(["poisson", "laplace"], ["poisson", "laplace"])
+    scores = graph_ssl.score(graph, len(y_train), y_train, y_eval, labelled, every)
     assert set(scores) == {"poisson", "poisson_priors", "laplace", "laplace_priors"}
     supervised = float(np.mean(SVC().fit(x_train[labelled], y_train[labelled]).predict(x_eval) == y_eval))
     for method, (accuracy, seconds) in scores.items():
