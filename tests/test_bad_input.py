@@ -143,3 +143,17 @@ def test_non_finite_loss_stops_training_at_once():
     x[150] = np.nan  # the second batch of 100 carries a NaN
     with pytest.raises(errors.TrainingDivergedError, match="became nan at batch"):
         fit(build_vae(2, [8], "bernoulli"), x, epochs=3, batch_size=100, learning_rate=1e-3, label="nan-test")
+
+
+def test_an_unknown_profile_creates_no_build_folder(tmp_path):
+    result = run_cli("run", "q1", "--profile", "smok", env={"VAEREPORT_BUILD_DIR": str(tmp_path)})
+    assert result.returncode == errors.ProfileError.exit_code and "did you mean 'smoke'" in result.stderr
+    assert not (tmp_path / "smok").exists()
+
+
+@pytest.mark.parametrize("args,fragment", [(["gc", "--keep", "-1"], "--keep: -1 is below 0"),
+                                           (["report", "--workers", "0"], "--workers: 0 is below 1"),
+                                           (["report", "--workers", "two"], "'two' is not a whole number")])
+def test_counts_out_of_range_are_usage_errors(tmp_path, args, fragment):
+    result = run_cli(*args, "--profile", "smoke", env={"VAEREPORT_BUILD_DIR": str(tmp_path)})
+    assert result.returncode == 2 and fragment in result.stderr and not (tmp_path / "smoke").exists()

@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
         return p
 
     def with_cluster(p):
-        p.add_argument("--workers", type=int, metavar="N",
+        p.add_argument("--workers", type=_at_least(1), metavar="N",
                        help="run the cells on a local Dask cluster of N worker processes (default: one per two "
                             "cores; under four cores, one cell at a time in this process with every core)")
         p.add_argument("--scheduler", metavar="ADDRESS",
@@ -91,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--only", metavar="TEXT", help="show only the metrics and tables whose name contains TEXT")
 
     gc = with_lock(with_profile(sub.add_parser("gc", help="remove kept runs the profile's report does not use")))
-    gc.add_argument("--keep", type=int, default=3, metavar="N",
+    gc.add_argument("--keep", type=_at_least(0), default=3, metavar="N",
                     help="also keep the N most recent runs of each analysis (default 3)")
     gc.add_argument("--dry-run", action="store_true", help="only print what would be removed")
     for command in sub.choices.values():
@@ -99,6 +99,19 @@ def _parser() -> argparse.ArgumentParser:
                              help="show the analyses' whole output live (papermill, TensorFlow, Keras); by default "
                                   "only progress lines, the rest goes to each run's kernel.log")
     return parser
+
+
+def _at_least(low: int):
+    """An argparse type: an integer >= low (a bad value is one usage error, exit 2)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value} is below {low}; give a number >= {low}")
+        return value
+    return parse
 
 
 def _name_the_profile(args) -> None:
@@ -143,6 +156,9 @@ def _dispatch(args) -> int:
     from .paths import profile_dir
 
     if args.command in ("run", "report", "render", "gc"):
+        from .config.params import check_profile_exists
+
+        check_profile_exists(args.profile)  # before the lock creates build/<profile>/
         with build_lock(profile_dir(args.profile), wait=not args.no_wait):
             recovery.recover(profile_dir(args.profile))
             if args.command == "gc":

@@ -149,6 +149,14 @@ def known_profiles() -> list[str]:
     return list(seen)
 
 
+def check_profile_exists(profile: str) -> None:
+    """Raise `ProfileError` (before a command creates anything under build/) if no parameter file declares it."""
+    known = known_profiles()
+    if profile not in known:
+        raise ProfileError(f"unknown profile '{profile}'{did_you_mean(profile, known)}; available: {', '.join(known)} "
+                           f"(or add a '{profile}:' section to a params/<analysis>.yaml)")
+
+
 def _check_profile(analysis: str, profiles: dict, profile: str) -> None:
     if profile not in profiles and profile not in known_profiles():
         raise ProfileError(
