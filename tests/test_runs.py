@@ -116,7 +116,7 @@ def test_default_report_uses_the_profiles_run_and_run_renders_the_other(two_runs
     assert "smoke, experiment" in " ".join(chosen.split(title)[0].split())
     assert f"Experiment: this report uses run {other[:8]} of q1_vae_mnist" in " ".join(chosen.split())
     summary = " ".join(chosen.split("Summary of conclusions")[-1].split())[:600]  # [-1]: the heading, not the contents
-    assert summary.startswith(f"Experiment report: it uses run {other[:8]} of q1_vae_mnist (epochs=3)"), summary
+    assert summary.startswith(f"Experiment report: it uses run {other[:8]} of q1_vae_mnist (epochs=3) instead of"), summary
     assert "built with the smoke profile" in summary  # the smoke banner stays
     assert f"cache key {own}" in " ".join(default.split()) and f"cache key {other}" in " ".join(chosen.split())
 
