@@ -45,6 +45,9 @@ def make_data_dir(tmp_path, damage=None):
 CASES = [
     # id, args, env factory, expected exit, message fragment
     ("unknown-param", ["-p", "foo=1"], None, errors.ParameterError.exit_code, "unknown parameter"),
+    ("misspelt-param", ["-p", "epoch=3"], None, errors.ParameterError.exit_code,
+     "(did you mean 'epochs'?); `vaereport params q1_vae_mnist --profile smoke` lists"),
+    ("misspelt-grid", ["--grid", "epoch=1,2"], None, errors.ParameterError.exit_code, "epoch for q1_vae_mnist (did you mean 'epochs'?)"),
     ("wrong-type", ["-p", "epochs=many"], None, errors.ParameterError.exit_code, "must be an integer"),
     ("zero-epochs", ["-p", "epochs=0"], None, errors.ParameterError.exit_code, "'epochs' = 0 is out of range"),
     ("negative-epochs", ["-p", "epochs=-3"], None, errors.ParameterError.exit_code, "out of range"),

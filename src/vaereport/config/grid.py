@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from . import analyses
-from ..errors import ParameterError
+from ..errors import ParameterError, did_you_mean
 from .params import params_file, profile_grid, profile_values, validate
 
 BASE_CELL = "base"  # the name of the only cell of a grid whose cells do not differ
@@ -78,7 +78,8 @@ def expand(analysis: str, base: dict, spec: Any, origin: str) -> list[Cell]:
     for block in normalise(spec, origin):
         unknown = sorted(set(block) - set(schema))
         if unknown:
-            raise ParameterError(f"{origin}: unknown grid parameter(s) {', '.join(unknown)} for {name}. "
+            hints = "".join(did_you_mean(u, schema) for u in unknown)
+            raise ParameterError(f"{origin}: unknown grid parameter(s) {', '.join(unknown)} for {name}{hints}. "
                                  f"Valid names: {', '.join(schema)}.")
         for values in itertools.product(*block.values()):
             setting = dict(zip(block, values))

@@ -121,15 +121,17 @@ def _coerce(name: str, spec: Param, value: Any, origin: str) -> Any:
     return value
 
 
-def validate(analysis: str, values: dict[str, Any], origin: str) -> dict[str, Any]:
-    """Check every key against the schema; returns the coerced parameters in schema order."""
+def validate(analysis: str, values: dict[str, Any], origin: str, profile: str = BASE_PROFILE) -> dict[str, Any]:
+    """Check every key against the schema; returns the coerced parameters in schema order. `profile` goes into
+    the command an error suggests."""
     spec = analyses.get(analysis)
     schema = spec.schema
     unknown = sorted(set(values) - set(schema))
     if unknown:
         hints = "".join(did_you_mean(u, schema) for u in unknown)
+        listing = f"vaereport params {analysis}" + (f" --profile {profile}" if profile != BASE_PROFILE else "")
         raise ParameterError(f"{origin}: unknown parameter(s) {', '.join(unknown)} for {analysis}{hints}; "
-                             f"`vaereport params {analysis}` lists the valid names")
+                             f"`{listing}` lists the valid names")
     missing = [k for k in schema if k not in values]
     if missing:
         raise ParameterError(f"{origin}: missing parameter(s) {', '.join(missing)}; add them to the full profile")
@@ -198,4 +200,4 @@ def load_params(analysis: str, profile: str, overrides: list[str] | dict[str, An
         pairs = [parse_override(o) for o in overrides or []]
     for key, value in pairs:
         values[key] = value
-    return validate(analysis, values, "override" if pairs else f"{params_file(analysis).name} [{profile}]")
+    return validate(analysis, values, "override" if pairs else f"{params_file(analysis).name} [{profile}]", profile)
