@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import run_cli
+from conftest import ROOT, run_cli
 from vaereport import errors
 from vaereport.runs import RunMismatchError, RunNotFoundError
 
@@ -78,6 +78,16 @@ def test_diff_names_its_direction_filters_and_checks_the_figure_first(two_runs):
     bad = run_cli("diff", other[:6], "profile", "--profile", "smoke", "--figure", "latent_gird", env=env)
     assert bad.returncode == RunNotFoundError.exit_code and bad.stdout == ""
     assert "did you mean 'latent_grid'" in bad.stderr
+
+
+def test_diff_without_a_profile_works_in_the_profile_of_its_run(two_runs):
+    build, env, own, other = two_runs
+    result = run_cli("diff", other[:6], "profile", "--md", "d.md", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0].startswith("vaereport diff: profile smoke, ")
+    assert (build / "smoke" / "diffs" / "d.md").is_file() and not (ROOT / "d.md").exists()
+    listed = run_cli("runs", "q1", env=env)  # the default profile (full) has none here
+    assert "(no runs of q1_vae_mnist in profile full; runs of q1_vae_mnist are kept under profile(s) smoke" in listed.stdout
 
 
 def test_bad_run_ids_give_one_clear_error(two_runs):

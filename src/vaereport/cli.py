@@ -86,7 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     diff = with_profile(sub.add_parser("diff", help="compare two runs: parameters, metrics, tables (and a figure)"))
     diff.add_argument("run_a", help="run id (or unique prefix), or 'profile' for the profile's own run")
     diff.add_argument("run_b", help="run id (or unique prefix), or 'profile' for the profile's own run")
-    diff.add_argument("--md", metavar="FILE", help="also write the comparison as Markdown to FILE")
+    diff.add_argument("--md", metavar="FILE", help="also write the comparison as Markdown to FILE (a relative path "
+                                                   "is under build/<profile>/diffs/)")
     diff.add_argument("--figure", metavar="NAME", help="write a side-by-side PNG of this figure of both runs")
     diff.add_argument("--only", metavar="TEXT", help="show only the metrics and tables whose name contains TEXT")
 
@@ -114,12 +115,26 @@ def _at_least(low: int):
     return parse
 
 
+def _profile_of_named_run(args) -> str | None:
+    """`diff` without --profile: the profile of the first run it names by id (ids are unique content hashes)."""
+    if args.command != "diff":
+        return None
+    from . import runs
+
+    ref = next((r for r in (args.run_a, args.run_b) if r != "profile"), None)
+    try:
+        return runs.find("full", ref).meta["profile"] if ref else None
+    except VaereportError:
+        return None  # the command itself reports the bad id
+
+
 def _name_the_profile(args) -> None:
     """Every command's first line: which profile and build folder it works on (the default said so)."""
     from .paths import build_root, profile_dir
 
     given = args.profile is not None
-    args.profile = args.profile or "full"
+    args.profile = args.profile or _profile_of_named_run(args) or "full"
+    given = given or args.profile != "full"
     from .execution.store import shown
 
     folder = shown(profile_dir(args.profile))
@@ -231,8 +246,17 @@ def _list_runs(args) -> None:
     from .config import analyses
     from . import runs
 
-    rows = runs.listing(args.profile, analyses.get(args.analysis).name)
-    print(json.dumps(rows, indent=1) if args.json else runs.aligned(rows))
+    name = analyses.get(args.analysis).name
+    rows = runs.listing(args.profile, name)
+    if args.json or rows:
+        print(json.dumps(rows, indent=1) if args.json else runs.aligned(rows))
+    else:
+        from .paths import build_root
+
+        elsewhere = sorted(d.parent.parent.name for d in build_root().glob(f"*/runs/{name}") if any(d.iterdir()))
+        hint = (f"runs of {name} are kept under profile(s) {', '.join(elsewhere)}: add --profile {elsewhere[0]}"
+                if elsewhere else f"make one with `vaereport run {args.analysis} --profile {args.profile}`")
+        print(f"(no runs of {name} in profile {args.profile}; {hint})")
 
 
 def _diff(args) -> None:
@@ -250,13 +274,16 @@ def _diff(args) -> None:
         runs.check_figure(a, b, args.figure)  # before any output
     d = runs.diff(a, b, only=args.only)
     print(runs.diff_text(d), end="")
-    if args.md:
-        Path(args.md).write_text(runs.diff_text(d, markdown=True))
-        print(f"Markdown: {args.md}")
-    if args.figure:
-        from .paths import profile_dir
+    from .paths import profile_dir
 
-        out = profile_dir(a.meta["profile"]) / "diffs" / f"{args.figure}-{a.id[:8]}-{b.id[:8]}.png"
+    diffs = profile_dir(a.meta["profile"]) / "diffs"
+    if args.md:
+        md = diffs / args.md if not Path(args.md).is_absolute() else Path(args.md)
+        md.parent.mkdir(parents=True, exist_ok=True)
+        md.write_text(runs.diff_text(d, markdown=True))
+        print(f"Markdown: {md}")
+    if args.figure:
+        out = diffs / f"{args.figure}-{a.id[:8]}-{b.id[:8]}.png"
         print(f"figure: {runs.figure_diff(a, b, args.figure, out)}")
 
 

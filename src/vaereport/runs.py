@@ -156,7 +156,7 @@ def grid_cells(profile: str, analysis: str) -> dict[str, str]:
 def aligned(rows: list[dict]) -> str:
     """Rows as an aligned text table (numbers to 4 significant digits)."""
     if not rows:
-        return "(no runs)"
+        return ""
     columns = list(dict.fromkeys(k for r in rows for k in r))
 
     def show(v):
