@@ -153,3 +153,17 @@ def test_an_analysis_without_a_headline_of_its_own_shows_its_top_level_numbers()
     metrics = {"accuracy": 0.91, "n": 10, "ok": True, "models": {"a": 1.0}, "loss": 3.5, "rate": 2, "more": 9.0}
     assert headline_numbers(metrics) == {"accuracy": 0.91, "n": 10, "loss": 3.5, "rate": 2}
     assert all(a.headline for a in analyses.existing())  # the study's three define their own
+
+
+def test_a_removed_profile_link_reads_stale_and_render_refuses(two_runs):
+    build, env, own, other = two_runs
+    link = build / "smoke" / "q1_vae_mnist"
+    moved = link.with_name("q1-link-aside")
+    link.rename(moved)
+    try:
+        status = run_cli("status", "--profile", "smoke", env=env)
+        assert "q1_vae_mnist           stale: the link smoke/q1_vae_mnist to the profile's run is missing" in status.stdout
+        render = run_cli("render", "--profile", "smoke", env=env)
+        assert render.returncode == 11 and "relinks it without re-running" in render.stderr
+    finally:
+        moved.rename(link)

@@ -103,4 +103,7 @@ def staleness(p: Plan) -> str | None:
     problems = output_problems(folder, meta)
     if problems:
         return "stale: outputs modified/missing (" + ", ".join(problems) + ")"
+    link = profile_run_dir(p.profile, p.analysis.name)
+    if p.is_profile_run and not link.exists():
+        return f"stale: the link {link.parent.name}/{link.name} to the profile's run is missing (running it relinks the kept run)"
     return None

@@ -21,9 +21,10 @@ import jinja2
 
 from ..config import analyses
 from ..config.params import load_params
-from ..errors import RenderError
+from ..errors import OutputsModifiedError, RenderError
 from ..execution import provenance
 from ..execution.atomic import written
+from ..execution.store import profile_run_dir
 from ..paths import PROJECT_ROOT, REPORT_DIR, profile_dir
 from ..science.semisup import REPRESENTATION_LABELS
 from . import findings, semisup_answers
@@ -161,11 +162,23 @@ def experiment_runs(profile: str, runs: dict[str, Path] | None) -> dict[str, str
             if Path(folder).resolve() != profile_run_dir(profile, name).resolve()}
 
 
+def _check_profile_links(profile: str, chosen: dict) -> None:
+    """Refuse to render a report that would silently drop an analysis whose runs are kept but whose link to the
+    profile's own run was removed."""
+    for a in analyses.existing():
+        link, kept = profile_run_dir(profile, a.name), profile_dir(profile) / "runs" / a.name
+        if a.name not in chosen and not link.exists() and kept.is_dir() and any(kept.iterdir()):
+            raise OutputsModifiedError(f"{link} (the link to the profile's run of {a.name}) is missing while its runs "
+                                       f"are kept; `vaereport run {a.short} --profile {profile}` relinks it without "
+                                       "re-running, then render again.")
+
+
 def render(profile: str, force: bool = False, runs: dict[str, Path] | None = None) -> tuple[Path, Path]:
     """Fill the template and write build/<profile>/report.{pdf,html}; skipped when nothing changed. With
     `runs` (analysis -> run folder) that are not all the profile's own, an experiment report is written
     beside it: report-experiment-<analysis>-<id>….{pdf,html}."""
     out = profile_dir(profile)
+    _check_profile_links(profile, runs or {})
     out.mkdir(parents=True, exist_ok=True)
     experiment = experiment_runs(profile, runs)
     stem = "report" + "".join(f"-{analyses.get(a).short}-{key[:8]}" for a, key in sorted(experiment.items()))
