@@ -162,7 +162,7 @@ def test_a_removed_profile_link_reads_stale_and_render_refuses(two_runs):
     link.rename(moved)
     try:
         status = run_cli("status", "--profile", "smoke", env=env)
-        assert "q1_vae_mnist           stale: the link smoke/q1_vae_mnist to the profile's run is missing" in status.stdout
+        assert "stale: the link smoke/q1_vae_mnist to the profile's run is missing" in status.stdout + status.stderr
         render = run_cli("render", "--profile", "smoke", env=env)
         assert render.returncode == 11 and "relinks it without re-running" in render.stderr
     finally:
