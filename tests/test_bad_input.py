@@ -160,3 +160,8 @@ def test_an_unknown_profile_creates_no_build_folder(tmp_path):
 def test_counts_out_of_range_are_usage_errors(tmp_path, args, fragment):
     result = run_cli(*args, "--profile", "smoke", env={"VAEREPORT_BUILD_DIR": str(tmp_path)})
     assert result.returncode == 2 and fragment in result.stderr and not (tmp_path / "smoke").exists()
+
+
+def test_overrides_with_run_all_are_a_parameter_error(tmp_path):
+    result = run_cli("run", "all", "--profile", "smoke", "-p", "epochs=1", env={"VAEREPORT_BUILD_DIR": str(tmp_path)})
+    assert result.returncode == errors.ParameterError.exit_code and "name it instead of 'all'" in result.stderr

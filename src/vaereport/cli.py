@@ -8,7 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
-from .errors import VaereportError, interrupted_exit_code
+from .errors import ParameterError, VaereportError, interrupted_exit_code
 
 log = logging.getLogger("vaereport")
 _received_signal = signal.SIGINT
@@ -212,11 +212,11 @@ def _run(args, chosen: dict) -> None:
     overrides = _overrides(args)
     if args.analysis == "all":
         if overrides or args.grid:
-            raise VaereportError("-p overrides and --grid apply to one analysis; name it instead of 'all'.")
+            raise ParameterError("-p overrides and --grid apply to one analysis; name it instead of 'all'.")
         _study(args, chosen=chosen)
     elif args.grid:
         if chosen:
-            raise VaereportError("--run and --grid cannot be combined; a grid runs on the profile's own upstream runs.")
+            raise ParameterError("--run and --grid cannot be combined; a grid runs on the profile's own upstream runs.")
         _study(args, [args.analysis], args.grid, overrides)
     else:
         runner.run(args.analysis, args.profile, overrides, force=args.force, upstream_runs=chosen)

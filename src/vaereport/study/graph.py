@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 
 from ..config import analyses, grid
-from ..errors import VaereportError
+from ..errors import ParameterError
 from ..config.params import load_params, profile_grid
 
 
@@ -84,7 +84,7 @@ def build_graph(profile: str, targets: list[str] | None = None, cli_grid: dict |
                 seen[key] = Node(name, cell, params, {n.analysis: n.id for n in combo}, own, varying)
         for node in seen.values():
             if node.id in nodes:
-                raise VaereportError(f"Two cells of {name} are both named '{node.cell}'; rename a grid value.")
+                raise ParameterError(f"Two cells of {name} are both named '{node.cell}'; rename a grid value.")
             nodes[node.id] = node
         by_analysis[name] = list(seen.values())
     return list(nodes.values())
