@@ -12,20 +12,23 @@ OVERRIDES = --params "$$VAEREPORT_PARAMS"
 WORKERS ?=
 CLUSTER = $(if $(WORKERS),--workers $(WORKERS),)
 FASHION_DEB := /usr/share/datasets/fashion-mnist
+# Debian packages the tests use: the dataset, pdftotext/pdftoppm (PDF checks), Chromium (the HTML's live plane).
+SYSTEM_PACKAGES := dataset-fashion-mnist poppler-utils chromium
 
 ANALYSIS_TARGETS := $(basename $(notdir $(wildcard analysis/*.py))) \
   $(shell awk -F'"' '/^ +Analysis/ {print $$4}' src/vaereport/config/analyses.py)
 
-.PHONY: setup data report study render $(ANALYSIS_TARGETS) status test test-fast lint bench lab clean help
+.PHONY: runs setup system data report study render $(ANALYSIS_TARGETS) status test test-fast lint bench lab clean help
 .DEFAULT_GOAL := help
 
 help:
-	@echo "make setup                 create .venv (pinned) and make the datasets available"
+	@echo "make setup                 Debian packages the tests use (as root), .venv (pinned), the datasets"
 	@echo "make data                  link/install the datasets into ./data and verify them"
 	@echo "make report [PROFILE=...]  run stale analyses, render build/<profile>/report.{pdf,html}"
 	@echo "make render [PROFILE=...]  render the report from the existing analysis outputs only"
 	@echo "make <analysis> [P='k=v']  re-run one analysis (optionally with overrides); analyses: $(ANALYSIS_TARGETS)"
 	@echo "make status [PROFILE=...]  which analyses are up to date, stale (and why) or missing"
+	@echo "make runs A=q1 [METRIC=..] the kept runs of an analysis; METRIC draws it across them (a PNG)"
 	@echo "make test                  the test suite (what CI runs)"
 	@echo "make test-fast             the unit tests only (no training, no browser)"
 	@echo "make lint                  ruff over src, analysis, params, tests and benchmarks (make test runs it first)"
@@ -33,7 +36,17 @@ help:
 	@echo "make lab                   JupyterLab on analysis/ (the percent scripts open as notebooks)"
 	@echo "make clean                 remove build/ (all outputs and reports)"
 
-setup: $(VENV)/.installed data
+setup: system $(VENV)/.installed data
+
+# As root with apt-get, install the missing SYSTEM_PACKAGES; otherwise say which to install (make test names the
+# tests it then skips).
+system:
+	@if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null \
+	    || echo "note: apt-get could not install$$missing; the tests that need them will be skipped"; fi; \
+	else echo "note: not root with apt-get; install $(SYSTEM_PACKAGES) for the PDF and browser tests"; fi
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -65,11 +78,16 @@ render: $(VENV)/.installed
 $(ANALYSIS_TARGETS): $(VENV)/.installed
 	$(VR) run $@ --profile $(PROFILE) $(OVERRIDES)
 
+# The kept runs of one analysis (A=q1), and with METRIC='...' a PNG of that metric across them.
+A ?= q1
+runs: $(VENV)/.installed
+	$(VR) runs $(A) --profile $(PROFILE) $(if $(METRIC),--plot "$(METRIC)",)
+
 status: $(VENV)/.installed
 	$(VR) status --profile $(PROFILE)
 
 test: $(VENV)/.installed lint
-	$(PY) -m pytest -q --durations=12
+	$(PY) -m pytest -q -rs --durations=12  # -rs: every skipped test and why, in the summary
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check src analysis params tests benchmarks

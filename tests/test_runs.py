@@ -167,3 +167,22 @@ def test_a_removed_profile_link_reads_stale_and_render_refuses(two_runs):
         assert render.returncode == 11 and "relinks it without re-running" in render.stderr
     finally:
         moved.rename(link)
+
+
+def test_a_named_run_is_found_by_name_listed_and_plotted(two_runs):
+    build, env, own, other = two_runs
+    named = run_cli("run", "q1", "--profile", "smoke", "-p", "epochs=3", "--name", "three-epochs", "--note", "longer",
+                    "--tag", "sweep", env=env)
+    assert named.returncode == 0, named.stderr
+    assert f"run {other[:8]} of q1_vae_mnist: name three-epochs; note longer; tags sweep" in named.stdout
+    listing = run_cli("runs", "q1", "--profile", "smoke", env=env).stdout
+    assert "three-epochs" in listing and "sweep" in listing and "longer" in listing
+    taken = run_cli("run", "q1", "--profile", "smoke", "--name", "three-epochs", env=env)
+    assert taken.returncode == 2 and f"already names run {other[:8]}" in taken.stderr
+    diff = run_cli("diff", "three-epochs", "profile", "--profile", "smoke", "--only", "epochs", env=env)
+    assert diff.returncode == 0 and f"run A {other[:8]}" in diff.stdout
+    plot = run_cli("runs", "q1", "--profile", "smoke", "--plot", "test −ELBO (bernoulli)", env=env)
+    png = build / "smoke" / "plots" / "q1_vae_mnist-test_ELBO_bernoulli.png"
+    assert plot.returncode == 0 and str(png) in plot.stdout and png.stat().st_size > 5000
+    bad = run_cli("runs", "q1", "--profile", "smoke", "--plot", "test −ELBO (bernouli)", env=env)
+    assert bad.returncode == RunNotFoundError.exit_code and "did you mean 'test −ELBO (bernoulli)'" in bad.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import signal
 import sys
 from pathlib import Path
@@ -57,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
                     "beside the profile's own")))), f"as its upstream, e.g. --run {upstream}=3fa2c1")
     run.add_argument("analysis", help=f"{choices}, or all")
     run.add_argument("--force", action="store_true", help="re-run even if up to date")
+    run.add_argument("--name", help="name the run (usable wherever a run id is), e.g. --name more-epochs")
+    run.add_argument("--note", help="a note kept with the run and shown by `vaereport runs`")
+    run.add_argument("--tag", action="append", default=[], help="a tag kept with the run (repeatable)")
     run.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2",
                      help="run a grid of parameter sets on a Dask cluster instead of one, e.g. --grid latent_dim=8,16,32 "
                           "--grid seed=1,2 (Cartesian product; repeatable)")
@@ -82,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
                                                     "from the profile, headline metrics, wall time"))
     runs.add_argument("analysis", help=choices)
     runs.add_argument("--json", action="store_true", help="print JSON instead of an aligned table")
+    runs.add_argument("--plot", metavar="METRIC", help="draw METRIC (a column of the listing or a dotted path into "
+                                                      "metrics.json) across the kept runs into build/<profile>/plots/")
 
     diff = with_profile(sub.add_parser("diff", help="compare two runs: parameters, metrics, tables (and a figure)"))
     diff.add_argument("run_a", help="run id (or unique prefix), or 'profile' for the profile's own run")
@@ -210,6 +216,13 @@ def _run(args, chosen: dict) -> None:
     from .execution import runner
 
     overrides = _overrides(args)
+    labelled = args.name or args.note or args.tag
+    if labelled and (args.analysis == "all" or args.grid):
+        raise ParameterError("--name, --note and --tag label one run; name one analysis and give no --grid.")
+    if args.name:
+        from .runs import check_name
+
+        check_name(args.name)  # before anything runs
     if args.analysis == "all":
         if overrides or args.grid:
             raise ParameterError("-p overrides and --grid apply to one analysis; name it instead of 'all'.")
@@ -219,7 +232,13 @@ def _run(args, chosen: dict) -> None:
             raise ParameterError("--run and --grid cannot be combined; a grid runs on the profile's own upstream runs.")
         _study(args, [args.analysis], args.grid, overrides)
     else:
-        runner.run(args.analysis, args.profile, overrides, force=args.force, upstream_runs=chosen)
+        p, _ = runner.run(args.analysis, args.profile, overrides, force=args.force, upstream_runs=chosen)
+        if labelled:
+            from . import runs
+
+            labels = runs.label(runs.find(args.profile, p.key, p.analysis.name), args.profile, args.name, args.note, args.tag)
+            shown = {k: ", ".join(v) if isinstance(v, list) else v for k, v in labels.items() if v}
+            print(f"run {p.key[:8]} of {p.analysis.name}: " + "; ".join(f"{k} {v}" for k, v in shown.items()))
 
 
 def _study(args, targets=None, grid_options=(), overrides=(), chosen=None) -> dict:
@@ -247,6 +266,12 @@ def _list_runs(args) -> None:
     from . import runs
 
     name = analyses.get(args.analysis).name
+    if args.plot:
+        from .paths import profile_dir
+
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", args.plot).strip("_")
+        print(f"plot: {runs.plot_metric(args.profile, name, args.plot, profile_dir(args.profile) / 'plots' / f'{name}-{slug}.png')}")
+        return
     rows = runs.listing(args.profile, name)
     if args.json or rows:
         print(json.dumps(rows, indent=1) if args.json else runs.aligned(rows))

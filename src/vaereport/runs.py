@@ -1,14 +1,17 @@
-"""Runs kept side by side: find one by its id, list them, compare two, and remove the unused ones.
+"""Runs kept side by side: find one by its id or name, label, list and plot them, compare two, and remove the
+unused ones.
 
 A run is an analysis executed with one fully resolved parameter set, stored under its cache key in
 `build/<profile>/runs/<analysis>/<key>/` (see `execution.store`). Its id is the key; any unique prefix of at
-least four characters names it, and `profile` names the profile's own run.
+least four characters names it, so does a name given with `vaereport run ... --name NAME`, and `profile` names the
+profile's own run. A run's name, note and tags are kept in `labels.json` beside its metadata.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +59,46 @@ class Run:
     def metrics(self) -> dict:
         return json.loads((self.folder / "metrics.json").read_text())
 
+    @property
+    def labels(self) -> dict:
+        """{'name': ..., 'note': ..., 'tags': [...]}, empty if never labelled."""
+        path = self.folder / LABELS
+        return json.loads(path.read_text()) if path.is_file() else {}
+
+
+LABELS = "labels.json"
+NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*\Z")
+
+
+def check_name(name: str) -> None:
+    """A run name starts with a letter, holds letters, digits, '_', '.' or '-', and is neither 'profile' nor
+    something that reads as a run id."""
+    from .errors import ParameterError
+
+    if not NAME_PATTERN.match(name) or name == "profile" or re.fullmatch(r"[0-9a-f]{4,}", name):
+        raise ParameterError(f"--name '{name}' must start with a letter and hold only letters, digits, '_', '.' "
+                             "or '-' (and not look like a run id or be 'profile'), e.g. --name more-epochs.")
+
+
+def label(run: Run, profile: str, name: str | None = None, note: str | None = None, tags: list[str] = ()) -> dict:
+    """Give `run` a name (unique among the profile's runs of its analysis), a note and tags; returns its labels."""
+    from .errors import ParameterError
+    from .execution.atomic import write_text
+
+    labels = dict(run.labels)
+    if name is not None:
+        check_name(name)
+        taken = [r for r in all_runs(profile, run.analysis) if r.labels.get("name") == name and r.id != run.id]
+        if taken:
+            raise ParameterError(f"--name '{name}' already names run {taken[0].id[:8]} of {run.analysis}; choose "
+                                 "another name.")
+        labels["name"] = name
+    if note is not None:
+        labels["note"] = note
+    labels["tags"] = sorted(set(labels.get("tags", [])) | set(tags))
+    write_text(run.folder / LABELS, json.dumps(labels, indent=1) + "\n")
+    return labels
+
 
 def all_runs(profile: str, analysis: str | None = None) -> list[Run]:
     """Every stored run of the profile (of one analysis), oldest first."""
@@ -85,6 +128,9 @@ def find(profile: str, ref: str, analysis: str | None = None) -> Run:
         if run is None:
             raise RunNotFoundError(f"Profile '{profile}' has no run of {analysis} yet; run `make report PROFILE={profile}`.")
         return run
+    named = [r for r in all_runs(profile, analysis) if r.labels.get("name") == ref]
+    if named:
+        return named[0]
     if len(ref) < 4:
         raise RunNotFoundError(f"Run id '{ref}' is too short; give at least four characters (see `vaereport runs`).")
     matches = [r for r in all_runs(profile, analysis) if r.id.startswith(ref)]
@@ -134,10 +180,65 @@ def listing(profile: str, analysis: str) -> list[dict]:
             differs = f"grid cell {cells[run.id]}: {differs}"
         numbers = analyses.get(run.analysis).headline or headline_numbers
         headline = numbers(run.metrics()) if (run.folder / "metrics.json").is_file() else {}
-        rows.append({"id": run.id[:8], "finished": run.meta.get("finished", "")[:19].replace("T", " "),
+        tags = run.labels
+        rows.append({"id": run.id[:8], "name": tags.get("name", ""), "tags": ",".join(tags.get("tags", [])),
+                     "finished": run.meta.get("finished", "")[:19].replace("T", " "),
                      "profile run": own is not None and own.folder == run.folder.resolve(),
-                     "differs": differs, **headline, "wall s": run.meta.get("wall_seconds")})
+                     "differs": differs, **headline, "wall s": run.meta.get("wall_seconds"),
+                     "note": tags.get("note", "")})
+    for key in ("name", "tags", "note"):  # columns only where some run has a label
+        if not any(r[key] for r in rows):
+            for r in rows:
+                del r[key]
     return rows
+
+
+# ---------------------------------------------------------------- plot one metric across runs
+def metric_value(run: Run, metric: str):
+    """A number of the run: a headline column (as `vaereport runs` shows it) or a dotted path into metrics.json
+    (e.g. 'models.bernoulli.test_neg_elbo'); None where the run lacks it."""
+    m = run.metrics()
+    numbers = analyses.get(run.analysis).headline or headline_numbers
+    value = numbers(m).get(metric)
+    if value is None:
+        value = m
+        for part in metric.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def plot_metric(profile: str, analysis: str, metric: str, out: Path) -> Path:
+    """One metric across the kept runs of `analysis`, as a PNG: against the one parameter that differs between
+    them (a line over its values), else a bar per run (named by its name or id)."""
+    runs = [r for r in all_runs(profile, analysis) if (r.folder / "metrics.json").is_file()]
+    points = [(r, metric_value(r, metric)) for r in runs]
+    points = [(r, v) for r, v in points if v is not None]
+    if not points:
+        known = list((analyses.get(analysis).headline or headline_numbers)(runs[0].metrics())) if runs else []
+        raise RunNotFoundError(f"No kept run of {analysis} in profile '{profile}' has a metric '{metric}'"
+                               f"{did_you_mean(metric, known)}; give a column of `vaereport runs {analysis}` or a dotted "
+                               "path into metrics.json.")
+    params = [r.meta["params"] for r, _ in points]
+    differing = [k for k in params[0] if len({json.dumps(p.get(k)) for p in params}) > 1]
+    from .figures.style import plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    if len(differing) == 1 and all(isinstance(p[differing[0]], (int, float)) for p in params):
+        key = differing[0]
+        pairs = sorted((p[key], v) for p, (_, v) in zip(params, points))
+        ax.plot([x for x, _ in pairs], [y for _, y in pairs], "o-")
+        ax.set_xlabel(key)
+    else:
+        names = [r.labels.get("name") or r.id[:8] for r, _ in points]
+        ax.bar(range(len(points)), [v for _, v in points], color="0.35")
+        ax.set_xticks(range(len(points)), names, rotation=30, ha="right")
+        ax.set_xlabel("run" + (f" (differing: {', '.join(differing)})" if differing else ""))
+    ax.set_ylabel(metric)
+    ax.set_title(f"{analysis}, profile {profile}: {len(points)} run(s)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
 
 
 def grid_cells(profile: str, analysis: str) -> dict[str, str]:
