@@ -40,7 +40,7 @@ def test_study_runs_every_cell_hits_the_cache_and_renders_its_section(smoke_buil
 
     again = run_cli("run", "all", "--profile", "study_smoke", "--workers", "2", env=env, timeout=600)
     assert again.returncode == 0, again.stderr[-3000:]
-    assert again.stderr.count(": up to date ·") == 18 and "ran in" not in again.stderr
+    assert again.stderr.count(": up to date (run ") == 18 and "ran in" not in again.stderr
     assert re.search(r"q1_vae_mnist: 5 up to date; cells in \S*study_smoke/cells/q1_vae_mnist/, listed in "
                      r"\S*q1_vae_mnist/cells.csv", again.stderr), again.stderr[-1500:]
     listed = run_cli("runs", "q1", "--profile", "study_smoke", env=env)

@@ -47,15 +47,16 @@ def copy_from_other_profile(p: Plan) -> bool:
 
 
 def run(analysis: str, profile: str, overrides=None, force: bool = False,
-        upstream_runs: dict[str, Path] | None = None, cell: str | None = None) -> tuple[Plan, str]:
+        upstream_runs: dict[str, Path] | None = None, cell: str | None = None, announce: bool = True) -> tuple[Plan, str]:
     """Run one analysis unless that run exists and is intact (here, or under another profile: then it is
     copied); returns the plan and what happened ('up to date', 'copied' or 'ran'). A run with overrides
     (or another upstream run) is kept beside the profile's own, never replacing it. Call under the build
-    folder's lock, after `recover` (the CLI does both)."""
+    folder's lock, after `recover` (the CLI does both). `announce=False` leaves the line saying how it ended to
+    the caller (the executor prints one line per cell)."""
     ensure_writable(profile_dir(profile))
     p = plan(analysis, profile, overrides, upstream_runs, cell)
     with run_lock(p):  # two workers of a study never compute the same run at once
-        return _run_planned(p, profile, force)
+        return _run_planned(p, profile, force, announce)
 
 
 def run_lock(p: Plan):
@@ -66,7 +67,7 @@ def run_lock(p: Plan):
     return build_lock(profile_dir(p.profile) / RUN_LOCKS, wait=True, name=f"{p.analysis.name}-{p.key}")
 
 
-def _run_planned(p: Plan, profile: str, force: bool) -> tuple[Plan, str]:
+def _run_planned(p: Plan, profile: str, force: bool, announce: bool = True) -> tuple[Plan, str]:
     reason = staleness(p)
     if reason is not None and not force and copy_from_other_profile(p):
         if p.is_profile_run:
@@ -75,12 +76,13 @@ def _run_planned(p: Plan, profile: str, force: bool) -> tuple[Plan, str]:
     if reason is None and not force:
         if p.is_profile_run and profile_run_dir(profile, p.analysis.name).resolve() != p.out_dir.resolve():
             link_profile_run(profile, p.analysis.name, p.out_dir)  # back to a run that is still kept
-        log.info("%s [%s]: up to date (run %s)", p.analysis.name, profile, p.key)
+        if announce:
+            log.info("%s [%s]: up to date (run %s)", p.analysis.name, profile, p.key)
         return p, "up to date"
     log.info("%s [%s]: running (%s)", p.analysis.name, profile, "forced" if reason is None else reason)
     meta = execute(p)
-    log.info("%s [%s]: done in %.0f s -> %s", p.analysis.name, profile, meta["wall_seconds"],
-             shown(p.out_dir))
+    if announce:
+        log.info("%s [%s]: done in %.0f s -> %s", p.analysis.name, profile, meta["wall_seconds"], shown(p.out_dir))
     return p, "ran"
 
 

@@ -46,7 +46,8 @@ def run_cell_here(spec: dict, *upstream: dict, worker: str = "local", threads: i
             os.environ[THREADS_ENV] = str(threads)
         started = time.time()
         p, outcome = runner.run(spec["analysis"], spec["profile"], spec["params"], force=spec.get("force", False),
-                                upstream_runs={u["analysis"]: Path(u["folder"]) for u in upstream}, cell=spec["cell"])
+                                upstream_runs={u["analysis"]: Path(u["folder"]) for u in upstream}, cell=spec["cell"],
+                                announce=False)
     return {"analysis": spec["analysis"], "cell": spec["cell"], "key": p.key, "folder": str(p.out_dir),
             "outcome": outcome, "seconds": round(time.time() - started, 1), "worker": worker}
 
@@ -179,8 +180,9 @@ def _row(node: Node, outcome: tuple, profile: str, gridded: bool) -> dict:
         if gridded:
             link_cell(profile, node, Path(r["folder"]))
         where = f" on worker {r['worker']}" if r["worker"] != "local" else ""
-        what = {"ran": f"ran in {_duration(r['seconds'])}{where}", "up to date": "up to date",
-                "copied": "copied (the same run is kept by another profile)"}[r["outcome"]]
+        run = f"run {r['key'][:8]}"
+        what = {"ran": f"ran in {_duration(r['seconds'])}{where} ({run})", "up to date": f"up to date ({run})",
+                "copied": f"copied ({run}, kept by another profile)"}[r["outcome"]]
         return {**row, "status": r["outcome"], "run": r["key"], "folder": r["folder"], "seconds": r["seconds"],
                 "what": what}
     if outcome[0] in ("cancelled", "skipped"):
