@@ -35,7 +35,7 @@ from vaereport.figures import sweep_plots
 from vaereport.data import load_dataset
 from vaereport.notebook import start
 
-P, out, inputs = start("q2_semisupervised", params, output_dir, inputs, tensorflow=False)
+P, out, inputs = start("q2_semisupervised", params, output_dir, inputs, tensorflow=params.get("finetune", False))
 codes = dict(np.load(inputs["q2_representations"] / "arrays" / "encodings.npz"))
 fashion = load_dataset("fashion-mnist")
 assert np.array_equal(fashion.y_train, codes["y_train"]), "encodings do not match the dataset's label order"
@@ -52,7 +52,7 @@ if len(held_out):
 y_train, y_test = arrays["y"]
 evaluated_on = "held-out training images" if len(held_out) else "test images"
 code_dim = int(codes["vae_train"].shape[1])
-if "pca" in P["inputs"]:  # fitted on the images the autoencoders trained on, without labels
+if "pca" in P["inputs"]:  # fitted on the training pool, without labels (the autoencoders saw it, or a subset of it)
     arrays["pca"] = semisup.pca_features(*arrays["pixels"], code_dim, P["seed"])
 budgets = semisup.check_budgets(P["budgets"], len(y_train), len(np.unique(y_train)), P["n_seeds"])
 P
@@ -63,7 +63,7 @@ features = {rep: {semisup.ENCODINGS[rep][0]: arrays[rep]} for rep in P["inputs"]
 data = {rep: arrays[rep] for rep in P["inputs"]} | {"labels": (y_train, y_test)}
 counts = semisup.subset_counts(budgets, len(y_train), P["n_seeds"], P["n_seeds_small"], P["small_budget_max"])
 subsets = {protocol: semisup.draw_subsets(
-    y_train, {l: n for l, n in counts.items() if protocol == "uniform" or l <= P["balanced_max_budget"] < len(y_train)},
+    y_train, {l: n for l, n in counts.items() if protocol == "uniform" or (l <= P["balanced_max_budget"] and l < len(y_train))},
     P["seed"], protocol) for protocol in P["protocols"]}
 out.record(budgets=budgets, code_dim=code_dim, n_train=len(y_train), n_test=len(y_test), evaluated_on=evaluated_on,
            class_names=list(fashion.class_names), inputs=P["inputs"], protocols=P["protocols"],
@@ -228,7 +228,8 @@ best_pixels = semisup.best_supervised(everything, "pixels", ["chosen", *P["class
 with_best = everything + best_pixels["rows"]
 pairs = semisup.comparison_pairs(P["inputs"], P["classifiers"], methods, tuned)
 comparisons = {label: semisup.paired_differences(with_best, a, b) for label, (a, b) in pairs.items()}
-paired = pd.concat(comparisons.values(), keys=comparisons.keys(), names=["comparison"]).reset_index(level=0)
+paired = (pd.concat(comparisons.values(), keys=comparisons.keys(), names=["comparison"]).reset_index(level=0)
+          if comparisons else pd.DataFrame(columns=["comparison", "a", "b", "protocol", "budget", "mean_difference"]))
 out.table(paired, "paired_differences")
 paired.head()
 
@@ -239,11 +240,12 @@ paired.head()
 headline = P["protocols"][0]
 out.figure(sweep_plots.method_families(summary[summary.protocol == headline], P["classifiers"], methods, tuned),
            "learning_curves")
-if len(P["protocols"]) > 1:
+if len(P["protocols"]) > 1 and (summary.protocol == P["protocols"][1]).any():
     other = P["protocols"][1]
     out.figure(sweep_plots.method_families(summary[summary.protocol == other], P["classifiers"], methods, tuned),
                f"learning_curves_{other}")
-out.figure(sweep_plots.gains_over_pixels(paired, P["protocols"]), "gains_over_pixels")
+if (paired.b == semisup.BEST_PIXELS).any():
+    out.figure(sweep_plots.gains_over_pixels(paired, P["protocols"]), "gains_over_pixels")
 out.figure(sweep_plots.preprocessing_ablation(ablation[ablation.protocol == headline]), "preprocessing_ablation")
 
 # %% [markdown]

@@ -24,8 +24,8 @@ def encoder_weights(models_dir: Path) -> dict[str, list[np.ndarray]]:
     weights = {}
     for name in ("vae", "dae"):
         encoder = keras.saving.load_model(models_dir / f"{name}.keras").encoder
-        w = encoder.get_weights()
-        weights[name] = w[:-2] if name == "vae" else w  # the VAE's last layer is z_log_var, unused here
+        kept = [layer for layer in encoder.layers if layer.name != "z_log_var"]  # the VAE's variance head is unused
+        weights[name] = [w for layer in kept for w in layer.get_weights()]
     return weights
 
 

@@ -55,7 +55,7 @@ def score(graph, n_train: int, y_train: np.ndarray, y_eval: np.ndarray, indices:
         model.fit(indices, labels)
         for m in methods:
             if METHODS[m] == (solver, False):
-                predicted = model.predict()
+                predicted = model.predict(ignore_class_priors=True)
             elif METHODS[m] == (solver, True):
                 model.class_priors = gl.utils.class_priors(labels)
                 model.weights = 1

@@ -356,6 +356,7 @@ def labels_needed(summary, target: float):
 
 # ---------------------------------------------------------------- comparisons
 BEST_SUPERVISED = "best_supervised"  # the method name of `best_supervised`'s rows
+BEST_PIXELS = f"pixels/{BEST_SUPERVISED}"  # how paired_differences names them on pixels
 
 
 def best_supervised(results, representation: str, classifiers: list[str]) -> dict:
