@@ -23,23 +23,23 @@ def test_benefit_yes_names_the_largest_gain_at_the_smallest_budget_and_where_non
                  diff("dae/poisson", BEST, 1000, 0.01, -0.01, 0.03)])
     F = answers.facts(m, "uniform")
     text = answers.benefit_answer(F)
-    assert text.startswith("Yes, at 100 labels: there Poisson learning on DAE codes beat the best classifier on raw pixels")
-    assert "+8.0 points [3.0, 13.0]" in text and text.endswith("at 1,000 labels no such method beat it")
+    assert text.startswith("Yes, at 100 labels: with 100 labels Poisson learning on DAE codes beat the best classifier on raw")
+    assert "+8.0 points [3.0, 13.0]" in text and text.endswith("; at 1,000 labels none was shown to")
     assert "the label-only selection on VAE codes (+2.0 points [0.1, 4.0])" in answers.gains_detail(F)
 
 
 def test_benefit_yes_everywhere_has_no_trailing_clause():
     F = answers.facts(metrics([diff("pca/knn", BEST, 100, 0.05, 0.01, 0.09)]), "uniform")
-    assert answers.benefit_answer(F).endswith("with 100 labels")
+    assert answers.benefit_answer(F).endswith("given the same labels by +5.0 points [1.0, 9.0]")
 
 
 def test_benefit_no_when_every_interval_includes_zero_or_favours_pixels():
     F = answers.facts(metrics([diff("dae/chosen", BEST, 100, 0.01, -0.05, 0.07),
                                diff("vae/chosen", BEST, 1000, -0.04, -0.06, -0.02)]), "uniform")
     assert answers.benefit_answer(F).startswith("No: no method that uses the unlabelled images — a classifier on the codes "
-                                                "or on PCA — beat the best classifier on raw pixels")
+                                                "or on PCA — was shown to beat the best classifier on raw pixels")
     F["versus"] += [{"method": "poisson"}, {"method": "finetune"}]
-    assert ("— a classifier on the codes or on PCA, graph learning over all images or a fine-tuned pretrained encoder —"
+    assert ("— a classifier on the codes or on PCA, graph learning over all images, or a fine-tuned pretrained encoder —"
             in answers.benefit_answer(F))
     assert answers.gains_detail(F) == ""
 
@@ -59,7 +59,7 @@ def test_representation_resolved_lead_names_method_and_budgets():
     paired = [_between("dae", other, "poisson", 100, 0.01, 0.05) for other in ("vae", "pca", "pixels")]
     F = answers.facts(metrics(paired + [diff("dae/chosen", BEST, 100, 0, -1, 1)], means), "uniform")
     text = answers.representation_answer(F, ["chosen", "poisson"])
-    assert text.startswith("DAE codes: they had the highest mean accuracy in 4 of the 4 like-for-like comparisons")
+    assert text.startswith("DAE codes: they had the highest mean accuracy in 4 of the 4 method-and-budget pairs")
     assert text.endswith("ahead of every other input by a paired interval with Poisson learning at 100 labels")
 
 
@@ -89,15 +89,31 @@ def test_protocols_agree_or_differ():
     u = metrics([diff("dae/poisson", BEST, 100, 0.05, 0.01, 0.09), diff("dae/poisson", BEST, 3000, 0.05, 0.01, 0.09)]
                 + [diff("dae/poisson", BEST, 100, 0.05, 0.01, 0.09, "balanced")])
     same = answers.protocol_answer(answers.facts(u, "uniform"), answers.facts(u, "balanced"))
-    assert same.startswith("Class-balanced draws (100 labels) give the same verdicts")
+    assert same.startswith("Class-balanced labelled subsets (l/10 per class, 100 labels) give the same answer")
     u["paired"][-1] = diff("dae/poisson", BEST, 100, 0.0, -0.01, 0.01, "balanced")
-    u["paired"].append(diff("vae/poisson", BEST, 100, 0.05, 0.01, 0.09, "balanced"))
     text = answers.protocol_answer(answers.facts(u, "uniform"), answers.facts(u, "balanced"))
-    assert "more methods beat the best pixel classifier with class-balanced draws at 100 labels" in text
-    assert "fewer with class-balanced draws at 100 labels" in text
+    assert text == ("The protocols differ: with class-balanced subsets (l/10 per class) a method using the unlabelled "
+                    "images beat the best pixel classifier at no budget, with uniform draws at 100 labels (of 100)")
 
 
 def test_like_for_like_methods_are_the_selection_and_each_solver():
     assert answers.like_for_like_methods(metrics([])) == ["chosen", "poisson"]
     assert answers.like_for_like_methods({"graph": None}) == ["chosen"]
     assert answers.like_for_like_methods({"graph": None, "finetune": {"steps": 3}}) == ["chosen", "finetune"]
+
+
+def test_the_answer_intervals_hold_over_every_comparison_with_pixels_and_single_runs_are_named():
+    row = dict(n=20, sd_difference=0.04)
+    m = metrics([{**diff("dae/chosen", BEST, 100, 0.02, 0.001, 0.039), **row},  # excludes 0 on its own ...
+                 *({**diff(f"vae/{c}", BEST, 100, 0.0, -0.02, 0.02), **row} for c in ("knn", "logreg", "mlp", "svm_rbf")),
+                 diff("dae/chosen", BEST, 60000, 0.01, float("nan"), float("nan"))])
+    F = answers.facts(m, "uniform")
+    assert F["gains"] == []  # ... but not over the five comparisons the answer chooses among
+    assert answers.benefit_answer(F).endswith("at any budget with an interval (60,000 labels: one subset, no interval)")
+
+
+def test_fine_tuning_is_named_by_its_start():
+    assert answers.method_on_input("finetune", "vae") == "the VAE's encoder fine-tuned on the labelled images"
+    assert answers.method_on_input("finetune", "pixels") == "the same network from random weights"
+    assert answers.method_on_input("poisson_priors", "pca") == "Poisson learning, class priors on PCA of pixels"
+    assert answers.protocol_answer(answers.facts(metrics([]), "uniform"), answers.facts(metrics([]), "balanced")) is None

@@ -366,10 +366,12 @@ def summary_pivot(metrics: dict, budgets: list[int], classifiers: list[str] | No
             return "–"
         return f"**{value[1]}**" if f"{100 * value[0]:.1f}" == f"{100 * best[l]:.1f}" else value[1]
 
-    def method(clf):
+    def method(rep, clf):
+        if clf == "finetune" and rep == "pixels":
+            return "same network, random start"
         return "fixed MLP" if clf == "mlp" else GRAPH_LABELS.get(clf) or LABELS[clf]
 
-    return [{"representation": SHORT_REPRESENTATION_LABELS[rep], "classifier": method(clf),
+    return [{"representation": SHORT_REPRESENTATION_LABELS[rep], "classifier": method(rep, clf),
              **{str(l): show(l, vals.get(l)) for l in budgets}}
             for (rep, clf), vals in sorted(cells.items(), key=lambda kv: (order[kv[0][0]], clf_order[kv[0][1]]))]
 

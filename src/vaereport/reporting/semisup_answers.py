@@ -20,7 +20,7 @@ def method_label(method: str) -> str:
     if method == "chosen":
         return "the label-only selection"
     if method == "finetune":
-        return "fine-tuning the pretrained encoder"
+        return "fine-tuning"
     if method in METHOD_LABELS:
         return METHOD_LABELS[method]
     return "the fixed MLP" if method == "mlp" else CLASSIFIER_LABELS[method]
@@ -35,22 +35,56 @@ def points(d: dict) -> str:
 
 
 def budgets_text(budgets: list[int]) -> str:
-    """'100, 300 and 1,000'."""
+    """'100, 300 and 1,000' ('no budget' for none)."""
     words = [fmt(b) for b in sorted(budgets)]
+    if not words:
+        return "no budget"
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def at_budgets(budgets: list[int]) -> str:
+    """'at 100 and 300 labels', or 'at no budget'."""
+    return f"at {budgets_text(budgets)} labels" if budgets else "at no budget"
+
+
+def method_on_input(method: str, rep: str) -> str:
+    """'Poisson learning on DAE codes', 'the VAE's encoder fine-tuned on the labelled images', 'the same network
+    from random weights' (fine-tuning's start on raw pixels)."""
+    if method == "finetune":
+        return "the same network from random weights" if rep == "pixels" else \
+            f"the {rep.upper()}'s encoder fine-tuned on the labelled images"
+    return f"{method_label(method)} on {REPRESENTATION_LABELS[rep]}"
 
 
 def _finite(value):
     return None if value is None or value != value else value
 
 
-def facts(metrics: dict, protocol: str) -> dict:
-    """For one sampling protocol: every comparison against the best pixel classifier per budget with its verdict
-    ('gains': above; 'losses': below), the mean accuracy of each (input, method, budget), and each like-for-like
-    comparison between inputs."""
-    rows = [r for r in metrics["paired"] if r.get("protocol", "uniform") == protocol]
-    versus, between = [], {}
+def _simultaneous(rows: list[dict], level: float = 0.95) -> list[dict]:
+    """The rows' intervals widened to hold simultaneously over all of them (Bonferroni over every row with more
+    than one subset), from each row's standard deviation of the paired differences."""
+    from scipy import stats
+
+    m = sum(1 for r in rows if r.get("n", 1) > 1 and _finite(r.get("sd_difference")) is not None)
+    out = []
     for r in rows:
+        sd = _finite(r.get("sd_difference"))
+        if r.get("n", 1) > 1 and sd is not None:
+            half = float(stats.t.ppf(1 - (1 - level) / (2 * m), r["n"] - 1) * sd / r["n"] ** 0.5)
+            r = {**r, "ci95_low": r["mean_difference"] - half, "ci95_high": r["mean_difference"] + half}
+        out.append(r)
+    return out
+
+
+def facts(metrics: dict, protocol: str) -> dict:
+    """For one sampling protocol: every comparison against the best pixel classifier per budget, with an interval
+    that holds simultaneously over all of them (every method, input and budget: the answer picks among them), and
+    its verdict ('gains': above; 'losses': below); the mean accuracy of each (input, method, budget); and each
+    like-for-like comparison between inputs (intervals simultaneous over its budgets)."""
+    rows = [r for r in metrics["paired"] if r.get("protocol", "uniform") == protocol]
+    versus_rows = _simultaneous([r for r in rows if r["b"] == BEST_PIXELS])
+    versus, between = [], {}
+    for r in versus_rows + [r for r in rows if r["b"] != BEST_PIXELS]:
         d = {**r, "ci95_low": _finite(r["ci95_low"]), "ci95_high": _finite(r["ci95_high"])}
         d["verdict"] = interval_verdict(d["ci95_low"], d["ci95_high"])
         rep, method = r["a"].split("/")
@@ -62,7 +96,9 @@ def facts(metrics: dict, protocol: str) -> dict:
              for r in metrics["summary"] if r.get("protocol", "uniform") == protocol}
     budgets = sorted({int(r["budget"]) for r in versus} | {l for _, _, l in means})
     best_pixels = {int(l): c for l, c in metrics.get("best_pixel_classifier", {}).get(protocol, {}).items()}
+    single = sorted({v["budget"] for v in versus if v["verdict"] == "single run"})
     return {"protocol": protocol, "budgets": budgets, "versus": versus, "between": between, "means": means,
+            "single": single, "n_versus": len(versus),
             "gains": [v for v in versus if v["verdict"] == "above"],
             "losses": [v for v in versus if v["verdict"] == "below"],
             "best_pixels": best_pixels, "inputs": metrics.get("inputs", ["vae", "dae", "pixels"])}
@@ -77,7 +113,7 @@ def _families(F: dict) -> str:
         parts.append("graph learning over all images")
     if "finetune" in methods:
         parts.append("a fine-tuned pretrained encoder")
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + ", or " + parts[-1]
 
 
 def _largest(found: list[dict]) -> dict:
@@ -88,16 +124,17 @@ def benefit_answer(F: dict) -> str:
     """Was it beneficial to use the unlabelled images? Yes where some method that uses them (a code or PCA, or a
     graph over all images) beat the best supervised classifier on pixels given the same labels."""
     gains = F["gains"]
+    single = f" ({budgets_text(F['single'])} labels: one subset, no interval)" if F["single"] else ""
     if not gains:
-        return (f"No: no method that uses the unlabelled images — {_families(F)} — beat the best classifier on raw "
-                "pixels given the same labels, at any budget")
+        return (f"No: no method that uses the unlabelled images — {_families(F)} — was shown to beat the best "
+                f"classifier on raw pixels given the same labels, at any budget with an interval{single}")
     helped = sorted({v["budget"] for v in gains})
     top = _largest([v for v in gains if v["budget"] == helped[0]])
-    text = (f"Yes, at {budgets_text(helped)} labels: there {method_label(top['method'])} on "
-            f"{REPRESENTATION_LABELS[top['input']]} beat the best classifier on raw pixels given the same labels by "
-            f"{points(top)} with {fmt(top['budget'])} labels")
-    rest = [l for l in F["budgets"] if l not in helped]
-    return text + (f"; at {budgets_text(rest)} labels no such method beat it" if rest else "")
+    text = (f"Yes, at {budgets_text(helped)} labels: with {fmt(top['budget'])} labels "
+            f"{method_on_input(top['method'], top['input'])} beat the best classifier on raw pixels given the same "
+            f"labels by {points(top)}")
+    rest = [l for l in F["budgets"] if l not in helped and l not in F["single"]]
+    return text + (f"; at {budgets_text(rest)} labels none was shown to" if rest else "") + single
 
 
 def gains_detail(F: dict) -> str:
@@ -105,7 +142,7 @@ def gains_detail(F: dict) -> str:
     parts = []
     for l in sorted({v["budget"] for v in F["gains"]}):
         found = sorted((v for v in F["gains"] if v["budget"] == l), key=lambda v: -v["mean_difference"])
-        names = [f"{method_label(v['method'])} on {REPRESENTATION_LABELS[v['input']]} ({points(v)})" for v in found[:3]]
+        names = [f"{method_on_input(v['method'], v['input'])} ({points(v)})" for v in found[:3]]
         more = f" and {len(found) - 3} more" if len(found) > 3 else ""
         parts.append(f"with {fmt(l)} labels {', '.join(names)}{more}")
     return "; ".join(parts)
@@ -125,7 +162,7 @@ def _leaders(F: dict, method: str) -> dict[int, str]:
 def _resolved_lead(F: dict, method: str, leader: str, budget: int) -> bool:
     """True if `leader` is ahead of every other input under `method` at `budget` by a paired interval."""
     for rep in F["inputs"]:
-        if rep == leader:
+        if rep == leader or F["means"].get((rep, method, budget)) is None:
             continue
         d = F["between"].get((f"{leader}/{method}", f"{rep}/{method}", budget))
         flipped = F["between"].get((f"{rep}/{method}", f"{leader}/{method}", budget))
@@ -145,11 +182,13 @@ def representation_answer(F: dict, methods: list[str]) -> str:
     if not cells:
         return "No representation could be compared"
     counts = {rep: sum(c[2] == rep for c in cells) for rep in F["inputs"]}
-    best = max(sorted(counts), key=counts.get)
+    best = max(sorted(counts, key=F["inputs"].index), key=counts.get)
+    tied = [rep for rep in F["inputs"] if rep != best and counts[rep] == counts[best]]
     resolved = [(m, l) for m, l, rep in cells if rep == best and _resolved_lead(F, m, best, l)]
     name = REPRESENTATION_LABELS[best]
     text = (f"{name[0].upper() + name[1:]}: they had the highest mean accuracy in {counts[best]} of the "
-            f"{len(cells)} like-for-like comparisons (the same method and labels for every input)")
+            f"{len(cells)} method-and-budget pairs where the inputs were given the same method and labelled subsets"
+            + (f" (as many as {', '.join(REPRESENTATION_LABELS[r] for r in tied)})" if tied else ""))
     if resolved:
         by_method = {}
         for m, l in resolved:
@@ -159,28 +198,37 @@ def representation_answer(F: dict, methods: list[str]) -> str:
     return text + ", but nowhere ahead of every other input by a paired interval"
 
 
-def protocol_answer(uniform: dict, balanced: dict) -> str:
-    """Where class-balanced draws change the verdict against the best pixel classifier (compared at the budgets
-    both protocols have)."""
-    shared = set(uniform["budgets"]) & set(balanced["budgets"])
-    key = lambda v: (v["input"], v["method"], v["budget"])
-    u = {key(v) for v in uniform["gains"] if v["budget"] in shared}
-    b = {key(v) for v in balanced["gains"] if v["budget"] in shared}
+def protocol_answer(uniform: dict, balanced: dict) -> str | None:
+    """Where some method using the unlabelled images beat the best pixel classifier under each protocol, at the
+    budgets both protocols have (the protocols use different subsets, so this is no test of a protocol effect);
+    None without shared budgets."""
+    shared = sorted(set(uniform["budgets"]) & set(balanced["budgets"]))
+    if not shared:
+        return None
+    u = sorted({v["budget"] for v in uniform["gains"] if v["budget"] in shared})
+    b = sorted({v["budget"] for v in balanced["gains"] if v["budget"] in shared})
     if u == b:
-        return (f"Class-balanced draws ({budgets_text(sorted(shared))} labels) give the same verdicts against the best "
-                f"pixel classifier as uniform draws")
-    only_b = sorted({l for _, _, l in b - u})
-    only_u = sorted({l for _, _, l in u - b})
-    parts = []
-    if only_b:
-        parts.append(f"more methods beat the best pixel classifier with class-balanced draws at {budgets_text(only_b)} labels")
-    if only_u:
-        parts.append(f"fewer with class-balanced draws at {budgets_text(only_u)} labels")
-    return "The verdicts differ between the protocols: " + ", and ".join(parts)
+        return (f"Class-balanced labelled subsets (l/10 per class, {budgets_text(shared)} labels) give the same answer: "
+                f"a method using the unlabelled images beat the best pixel classifier {at_budgets(u)}")
+    return (f"The protocols differ: with class-balanced subsets (l/10 per class) a method using the unlabelled images "
+            f"beat the best pixel classifier {at_budgets(b)}, with uniform draws {at_budgets(u)} (of {budgets_text(shared)})")
 
 
 def protocol_name(protocol: str) -> str:
     return PROTOCOLS[protocol]
+
+
+def graph_methods_text(methods: list[str]) -> str:
+    """'Laplace learning (the harmonic solution) and Poisson learning, the latter also rebalanced to the class
+    proportions of the l labels (the package's volume projection)'."""
+    solvers = [m for m in methods if not m.endswith("_priors")]
+    names = {"laplace": "Laplace learning (the harmonic solution)", "poisson": "Poisson learning"}
+    text = " and ".join(names[m] for m in solvers)
+    rebalanced = [METHOD_LABELS[m[: -len("_priors")]] for m in methods if m.endswith("_priors")]
+    if rebalanced:
+        text += (f", {' and '.join(rebalanced)} also rebalanced to the class proportions of the $l$ labels (the "
+                 "package's volume projection)")
+    return text
 
 
 def like_for_like_methods(metrics: dict) -> list[str]:
@@ -203,12 +251,12 @@ def pca_answer(F: dict) -> str | None:
         ahead, behind = [], []
         for l in F["budgets"]:
             d = F["between"].get((f"{rep}/chosen", "pca/chosen", l))
-            if d is None:
-                continue
-            (ahead if d["verdict"] == "above" else behind if d["verdict"] == "below" else []).append(l)
+            flipped = F["between"].get(("pca/chosen", f"{rep}/chosen", l))
+            verdict = d["verdict"] if d else {"above": "below", "below": "above"}.get(flipped["verdict"]) if flipped else None
+            (ahead if verdict == "above" else behind if verdict == "below" else []).append(l)
         name = REPRESENTATION_LABELS[rep]
         if ahead and behind:
-            parts.append(f"{name} were ahead of it at {budgets_text(ahead)} labels and behind at {budgets_text(behind)}")
+            parts.append(f"{name} were ahead of it at {budgets_text(ahead)} labels and behind at {budgets_text(behind)} labels")
         elif ahead:
             parts.append(f"{name} were ahead of it at {budgets_text(ahead)} labels and not separated elsewhere")
         elif behind:
