@@ -227,10 +227,14 @@ def plot_metric(profile: str, analysis: str, metric: str, out: Path) -> Path:
         key = differing[0]
         pairs = sorted((p[key], v) for p, (_, v) in zip(params, points))
         ax.plot([x for x, _ in pairs], [y for _, y in pairs], "o-")
+        for x, y in pairs:
+            ax.annotate(f"{y:.4g}", (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
         ax.set_xlabel(key)
     else:
         names = [r.labels.get("name") or r.id[:8] for r, _ in points]
-        ax.bar(range(len(points)), [v for _, v in points], color="0.35")
+        bars = ax.bar(range(len(points)), [v for _, v in points], width=0.6, color="0.35")
+        ax.bar_label(bars, fmt="%.4g", fontsize=8)
+        ax.set_xlim(-0.8, len(points) - 0.2)
         ax.set_xticks(range(len(points)), names, rotation=30, ha="right")
         ax.set_xlabel("run" + (f" (differing: {', '.join(differing)})" if differing else ""))
     ax.set_ylabel(metric)
