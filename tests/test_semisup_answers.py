@@ -106,7 +106,7 @@ def test_the_answer_intervals_hold_over_every_comparison_with_pixels_and_single_
     row = dict(n=20, sd_difference=0.04)
     m = metrics([{**diff("dae/chosen", BEST, 100, 0.02, 0.001, 0.039), **row},  # excludes 0 on its own ...
                  *({**diff(f"vae/{c}", BEST, 100, 0.0, -0.02, 0.02), **row} for c in ("knn", "logreg", "mlp", "svm_rbf")),
-                 diff("dae/chosen", BEST, 60000, 0.01, float("nan"), float("nan"))])
+                 diff("dae/chosen", BEST, 60000.0, 0.01, float("nan"), float("nan"))])  # JSON may give a float
     F = answers.facts(m, "uniform")
     assert F["gains"] == []  # ... but not over the five comparisons the answer chooses among
     assert answers.benefit_answer(F).endswith("at any budget with an interval (60,000 labels: one subset, no interval)")

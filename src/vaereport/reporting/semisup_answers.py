@@ -85,7 +85,7 @@ def facts(metrics: dict, protocol: str) -> dict:
     versus_rows = _simultaneous([r for r in rows if r["b"] == BEST_PIXELS])
     versus, between = [], {}
     for r in versus_rows + [r for r in rows if r["b"] != BEST_PIXELS]:
-        d = {**r, "ci95_low": _finite(r["ci95_low"]), "ci95_high": _finite(r["ci95_high"])}
+        d = {**r, "budget": int(r["budget"]), "ci95_low": _finite(r["ci95_low"]), "ci95_high": _finite(r["ci95_high"])}
         d["verdict"] = interval_verdict(d["ci95_low"], d["ci95_high"])
         rep, method = r["a"].split("/")
         if r["b"] == BEST_PIXELS:
