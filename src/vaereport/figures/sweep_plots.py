@@ -61,7 +61,7 @@ def _family_panels(classifiers: list[str], graph_methods: list[str], tuned: list
                                                       for c in classifiers]
     solvers = [m for m in graph_methods if not m.endswith("_priors")]
     panels += [(METHOD_LABELS[m], [m] + [v for v in graph_methods if v == f"{m}_priors"]) for m in solvers]
-    return panels + [("encoder fine-tuned (pixels: random start)", ["finetune"]) for _ in tuned]
+    return panels + [("fine-tuned encoder (pixels: from scratch)", ["finetune"]) for _ in tuned]
 
 
 def method_families(summary, classifiers: list[str], graph_methods: list[str], tuned: list[str] = ()):
@@ -81,6 +81,7 @@ def method_families(summary, classifiers: list[str], graph_methods: list[str], t
                 if len(g):
                     _band(ax, g, INPUT_COLORS[rep], REPRESENTATION_LABELS[rep], ls=ls)
         ax.set(xscale="log", title=title)
+        ax.title.set_fontsize(9)
         if methods == ["mlp"]:
             _mark_mlp_protocol(ax, summary)
         _budget_ticks(ax, summary.budget)
@@ -111,7 +112,7 @@ def gains_over_pixels(paired, protocols: list[str]):
     fig, axes = plt.subplots(len(protocols), len(methods), figsize=(style.PAGE_WIDTH, 2.3 * len(protocols) + 0.5),
                              sharex=True, sharey=True, squeeze=False)
     present = [rep for rep in INPUT_COLORS if vs.a.str.startswith(rep + "/").any()]
-    for row, protocol in zip(axes, protocols):
+    for i, (row, protocol) in enumerate(zip(axes, protocols)):
         for ax, method in zip(row, methods):
             ax.axhline(0, color="0.5", lw=0.8)
             for k, rep in enumerate(present):
@@ -126,12 +127,11 @@ def gains_over_pixels(paired, protocols: list[str]):
                 ax.errorbar(x, mean, yerr=np.nan_to_num(err), fmt="-", color=color, capsize=2, lw=1)
                 ax.scatter(x, mean, s=16, zorder=3, c=[color if e else "white" for e in excludes], edgecolors=color)
             title = {"chosen": "label-only selection", "finetune": "fine-tuned encoder"}.get(method) or METHOD_LABELS[method]
-            ax.set(xscale="log", title=f"{title}, {PROTOCOLS[protocol]}")
+            ax.set(xscale="log", title=title if i == 0 else "")
             _budget_ticks(ax, vs.budget)
-            ax.title.set_fontsize(8)
+            ax.title.set_fontsize(9)
             ax.tick_params(labelbottom=True)
-    for ax in axes[:, 0]:
-        ax.set_ylabel("minus best pixel\nclassifier (points)")
+        row[0].set_ylabel(f"{PROTOCOLS[protocol]}:\nminus best pixel\nclassifier (points)")
     for ax in axes[-1]:
         ax.set_xlabel("labels $l$")
     _figure_legend(fig, [_key(REPRESENTATION_LABELS[rep], "-", "o", INPUT_COLORS[rep]) for rep in present]
