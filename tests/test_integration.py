@@ -88,7 +88,7 @@ def test_q2_outputs_and_encodings(smoke_build):
     import pandas as pd
 
     cells = pd.read_csv(semi / "tables" / "accuracy_by_cell.csv")
-    assert set(cells.representation) == {"vae", "dae", "pixels"}
+    assert set(cells.representation) == {"vae", "dae", "pca", "pixels"}
     assert cells.accuracy.between(0, 1).all()
 
 
