@@ -328,16 +328,17 @@ def test_q2_semisupervised_prose_follows_the_intervals_against_the_best_pixel_cl
     q2s = smoke_context["q2s"].metrics
     low = q2s["budgets"][0]
     versus = [r for r in q2s["paired"] if r["b"] == "pixels/best_supervised"]
-    for r in versus:
-        r.update(mean_difference=0.0, ci95_low=-0.01, ci95_high=0.01)
+    for r in versus:  # the answers widen each interval from its s.d. to hold over all of these comparisons
+        r.update(mean_difference=0.0, ci95_low=-0.01, ci95_high=0.01, sd_difference=0.01)
     text = prose(smoke_context)
     assert "**Was it beneficial to use the unlabelled data? No: no method that uses the unlabelled images" in text
     assert "2.3 Was unlabelled data beneficial?** No: no method" in text
     gain = next(r for r in versus if r["a"] == "dae/chosen" and r["budget"] == low and r["protocol"] == "uniform")
-    gain.update(mean_difference=0.02, ci95_low=0.01, ci95_high=0.03)
+    gain.update(mean_difference=0.02, sd_difference=0.0)
     text = prose(smoke_context).replace("\u00a0", " ")
-    assert (f"**Was it beneficial to use the unlabelled data? Yes, at {low} labels: there the label-only selection on DAE "
-            f"codes beat the best classifier on raw pixels given the same labels by +2.0 points [1.0, 3.0]") in text
+    assert (f"**Was it beneficial to use the unlabelled data? Yes, at {low} labels: with {low} labels the label-only "
+            f"selection on DAE codes beat the best classifier on raw pixels given the same labels by +2.0 points [2.0, 2.0]"
+            ) in text
     assert f"2.3 Was unlabelled data beneficial?** Yes, at {low} labels" in text
     assert "**Which representation worked best? " in text
 
