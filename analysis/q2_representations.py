@@ -19,7 +19,7 @@
 # Training is unsupervised on the training images; the test images are used only for evaluation.
 
 # %% tags=["parameters"]
-params = {}  # the resolved parameter set, injected by the runner (empty: the smoke profile)
+params = {}  # injected by the runner (all of them); by hand or with papermill any subset (empty: smoke)
 output_dir = "build/notebook/q2_representations"
 
 # %%

@@ -23,7 +23,7 @@
 # images) only scores.
 
 # %% tags=["parameters"]
-params = {}  # the resolved parameter set, injected by the runner (empty: the smoke profile)
+params = {}  # injected by the runner (all of them); by hand or with papermill any subset (empty: smoke)
 output_dir = "build/notebook/q2_semisupervised"
 inputs = {}  # upstream analysis -> its output folder, injected by the runner
 

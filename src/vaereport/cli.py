@@ -31,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     def with_overrides(p):
         p.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
                        help="override one parameter, e.g. -p epochs=3 or -p 'hidden=[8, 4]' (repeatable)")
+        p.add_argument("-f", "--params-file", metavar="FILE",
+                       help="a YAML file of overrides ('epochs: 3', or papermill's 'params: {epochs: 3}'); -p wins")
         p.add_argument("--params", default="", metavar="'K=V K2=V2'",
                        help=f"several overrides in one string, split before each 'key=' (what `make {first} P=...` passes)")
         return p
@@ -152,9 +154,10 @@ def _name_the_profile(args) -> None:
 
 
 def _overrides(args) -> list[str]:
-    from .config.params import split_overrides
+    from .config.params import overrides_file, split_overrides
 
-    return [*args.param, *split_overrides(args.params)]
+    from_file = overrides_file(args.params_file) if args.params_file else []
+    return [*from_file, *args.param, *split_overrides(args.params)]
 
 
 def _print_params(analysis: str, profile: str, overrides: list[str]) -> None:

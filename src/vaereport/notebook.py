@@ -2,7 +2,10 @@
 
 The runner injects the resolved parameter set, the output folder and the folders of the upstream
 analyses into the notebook's `parameters` cell (papermill's convention), so the executed notebook shows
-exactly what ran. Opened by hand with nothing injected, a notebook runs the smoke profile.
+exactly what ran. Opened by hand with nothing injected, a notebook runs the smoke profile. Run with papermill
+alone, any subset of values is valid — `-f file.yaml` with `params: {epochs: 3}`, `-y`, or `-p epochs 3` (a
+top-level variable) — and is merged onto a complete profile (smoke, unless a `profile` value names another),
+then validated with the command line's messages.
 
 This module is in every analysis's import closure (so in its cache key): it imports no configuration. The
 runner validated the injected parameters when it computed the key; only a notebook opened by hand reads the
@@ -13,6 +16,7 @@ another analysis's schema or registry line must not re-key this one).
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import random
 import sys
@@ -39,8 +43,10 @@ def start(analysis: str, params: dict, output_dir: str, inputs: dict | None = No
     """Take the injected parameters (or, opened by hand, the smoke profile's), seed Python and NumPy (and
     Keras/TensorFlow when the analysis trains models), and return them with the `Outputs` of `output_dir` and
     the folders of the upstream analyses."""
-    if not params:
-        params, inputs = _smoke_profile(analysis)
+    if not params or not _is_complete(analysis, params):  # opened by hand or run with papermill alone
+        given = _papermill_values(analysis, inspect.stack()[1].frame.f_globals)
+        params, default_inputs = _merged_profile(analysis, {**params, **given})
+        inputs = inputs or default_inputs
         if not Path(output_dir).is_absolute():
             output_dir = str(PROJECT_ROOT / output_dir)
     inputs = {up: Path(folder) for up, folder in (inputs or {}).items()}
@@ -61,8 +67,24 @@ def start(analysis: str, params: dict, output_dir: str, inputs: dict | None = No
     return Notebook(params, out, inputs)
 
 
-def _smoke_profile(analysis: str) -> tuple[dict, dict[str, str]]:
-    """The smoke profile's parameters of `analysis` and its upstream analyses' smoke folders."""
+def _papermill_values(analysis: str, namespace: dict) -> dict:
+    """Values papermill's `-p NAME VALUE` put beside `params` as top-level variables: the analysis's parameter
+    names (and `profile`) found in the notebook's namespace (the runner injects a complete `params` instead)."""
     spec = importlib.import_module("vaereport.config.analyses").get(analysis)
-    params = importlib.import_module("vaereport.config.params").load_params(spec.name, FALLBACK_PROFILE)
-    return params, {up: str(analysis_output_dir(FALLBACK_PROFILE, up)) for up in spec.upstream}
+    names = set(spec.schema) | {"profile"}
+    return {k: v for k, v in namespace.items() if k in names and isinstance(v, (bool, int, float, str, list))}
+
+
+def _is_complete(analysis: str, params: dict) -> bool:
+    spec = importlib.import_module("vaereport.config.analyses").get(analysis)
+    return set(params) == set(spec.schema)
+
+
+def _merged_profile(analysis: str, values: dict) -> tuple[dict, dict[str, str]]:
+    """`values` (any subset of the parameters) merged onto a complete profile — smoke, unless values['profile']
+    names another — and validated like the command line's overrides; with that profile's upstream folders."""
+    values = dict(values)
+    profile = values.pop("profile", FALLBACK_PROFILE)
+    spec = importlib.import_module("vaereport.config.analyses").get(analysis)
+    params = importlib.import_module("vaereport.config.params").load_params(spec.name, profile, values)
+    return params, {up: str(analysis_output_dir(profile, up)) for up in spec.upstream}

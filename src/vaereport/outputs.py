@@ -47,15 +47,16 @@ class Outputs:
         self.metrics: dict[str, Any] = {}
         self.timings: dict[str, Any] = {}
 
-    def figure(self, fig, name: str) -> Path:
-        """Save `fig` as figures/<name>.png (for the report) and .pdf (vector)."""
+    def figure(self, fig, name: str) -> None:
+        """Save `fig` as figures/<name>.png (for the report) and .pdf (vector), and show that PNG in the notebook
+        when one is running (papermill, JupyterLab): the executed notebook carries the report's figures."""
         import matplotlib.pyplot as plt
 
         png = self.root / "figures" / f"{name}.png"
         fig.savefig(png, dpi=FIGURE_DPI, metadata={"Software": None})
         fig.savefig(png.with_suffix(".pdf"), metadata={"CreationDate": None, "Producer": None, "Creator": None})
         plt.close(fig)
-        return png
+        _show_in_notebook(png)
 
     def table(self, frame, name: str, float_format: str = "%.6g", folder: str = "tables") -> Path:
         """Write a CSV to tables/ (results) or, with folder="timings", to timings/ (measurements)."""
@@ -80,3 +81,14 @@ class Outputs:
         """Add wall-clock measurements to timings.json (kept apart from the reproducible metrics)."""
         self.timings.update(values)
         write_json(self.root / "timings.json", self.timings)
+
+
+def _show_in_notebook(png: Path) -> None:
+    """Display the saved PNG as the cell's image output inside an IPython kernel; nothing elsewhere."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import Image, display
+    except ImportError:
+        return
+    if get_ipython() is not None:
+        display(Image(filename=str(png)))

@@ -47,6 +47,23 @@ def split_overrides(text: str) -> list[str]:
     return [part for part in re.split(r"\s+(?=[A-Za-z_]\w*=)", text.strip()) if part]
 
 
+def overrides_file(path: str) -> list[str]:
+    """A YAML file of overrides — `epochs: 3` lines, or papermill's `params: {epochs: 3}` — as 'key=value' strings."""
+    import json
+
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+    except OSError as exc:
+        raise ParameterError(f"-f {path}: cannot read it ({exc.strerror}); give a YAML file of overrides.") from None
+    except yaml.YAMLError as exc:
+        raise ParameterError(f"-f {path}: not valid YAML ({yaml_problem(exc)}).") from None
+    if isinstance(data, dict) and set(data) == {"params"} and isinstance(data["params"], dict):
+        data = data["params"]  # papermill's parameters file
+    if not isinstance(data, dict):
+        raise ParameterError(f"-f {path}: expected a mapping of parameter names to values, e.g. 'epochs: 3'.")
+    return [f"{k}={json.dumps(v)}" for k, v in data.items()]
+
+
 def parse_override(text: str) -> tuple[str, Any]:
     """'epochs=3' -> ('epochs', 3); the value is read as YAML so lists and numbers keep their type."""
     if "=" not in text:
