@@ -139,35 +139,6 @@ def gains_over_pixels(paired, protocols: list[str]):
     return fig
 
 
-def paired_differences(frames: dict):
-    """Small multiples, one panel per comparison: the mean paired difference in accuracy (percentage points) per
-    budget with its interval (simultaneous over the budgets of the panel; a point without a bar where there is
-    a single run). `frames[label]` is from `semisup.paired_differences`."""
-    n = len(frames)
-    cols = min(3, n)
-    rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(style.PAGE_WIDTH, 1.9 * rows + 0.3), sharex=True, sharey=True,
-                             squeeze=False)
-    for ax, (label, d) in zip(axes.ravel(), frames.items()):
-        d = d.sort_values("budget")
-        mean = 100 * d.mean_difference.to_numpy()
-        err = np.vstack([mean - 100 * d.ci95_low.to_numpy(), 100 * d.ci95_high.to_numpy() - mean])
-        excludes = (d.ci95_low > 0) | (d.ci95_high < 0)
-        ax.axhline(0, color="0.5", lw=0.8)
-        ax.errorbar(d.budget, mean, yerr=np.nan_to_num(err), fmt="none", ecolor="0.25", capsize=2, lw=1)
-        ax.scatter(d.budget, mean, s=14, zorder=3, c=np.where(excludes, "0.1", "white"), edgecolors="0.1")
-        ax.set(xscale="log", title=label)
-        ax.title.set_fontsize(8)
-        ax.tick_params(labelbottom=True)  # every panel keeps its budgets, not only the bottom row
-    for ax in axes.ravel()[n:]:
-        ax.axis("off")
-    for ax in axes[:, 0]:
-        ax.set_ylabel("difference (points)")
-    for ax in axes[-1]:
-        ax.set_xlabel("labels $l$")
-    return fig
-
-
 PREPROCESSING_STYLES = {"active": ("o", "-"), "standardise": ("s", "--"), "none": ("^", ":")}
 
 

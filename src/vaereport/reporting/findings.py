@@ -267,8 +267,6 @@ def semisup_facts(metrics: dict, chosen_rows: list[dict] | None = None) -> dict:
             facts[f"{rep}_single_vs_pixels"] = [l for l in budgets if diff.get(l, {}).get("verdict") == "single run"]
             facts[f"{rep}_wide_vs_pixels"] = [l for l in budgets if diff.get(l, {}).get("verdict") == "unclear"]
         facts["helped_any"] = bool(facts["vae_helped"] or facts["dae_helped"])
-        facts["helped_budgets"] = sorted(set(facts["vae_helped"]) | set(facts["dae_helped"]))
-        facts["hurt_budgets"] = sorted(set(facts["vae_hurt"]) | set(facts["dae_hurt"]))
         picked_at_high = {r["classifier"]: r["accuracy"] for r in (chosen_rows or [])
                           if r["representation"] == "pixels" and r["budget"] == high}
         facts["baselines"] = [
@@ -297,29 +295,6 @@ def _best_input(chosen: dict, differences: dict, budget: int) -> dict:
             diff = _flip(differences[(second, best)][budget])
     return {"best": best, "second": second, "accuracy": means[best], "difference": diff,
             "resolved": bool(diff) and diff["verdict"] == "above", "order": order}
-
-
-def preprocessing_contrast(rows: list[dict], representation: str, budget: int, a: str = "active",
-                           b: str = "standardise") -> dict | None:
-    """Paired over the labelled subsets (preprocessing_ablation table rows): test accuracy with preprocessing
-    `a` minus `b`, on the encoding the selection chose, each with the classifier chosen on that subset; mean,
-    95 % interval and verdict. None where a subset lacks either."""
-    from ..science.semisup import t_interval
-
-    by = {}
-    for r in rows:
-        if r["representation"] == representation and int(r["budget"]) == budget:
-            by.setdefault(int(r["repetition"]), {})[(r["encoding"], r["preprocessing"])] = float(r["accuracy"])
-    chosen = {int(r["repetition"]): r["encoding"] for r in rows if r["representation"] == representation
-              and int(r["budget"]) == budget and str(r["chosen"]) in ("True", "true", "1")}
-    diffs = [v[(chosen[k], a)] - v[(chosen[k], b)] for k, v in by.items()
-             if k in chosen and (chosen[k], a) in v and (chosen[k], b) in v]
-    if not diffs:
-        return None
-    mean, half = t_interval(diffs)
-    low, high = (mean - half, mean + half) if half == half else (None, None)
-    return {"mean_difference": mean, "ci95_low": low, "ci95_high": high, "n": len(diffs),
-            "verdict": interval_verdict(low, high)}
 
 
 def _preprocessing_facts(metrics: dict, budgets: list[int]) -> dict:
