@@ -27,19 +27,25 @@ THREADS_ENV = "VAEREPORT_THREADS"  # set by a cluster whose workers share the co
 
 
 def thread_budget() -> int:
-    """Cores an analysis may use: VAEREPORT_THREADS if set (several workers on one machine), else all."""
+    """Cores an analysis may use for its own worker processes (scikit-learn fits): VAEREPORT_THREADS if set
+    (several workers on one machine), else all."""
     return int(os.environ.get(THREADS_ENV) or 0) or os.cpu_count() or 1
 
 
-def configure_tensorflow(threads: int | None = None) -> None:
-    """Quiet logs; one intra-op pool of `thread_budget()` threads (set before TensorFlow is imported)."""
+TENSORFLOW_THREADS = 1
+"""TensorFlow's intra-op threads, the same on every machine and worker: with 2 threads Eigen splits some
+reductions differently, and a Q1 loss moved in its 7th digit (a thread count taken from the machine would make
+the numbers depend on it). One thread costs 5-15 % per training step here; cells run side by side instead."""
+
+
+def configure_tensorflow(threads: int = TENSORFLOW_THREADS) -> None:
+    """Quiet logs; one intra-op pool of `threads` threads (set before TensorFlow runs its first op)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     tf = import_tensorflow_quietly()
 
-    n = threads or thread_budget()
     try:
-        tf.config.threading.set_intra_op_parallelism_threads(n)
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(1)
     except RuntimeError:
         pass  # already initialised in this process; the first setting stays
