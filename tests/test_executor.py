@@ -9,13 +9,14 @@ from vaereport.study import cluster, executor
 from vaereport.study.graph import Node
 
 
-def test_under_four_cores_the_cells_run_in_this_process_one_at_a_time(monkeypatch):
+def test_with_one_cell_ready_to_run_the_cells_run_in_this_process_one_at_a_time(monkeypatch):
     monkeypatch.setattr(cluster.os, "cpu_count", lambda: 2)
     monkeypatch.delenv(cluster.SCHEDULER_ENV, raising=False)
-    with cluster.connect() as connection:
-        assert connection.client is None and connection.cells_at_once == 1
-        assert connection.threads_per_cell is None  # the cell gets every core
-        assert "in this process, one at a time with all 2 cores" in connection.description
+    for width in (0, 1):
+        with cluster.connect(width=width) as connection:
+            assert connection.client is None and connection.cells_at_once == 1
+            assert connection.threads_per_cell is None  # the cell gets every core
+            assert connection.description == "in this process, one at a time"
 
 
 def test_a_failed_cell_skips_its_downstream_and_the_others_still_run(monkeypatch, tmp_path):
@@ -41,3 +42,19 @@ def test_a_failed_cell_skips_its_downstream_and_the_others_still_run(monkeypatch
     printed = stream.getvalue()
     assert "[1/3] q1_vae_mnist: ran in 0m01s" in printed and "q2_semisupervised: not run: an upstream cell failed" in printed
     assert not (tmp_path / "smoke" / "cells").exists()  # no grid: no cell links or index
+
+
+def test_cells_ready_to_run_are_the_stale_cells_with_nothing_left_to_run_upstream(monkeypatch):
+    nodes = [Node("q1_vae_mnist", "profile", {}, {}, True), Node("q2_representations", "profile", {}, {}, True),
+             Node("q2_semisupervised", "profile", {}, {"q2_representations": "q2_representations/profile"}, True)]
+    up_to_date = {"q1_vae_mnist"}
+    monkeypatch.setattr(executor.plan, "plan", lambda analysis, *args: analysis)
+    monkeypatch.setattr(executor.plan, "staleness", lambda p: None if p in up_to_date else "missing")
+    assert executor.cells_ready_to_run(nodes, "smoke", force=False, chosen={}) == 1  # q2r; q2s waits for it
+    assert executor.cells_ready_to_run(nodes, "smoke", force=True, chosen={}) == 2
+    up_to_date.clear()
+    assert executor.cells_ready_to_run(nodes, "smoke", force=False, chosen={}) == 2
+    chosen = {"q2_representations": "/runs/q2r"}  # a chosen run stands in for the cell: q2s can start at once
+    assert executor.cells_ready_to_run(nodes, "smoke", force=False, chosen=chosen) == 2
+    up_to_date.add("q1_vae_mnist")
+    assert executor.cells_ready_to_run(nodes, "smoke", force=False, chosen=chosen) == 1

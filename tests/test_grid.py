@@ -75,10 +75,12 @@ def test_grid_on_the_command_line_replaces_the_profile_grid_of_that_analysis():
     assert [n.cell for n in nodes if n.analysis == "q2_representations"] == ["profile"]
 
 
-def test_local_cluster_layout_does_not_oversubscribe():
-    assert cluster.local_layout(cores=2) == (1, 2)
-    assert cluster.local_layout(workers=2, cores=2) == (2, 1)
-    assert cluster.local_layout(cores=16) == (8, 2)
+def test_local_cluster_layout_one_worker_per_core_and_per_cell_ready_or_as_asked():
+    assert cluster.local_layout(cores=2) == (2, 2)  # each cell may use both cores for its own processes
+    assert cluster.local_layout(cores=2, width=1) == (1, 2)
+    assert cluster.local_layout(cores=16, width=3) == (3, 16)
+    assert cluster.local_layout(workers=2, cores=2) == (2, 1)  # --workers splits the cores evenly
+    assert cluster.local_layout(workers=4, cores=16) == (4, 4)
     with pytest.raises(ParameterError, match="at least one worker"):
         cluster.local_layout(workers=0)
 

@@ -1,14 +1,13 @@
-"""Where a graph's cells run: this process (one cell at a time with every core), an existing Dask scheduler,
-or a Dask `LocalCluster` sized to this machine.
+"""Where a graph's cells run: this process (one cell at a time), an existing Dask scheduler, or a Dask
+`LocalCluster` sized to this machine and to the graph.
 
-Measured on a 2-core machine: one TensorFlow training runs as fast with two threads as two concurrent
-one-thread trainings together (14.8k vs 2 x 7.4k images/s); the full report's Q1 and Q2 representations
-run at once with one thread each took 926 s against 635 s one after the other with two (a fixed thread
-split leaves a core idle once one cell ends); and the scikit-learn sweep inside an analysis already uses
-every core it is given. So the local default gives each cell two cores — one worker process per two
-cores — and on a machine with fewer than four cores that is one cell at a time, run in this process with
-every core (no cluster to start). Each analysis is told how many threads it may use, so that workers,
-TensorFlow and scikit-learn together never oversubscribe the machine.
+TensorFlow trains on one thread everywhere (`determinism.TENSORFLOW_THREADS`, for numbers that do not depend
+on the machine), so the cores are used by running cells side by side. Measured on this 2-core machine
+(2026-12-07): one training alone ran 6.4k images/s, two at once 5.5k + 5.4k. So by default, when two or more
+cells that need running do not depend on each other, they run at once on a local cluster of one worker
+process per core (at most one per such cell); otherwise the cells run here, one at a time. A cell may start
+as many processes as the machine has cores for its scikit-learn fits (the last analysis of the default graph
+mostly runs alone); `--workers N` instead splits the cores evenly between N workers, for large grids.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from ..science.determinism import THREADS_ENV
 from ..errors import ClusterError, ParameterError
 
 SCHEDULER_ENV = "VAEREPORT_SCHEDULER"  # address of an existing scheduler, e.g. tcp://10.0.0.5:8786
-CORES_PER_CELL = 2
+CORES_PER_CELL = 1  # a cell trains on one TensorFlow thread
 
 
 @dataclass
@@ -31,26 +30,33 @@ class Connection:
     threads_per_cell: int | None  # None: the machine running the cell decides (all its cores)
     dashboard: str | None
     cells_at_once: int = 1
+    local: bool = False  # a LocalCluster: its workers write to this terminal
 
 
-def local_layout(workers: int | None = None, cores: int | None = None) -> tuple[int, int]:
-    """(worker processes, threads per cell) for a LocalCluster on `cores` cores."""
+def local_layout(workers: int | None = None, cores: int | None = None, width: int | None = None) -> tuple[int, int]:
+    """(worker processes, processes a cell may start) for a LocalCluster on `cores` cores: `workers` that share
+    the cores evenly, else one per core but no more than `width`, the cells that could run at once (None: no
+    limit), each cell free to use every core."""
     if workers is not None and workers < 1:
         raise ParameterError(f"--workers {workers}: a cluster needs at least one worker process.")
     cores = cores or os.cpu_count() or 1
-    n = workers or max(1, cores // CORES_PER_CELL)
-    return n, max(1, cores // n)
+    if workers:
+        return workers, max(1, cores // workers)
+    n = max(1, min(cores // CORES_PER_CELL, cores if width is None else width))
+    return n, cores
 
 
 @contextlib.contextmanager
-def connect(scheduler: str | None = None, workers: int | None = None, dashboard: bool = True):
+def connect(scheduler: str | None = None, workers: int | None = None, dashboard: bool = True,
+            width: int | None = None):
     """Yield a `Connection` to the scheduler at `scheduler` (or $VAEREPORT_SCHEDULER), else — when `workers`
-    is given or this machine has room for more than one cell at once — to a new loopback LocalCluster with
-    that many processes of one task slot each (closed on exit, also on Ctrl-C), else to this process."""
+    is given or this machine has cores for more than one of the `width` cells that could run at once — to a
+    new loopback LocalCluster with that many processes of one task slot each (closed on exit, also on Ctrl-C),
+    else to this process."""
     address = scheduler or os.environ.get(SCHEDULER_ENV)
-    n_workers, threads = local_layout(workers)
+    n_workers, threads = local_layout(workers, width=width)
     if not address and workers is None and n_workers == 1:
-        yield Connection(None, f"in this process, one at a time with all {threads} cores", None, None)
+        yield Connection(None, "in this process, one at a time", None, None)
         return
     # Read by distributed when it is first imported, here and in the worker processes it spawns: the
     # study prints one line per cell (failures with their notebook), which the scheduler's and workers'
@@ -76,8 +82,8 @@ def connect(scheduler: str | None = None, workers: int | None = None, dashboard:
                            env={THREADS_ENV: str(threads)})
     client = Client(cluster)
     try:
-        yield Connection(client, f"on a local cluster: {n_workers} worker process(es) x {threads} thread(s) per cell",
-                         threads, client.dashboard_link if dashboard else None, n_workers)
+        yield Connection(client, f"on a local cluster: {n_workers} worker process(es), each cell up to {threads} core(s)",
+                         threads, client.dashboard_link if dashboard else None, n_workers, local=True)
     finally:
         client.close()
         cluster.close()

@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from .. import console
 from ..config import analyses
 from ..errors import StudyIncompleteError, VaereportError
 from ..execution import kernel, plan, runner, store
@@ -30,7 +31,10 @@ def run_cell(spec: dict, *upstream: dict) -> dict:
     """The Dask task: run one cell on this worker with its threads (see `run_cell_here`)."""
     from distributed import get_worker
 
-    logging.getLogger("papermill").setLevel(logging.ERROR)  # a worker's notebook output stays in the notebook
+    if spec.get("progress"):  # a local worker on a graph without grids: its progress lines, like in-process
+        console.configure(stream=sys.stderr).live = False  # two cells' lines interleave; none is rewritten
+    else:
+        logging.getLogger("papermill").setLevel(logging.ERROR)  # a worker's notebook output stays in the notebook
     worker = get_worker()
     return run_cell_here(spec, *upstream, worker=str(worker.name), threads=spec.get("threads") or worker.state.nthreads)
 
@@ -67,15 +71,16 @@ def execute(nodes: list[Node], profile: str, connection, force: bool = False, st
     chosen = {a: Path(f) for a, f in (chosen or {}).items()}
     fixed = {n.id: _chosen_result(n, chosen[n.analysis]) for n in nodes if n.own and n.analysis in chosen}
     todo = [n for n in nodes if n.id not in fixed]
+    gridded = any(not n.own for n in nodes)  # cells are linked and listed only where there is a grid
     specs = {n.id: {"analysis": n.analysis, "profile": profile, "params": n.params, "cell": n.cell,
-                    "build_root": str(build_root().resolve()), "threads": connection.threads_per_cell, "force": force}
+                    "build_root": str(build_root().resolve()), "threads": connection.threads_per_cell, "force": force,
+                    "progress": connection.local and not gridded}
              for n in todo}
     print(f"{profile}: {len(todo)} cells {connection.description}"
           + (f"; dashboard {connection.dashboard}" if connection.dashboard else ""), file=stream, flush=True)
     code = {a: plan.code_components(analyses.get(a)) for a in {n.analysis for n in todo}}
     clock = StudyClock.for_cells([(n.id, n.analysis, n.params, list(n.upstream.values())) for n in todo],
                                  parallel=connection.cells_at_once, force=force, code=code)
-    gridded = any(not n.own for n in nodes)  # cells are linked and listed only where there is a grid
     finished = _on_cluster if connection.client is not None else _in_this_process
     started, rows = time.time(), {}
     try:
@@ -201,6 +206,25 @@ def _row(node: Node, outcome: tuple, profile: str, gridded: bool) -> dict:
     return {**row, "status": "failed", "error": message, "exit_code": code, "what": f"FAILED: {message.splitlines()[0]}"}
 
 
+def cells_ready_to_run(nodes: list[Node], profile: str, force: bool, chosen: dict[str, Path]) -> int:
+    """How many cells could start at once: those that need running (missing, stale or forced) and have no
+    upstream cell in the graph left to run first."""
+    todo = [n for n in nodes if not (n.own and n.analysis in chosen)]
+    ids = {n.id for n in todo}
+    roots = [n for n in todo if not any(u in ids for u in n.upstream.values())]
+    if force:
+        return len(roots)
+    upstream_runs = {a: Path(f) for a, f in chosen.items()} or None
+
+    def needs_running(n: Node) -> bool:
+        try:
+            return plan.staleness(plan.plan(n.analysis, profile, n.params, upstream_runs, n.cell)) is not None
+        except VaereportError:  # e.g. its upstream run is missing: running the cell says so
+            return True
+
+    return sum(needs_running(n) for n in roots)
+
+
 def run_study(profile: str, targets: list[str] | None = None, cli_grid: dict | None = None,
               overrides: dict | None = None, force: bool = False, scheduler: str | None = None,
               workers: int | None = None, dashboard: bool = True,
@@ -216,6 +240,7 @@ def run_study(profile: str, targets: list[str] | None = None, cli_grid: dict | N
         nodes = [n for n in nodes if n.own]
     for dataset in sorted({d for n in nodes if n.analysis not in (chosen or {}) for d in analyses.get(n.analysis).datasets}):
         verified_checksums(dataset)  # a missing or corrupt dataset: one error here, not one per cell
-    with connect(scheduler, workers, dashboard) as connection:
+    width = None if scheduler or workers else cells_ready_to_run(nodes, profile, force, chosen or {})
+    with connect(scheduler, workers, dashboard, width=width) as connection:
         rows = execute(nodes, profile, connection, force=force, chosen=chosen)
     return {r["analysis"]: Path(r["folder"]) for r in rows if r["own"]}
