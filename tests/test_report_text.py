@@ -524,3 +524,28 @@ def test_reconstruction_gap_is_oriented_worse_minus_better_and_resolved_only_whe
     assert facts["gap_interval"][0] < 0 < facts["gap_interval"][1] and not facts["resolved"]
     del metrics["reconstruction_difference"]
     assert findings.reconstruction_facts(metrics)["gap_interval"] is None
+
+
+SOFTWARE_IN_PROSE = re.compile(r"\bmake [a-z]|PROFILE=|\bvaereport (run|report|render)\b|cache key|this build|"
+                               r"\brun id\b|\b[0-9a-f]{16}\b")
+
+
+def software_in_prose(text: str) -> list[str]:
+    """Build commands, cache keys and run ids in the report's body and Summary (everything before the
+    provenance appendix, where they belong)."""
+    body = text.split("# Appendix: provenance")[0]
+    body = re.sub(r"\]\([^)]*\)", "]", body)  # link targets (a caption's link to its notebook) are not prose
+    return [m.group(0) for m in SOFTWARE_IN_PROSE.finditer(body)]
+
+
+def test_the_software_check_can_fail():
+    text = "Use σ = 0.2 (`make report PROFILE=study` measures it; cache key 3fa2c1d4e5f60718).\n# Appendix: provenance\nkey"
+    assert software_in_prose(text) == ["make r", "PROFILE=", "cache key", "3fa2c1d4e5f60718"]
+    assert software_in_prose("[notebook](build/smoke/runs/q1/3fa2c1d4e5f60718/q1.ipynb) shows it.") == []
+
+
+@pytest.mark.integration
+def test_no_build_commands_cache_keys_or_run_ids_in_the_body(smoke_context):
+    from vaereport.reporting import report
+
+    assert software_in_prose(report.fill("smoke", smoke_context)) == []

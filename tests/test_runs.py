@@ -186,3 +186,6 @@ def test_a_named_run_is_found_by_name_listed_and_plotted(two_runs):
     assert plot.returncode == 0 and str(png) in plot.stdout and png.stat().st_size > 5000
     bad = run_cli("runs", "q1", "--profile", "smoke", "--plot", "test −ELBO (bernouli)", env=env)
     assert bad.returncode == RunNotFoundError.exit_code and "did you mean 'test −ELBO (bernoulli)'" in bad.stderr
+    leaf = run_cli("runs", "q1", "--profile", "smoke", "--plot", "test_neg_elbo", env=env)
+    assert leaf.returncode == RunNotFoundError.exit_code
+    assert "did you mean 'models.bernoulli.test_neg_elbo' or 'models.gaussian.test_neg_elbo'" in leaf.stderr

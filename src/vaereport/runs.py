@@ -207,6 +207,17 @@ def metric_value(run: Run, metric: str):
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
+def metric_paths(metrics: dict, prefix: str = "") -> list[str]:
+    """The dotted paths of the numbers in `metrics` (nested dicts), e.g. 'models.bernoulli.test_neg_elbo'."""
+    paths = []
+    for key, value in metrics.items():
+        if isinstance(value, dict):
+            paths += metric_paths(value, f"{prefix}{key}.")
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            paths.append(f"{prefix}{key}")
+    return paths
+
+
 def plot_metric(profile: str, analysis: str, metric: str, out: Path) -> Path:
     """One metric across the kept runs of `analysis`, as a PNG: against the one parameter that differs between
     them (a line over its values), else a bar per run (named by its name or id)."""
@@ -215,9 +226,13 @@ def plot_metric(profile: str, analysis: str, metric: str, out: Path) -> Path:
     points = [(r, v) for r, v in points if v is not None]
     if not points:
         known = list((analyses.get(analysis).headline or headline_numbers)(runs[0].metrics())) if runs else []
-        raise RunNotFoundError(f"No kept run of {analysis} in profile '{profile}' has a metric '{metric}'"
-                               f"{did_you_mean(metric, known)}; give a column of `vaereport runs {analysis}` or a dotted "
-                               "path into metrics.json.")
+        paths = metric_paths(runs[0].metrics()) if runs else []
+        ending = [p for p in paths if p.endswith("." + metric)][:4]  # a leaf name: the paths that end in it
+        hint = (f" (did you mean {' or '.join(map(repr, ending))}?)" if ending else did_you_mean(metric, known + paths))
+        column = f"a column of `vaereport runs {analysis}`" + (f" (e.g. {known[0]!r})" if known else "")
+        path = "a dotted path into metrics.json" + (f" (e.g. {paths[0]!r})" if paths else "")
+        raise RunNotFoundError(f"No kept run of {analysis} in profile '{profile}' has a metric '{metric}'{hint}; "
+                               f"give {column} or {path}.")
     params = [r.meta["params"] for r, _ in points]
     differing = [k for k in params[0] if len({json.dumps(p.get(k)) for p in params}) > 1]
     from .figures.style import plt
@@ -227,6 +242,8 @@ def plot_metric(profile: str, analysis: str, metric: str, out: Path) -> Path:
         key = differing[0]
         pairs = sorted((p[key], v) for p, (_, v) in zip(params, points))
         ax.plot([x for x, _ in pairs], [y for _, y in pairs], "o-")
+        if all(isinstance(x, int) for x, _ in pairs):
+            ax.set_xticks(sorted({x for x, _ in pairs}))  # an integer parameter: its values, no 2.5 epochs
         for x, y in pairs:
             ax.annotate(f"{y:.4g}", (x, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
         ax.set_xlabel(key)
