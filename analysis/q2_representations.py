@@ -31,7 +31,7 @@ from vaereport.data import load_dataset
 from vaereport.science.determinism import seed_everything
 from vaereport.science.genmetrics import (bootstrap_frechet, features_and_confidence, fit_gaussian,
                                   train_reference_classifier)
-from vaereport.science.losses import reconstruction_nll
+from vaereport.science.losses import kl_per_unit, reconstruction_nll
 from vaereport.science.models import build_dae, build_vae, corrupt, decoder_mean
 from vaereport.notebook import start
 from vaereport.science.training import (PerImageLoss, curve_summary, curves_table, fit, flatten_images, paired_difference,
@@ -105,8 +105,7 @@ if len(x_val):
 # %% [markdown]
 # ## Encode the full dataset (VAE: posterior means) and save the codes with the labels
 #
-# The DAE was trained on corrupted inputs, so it is encoded twice: the clean images, and one fixed, seeded
-# corruption of them (its training distribution). The semi-supervised analysis chooses between them on labels.
+# Each model encodes the clean images: the semi-supervised analysis gives every input one encoding.
 
 # %%
 def encode(name, x):
@@ -115,11 +114,22 @@ def encode(name, x):
 
 splits = {"train": x_train_all, "test": x_test}
 codes = {f"{m.lower()}_{split}": encode(m, x) for m in models for split, x in splits.items()}
-x_train_corrupted = np.asarray(corrupt(x_train_all, P["corruption"], P["corruption_level"],
-                                       np.array([P["seed"], 1], dtype="int32")))
-codes["dae_noisy_train"], codes["dae_noisy_test"] = encode("DAE", x_train_corrupted), encode("DAE", x_test_corrupted)
 out.array("encodings", **codes, y_train=y_train_all, y_test=y_test, validation_index=validation_index)
 {k: v.shape for k, v in codes.items()}
+
+# %% [markdown]
+# ## Which units of the VAE's code carry information: the KL of each unit on the test images
+#
+# A unit whose posterior equals the prior for every image (KL near 0) carries nothing a classifier could use;
+# the 'active units' count (posterior-mean variance over the training images) says the same from the other side.
+
+# %%
+z_mean_test, z_log_var_test = (np.asarray(a, dtype=np.float64) for a in predict(models["VAE"].encoder, x_test))
+kl_units = np.asarray(kl_per_unit(z_mean_test, z_log_var_test)).mean(axis=0)  # (latent_dim,) nats per image
+unit_variance = codes["vae_train"].var(axis=0)
+active = unit_variance > P["active_unit_threshold"]
+out.figure(plots.kl_per_unit(kl_units, active), "kl_per_unit")
+{"kl_per_unit": kl_units.round(3).tolist(), "active": active.tolist()}
 
 # %% [markdown]
 # ## Task 2.2(a): reconstructions of fixed test images
@@ -223,8 +233,9 @@ out.record(
                     "std_max": float(codes["vae_train"].std(axis=0).max()),
                     "mean_norm": float(np.linalg.norm(codes["vae_train"].mean(axis=0))),
                     # 'active units' (Burda et al., 2016): dimensions whose posterior mean varies across images
-                    "active_units": int(np.sum(codes["vae_train"].var(axis=0) > P["active_unit_threshold"])),
-                    "active_unit_threshold": P["active_unit_threshold"]},
+                    "active_units": int(active.sum()), "active_unit_threshold": P["active_unit_threshold"],
+                    # mean KL of each unit to the prior on the test images (nats per image), and the active units' share
+                    "kl_per_unit": kl_units.tolist(), "kl_active_share": float(kl_units[active].sum() / kl_units.sum())},
     encodings_file="arrays/encodings.npz",
 )
 scores

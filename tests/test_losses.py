@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from vaereport.science.losses import bernoulli_nll, gaussian_nll, kl_to_standard_normal, reconstruction_nll
+from vaereport.science.losses import bernoulli_nll, gaussian_nll, kl_per_unit, kl_to_standard_normal, reconstruction_nll
 
 
 def test_bernoulli_nll_matches_hand_computation():
@@ -62,3 +62,12 @@ def test_kl_matches_monte_carlo_estimate():
 def test_reconstruction_dispatch_rejects_unknown_likelihood():
     with pytest.raises(ValueError, match="unknown likelihood"):
         reconstruction_nll("poisson", np.zeros((1, 2)), np.zeros((1, 2)))
+
+
+def test_kl_per_unit_sums_to_the_kl_and_is_zero_where_the_posterior_is_the_prior():
+    rng = np.random.default_rng(0)
+    m, log_var = rng.normal(size=(5, 4)).astype("float32"), rng.normal(size=(5, 4)).astype("float32")
+    m[:, 2], log_var[:, 2] = 0.0, 0.0  # unit 3 is the prior for every image
+    units = np.asarray(kl_per_unit(m, log_var))
+    assert units.shape == (5, 4) and np.all(units[:, 2] == 0.0) and np.all(units >= 0)
+    np.testing.assert_allclose(units.sum(axis=1), np.asarray(kl_to_standard_normal(m, log_var)), rtol=1e-6)

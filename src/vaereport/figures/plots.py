@@ -67,6 +67,20 @@ def training_curves(histories: dict[str, dict[str, list[float]]], unit: str = "n
     return fig
 
 
+def kl_per_unit(kl: np.ndarray, active: np.ndarray):
+    """Bars of each latent unit's mean KL to the prior (kl, (K,), nats per image), largest first, the active
+    units (active, (K,) bool) dark and the others light."""
+    order = np.argsort(-kl, kind="stable")
+    fig, ax = plt.subplots(figsize=(style.PAGE_WIDTH, 2.2))
+    colors = ["0.25" if active[k] else "0.75" for k in order]
+    ax.bar(range(len(kl)), kl[order], color=colors, width=0.7)
+    ax.set_xticks(range(len(kl)), [str(k + 1) for k in order])
+    ax.set_xlabel("latent unit (numbered as in the code), largest KL first; dark: active")
+    ax.set_ylabel("KL to the prior\n(nats / image)")
+    ax.yaxis.set_major_locator(MaxNLocator(4))
+    return fig
+
+
 def latent_scatter(z: np.ndarray, labels: np.ndarray, class_names, title: str = ""):
     """Test-set latent means z (n, 2): one small panel per class (its points in colour over all the others
     in light grey), so that no class hides another."""

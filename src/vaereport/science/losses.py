@@ -30,6 +30,11 @@ def kl_to_standard_normal(z_mean, z_log_var):
     return 0.5 * ops.sum(ops.square(z_mean) + ops.exp(z_log_var) - z_log_var - 1.0, axis=-1)
 
 
+def kl_per_unit(z_mean, z_log_var):
+    """KL(N(m_k, s_k^2) || N(0, 1)) of each latent unit k, shape (batch, K); summed over k, the KL above."""
+    return 0.5 * (ops.square(z_mean) + ops.exp(z_log_var) - z_log_var - 1.0)
+
+
 def reconstruction_nll(likelihood: str, x, decoder_output, sigma: float = 1.0):
     """Dispatch on the decoder's likelihood; `decoder_output` is logits (Bernoulli) or the mean (Gaussian)."""
     if likelihood == "bernoulli":
