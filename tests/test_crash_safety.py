@@ -1,6 +1,7 @@
 """A run killed mid-way leaves the previous outputs untouched, and the next run recovers by itself."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,10 +21,19 @@ def snapshot(folder):
     return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.fixture(scope="module")
+def slow_build(tmp_path_factory):
+    """A build folder holding the SLOW run, made once; each signal's test works on its own copy."""
+    build = tmp_path_factory.mktemp("slow-build")
+    result = run_cli("run", "q1", "--profile", "smoke", *SLOW, env={**os.environ, "VAEREPORT_BUILD_DIR": str(build)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    return build
+
+
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM])
-def test_killed_run_keeps_previous_outputs(sig, tmp_path):
+def test_killed_run_keeps_previous_outputs(sig, tmp_path, slow_build):
     env = {**os.environ, "VAEREPORT_BUILD_DIR": str(tmp_path)}
-    assert run_cli("run", "q1", "--profile", "smoke", *SLOW, env=env).returncode == 0
+    shutil.copytree(slow_build, tmp_path, symlinks=True, dirs_exist_ok=True)
     final = tmp_path / "smoke" / "runs"  # every kept run, the killed one's earlier outputs included
     before = snapshot(final)
     proc = subprocess.Popen([sys.executable, "-m", "vaereport.cli", "run", "q1", "--profile", "smoke", *SLOW,
