@@ -157,21 +157,30 @@ def recorded_runs(profile: str = "full", root: Path | None = None) -> dict:
     return runs
 
 
+def busy_cpu_seconds() -> float | None:
+    """CPU seconds this machine has spent busy since boot (all processes; /proc/stat), or None off Linux."""
+    stat = Path("/proc/stat")
+    if not stat.exists():
+        return None
+    fields = [int(v) for v in stat.read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle and iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def timed_command(cmd: list[str], env: dict | None = None) -> dict:
-    """Wall time, CPU time (user + system of the command and every process it waited for: kernels, workers) and
-    their ratio, the cores kept busy on average, and peak RSS (largest single process), by /usr/bin/time."""
+    """Wall time, peak RSS (largest single process, /usr/bin/time) and the cores kept busy on average: the
+    machine's busy CPU time over the wall time (`busy_cores`; it counts every process, also the kernels' joblib
+    workers, which a kernel's shutdown orphans, so per-process accounting misses them: run it on a quiet
+    machine)."""
     timer = Path("/usr/bin/time")
-    start = time.perf_counter()
-    proc = subprocess.run([str(timer), "-f", "%M %U %S", *cmd] if timer.exists() else cmd,
+    busy_before, start = busy_cpu_seconds(), time.perf_counter()
+    proc = subprocess.run([str(timer), "-f", "\n%M", *cmd] if timer.exists() else cmd,
                           cwd=PROJECT_ROOT, capture_output=True, text=True, env={**os.environ, **(env or {})})
-    wall = time.perf_counter() - start
-    result = {"wall_seconds": wall, "peak_rss_mib": None, "cpu_seconds": None, "cpu_per_wall": None,
-              "exit_code": proc.returncode}
-    last = proc.stderr.strip().splitlines()[-1].split() if timer.exists() and proc.stderr.strip() else []
-    if len(last) == 3 and last[0].isdigit():
-        cpu = float(last[1]) + float(last[2])
-        result.update(peak_rss_mib=int(last[0]) / 1024, cpu_seconds=cpu, cpu_per_wall=cpu / wall)
-    return result
+    wall, busy_after = time.perf_counter() - start, busy_cpu_seconds()
+    last = proc.stderr.strip().splitlines()[-1] if timer.exists() and proc.stderr.strip() else ""
+    return {"wall_seconds": wall, "peak_rss_mib": int(last) / 1024 if last.isdigit() else None,
+            "busy_cores": (busy_after - busy_before) / wall if busy_before is not None else None,
+            "exit_code": proc.returncode}
 
 
 def last_full_execution(root: Path | None = None) -> float | None:
@@ -203,9 +212,9 @@ def check_targets(r: dict) -> list[dict]:
                      "measured": f"XLA {m['xla_images_per_second']:.0f}, no XLA {m['no_xla_images_per_second']:.0f} "
                                  f"images/s; uses {m['picked'].replace('_', ' ')}", "met": picked >= 0.95 * best})
     clean = r.get("full_report_from_clean", {})
-    if clean.get("cpu_per_wall"):
+    if clean.get("busy_cores"):
         rows.append({"target": "full report from clean keeps both cores busy: CPU time / wall time >= 1.7",
-                     "measured": f"{clean['cpu_per_wall']:.2f}", "met": clean["cpu_per_wall"] >= 1.7})
+                     "measured": f"{clean['busy_cores']:.2f}", "met": clean["busy_cores"] >= 1.7})
     rebuild = r["no_change_rebuild_full"]["wall_seconds"]
     rows.append({"target": "no-change rebuild <= 10 s", "measured": f"{rebuild:.1f} s", "met": rebuild <= 10})
     return rows
@@ -291,12 +300,12 @@ def main() -> int:
                  + ", ".join(f"{k} {v:.2f} s" for k, v in s["cell_fit_seconds"].items()))
     sm = result["smoke_report"]
     lines.append(f"- `vaereport report --profile smoke --force`: {sm['wall_seconds']:.0f} s, "
-                 f"CPU / wall {sm['cpu_per_wall'] or 0:.2f}, peak {sm['peak_rss_mib'] or 0:.0f} MiB (largest process)")
+                 f"CPU / wall {sm['busy_cores'] or 0:.2f}, peak {sm['peak_rss_mib'] or 0:.0f} MiB (largest process)")
     lines.append(f"- no-change rebuild (smoke): {result['no_change_rebuild_smoke']['wall_seconds']:.1f} s")
     if "full_report_from_clean" in result:
         clean = result["full_report_from_clean"]
         lines.append(f"- full report from clean: {clean['wall_seconds'] / 60:.1f} min, "
-                     f"CPU / wall {clean['cpu_per_wall'] or 0:.2f}")
+                     f"CPU / wall {clean['busy_cores'] or 0:.2f}")
     default, two = result["full_report_default_seconds"], result["full_report_2_workers_seconds"]
     shown = [f"{s / 60:.1f} min" if s else "not recorded" for s in (default, two)]
     lines.append(f"- full report's cells: {shown[0]} under the default executor (its last execution that ran them), "

@@ -1,6 +1,8 @@
 """The one executor of a profile's graph: where its cells run by default, and what a failed cell does."""
 
 import io
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -44,17 +46,27 @@ def test_a_failed_cell_skips_its_downstream_and_the_others_still_run(monkeypatch
     assert not (tmp_path / "smoke" / "cells").exists()  # no grid: no cell links or index
 
 
-def test_cells_ready_to_run_are_the_stale_cells_with_nothing_left_to_run_upstream(monkeypatch):
+def test_cells_ready_to_run_are_the_cells_to_run_with_no_upstream_cell_to_run_first(monkeypatch):
     nodes = [Node("q1_vae_mnist", "profile", {}, {}, True), Node("q2_representations", "profile", {}, {}, True),
              Node("q2_semisupervised", "profile", {}, {"q2_representations": "q2_representations/profile"}, True)]
-    up_to_date = {"q1_vae_mnist"}
-    monkeypatch.setattr(executor.plan, "plan", lambda analysis, *args: analysis)
-    monkeypatch.setattr(executor.plan, "staleness", lambda p: None if p in up_to_date else "missing")
+    up_to_date, planned = {"q1_vae_mnist"}, []
+
+    def fake_plan(analysis, profile, params, upstream_runs, cell):
+        planned.append((analysis, upstream_runs))
+        return SimpleNamespace(analysis=analysis, out_dir=Path("/runs") / analysis)
+
+    monkeypatch.setattr(executor.plan, "plan", fake_plan)
+    monkeypatch.setattr(executor.plan, "staleness", lambda p: None if p.analysis in up_to_date else "missing")
     assert executor.cells_ready_to_run(nodes, "smoke", force=False, chosen={}) == 1  # q2r; q2s waits for it
     assert executor.cells_ready_to_run(nodes, "smoke", force=True, chosen={}) == 2
     up_to_date.clear()
     assert executor.cells_ready_to_run(nodes, "smoke", force=False, chosen={}) == 2
-    chosen = {"q2_representations": "/runs/q2r"}  # a chosen run stands in for the cell: q2s can start at once
+    up_to_date.update({"q2_representations"})  # q2s stale below a kept q2r: it can start beside q1
+    planned.clear()
+    assert executor.cells_ready_to_run(nodes, "smoke", force=False, chosen={}) == 2
+    assert ("q2_semisupervised", {"q2_representations": Path("/runs/q2_representations")}) in planned
+    up_to_date.update({"q1_vae_mnist", "q2_semisupervised"})
+    assert executor.cells_ready_to_run(nodes, "smoke", force=False, chosen={}) == 0
+    chosen = {"q2_representations": "/kept/q2r"}  # a chosen run stands in for the cell
+    up_to_date.clear()
     assert executor.cells_ready_to_run(nodes, "smoke", force=False, chosen=chosen) == 2
-    up_to_date.add("q1_vae_mnist")
-    assert executor.cells_ready_to_run(nodes, "smoke", force=False, chosen=chosen) == 1

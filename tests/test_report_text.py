@@ -526,7 +526,7 @@ def test_reconstruction_gap_is_oriented_worse_minus_better_and_resolved_only_whe
     assert findings.reconstruction_facts(metrics)["gap_interval"] is None
 
 
-SOFTWARE_IN_PROSE = re.compile(r"\bmake [a-z]|PROFILE=|\bvaereport (run|report|render)\b|cache key|this build|"
+SOFTWARE_IN_PROSE = re.compile(r"\bmake (report|study|render|bench|setup|test|runs|q1|q2)\b|PROFILE=|\bvaereport (run|report|render)\b|cache key|this build|"
                                r"\brun id\b|\b[0-9a-f]{16}\b")
 
 
@@ -540,7 +540,8 @@ def software_in_prose(text: str) -> list[str]:
 
 def test_the_software_check_can_fail():
     text = "Use σ = 0.2 (`make report PROFILE=study` measures it; cache key 3fa2c1d4e5f60718).\n# Appendix: provenance\nkey"
-    assert software_in_prose(text) == ["make r", "PROFILE=", "cache key", "3fa2c1d4e5f60718"]
+    assert software_in_prose(text) == ["make report", "PROFILE=", "cache key", "3fa2c1d4e5f60718"]
+    assert software_in_prose("Both choices make a difference of 2 nats.") == []
     assert software_in_prose("[notebook](build/smoke/runs/q1/3fa2c1d4e5f60718/q1.ipynb) shows it.") == []
 
 

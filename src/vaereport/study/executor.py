@@ -207,22 +207,26 @@ def _row(node: Node, outcome: tuple, profile: str, gridded: bool) -> dict:
 
 
 def cells_ready_to_run(nodes: list[Node], profile: str, force: bool, chosen: dict[str, Path]) -> int:
-    """How many cells could start at once: those that need running (missing, stale or forced) and have no
-    upstream cell in the graph left to run first."""
+    """How many cells could start at once: those that need running (forced, missing or stale, or below a cell
+    that needs running) with no upstream cell that needs running first. `nodes` are in dependency order; each
+    cell is planned on its upstream cells' runs, as the executor will run it."""
     todo = [n for n in nodes if not (n.own and n.analysis in chosen)]
-    ids = {n.id for n in todo}
-    roots = [n for n in todo if not any(u in ids for u in n.upstream.values())]
-    if force:
-        return len(roots)
-    upstream_runs = {a: Path(f) for a, f in chosen.items()} or None
-
-    def needs_running(n: Node) -> bool:
+    analysis_of = {n.id: n.analysis for n in todo}
+    folders: dict[str, Path] = {}  # node id -> the folder of its kept, intact run
+    needs: dict[str, bool] = {}
+    for n in todo:
+        ups = [u for u in n.upstream.values() if u in analysis_of]
+        if force or any(needs[u] for u in ups):
+            needs[n.id] = True
+            continue
+        upstream_runs = {**{a: Path(f) for a, f in chosen.items()}, **{analysis_of[u]: folders[u] for u in ups}}
         try:
-            return plan.staleness(plan.plan(n.analysis, profile, n.params, upstream_runs, n.cell)) is not None
-        except VaereportError:  # e.g. its upstream run is missing: running the cell says so
-            return True
-
-    return sum(needs_running(n) for n in roots)
+            p = plan.plan(n.analysis, profile, n.params, upstream_runs or None, n.cell)
+            needs[n.id] = plan.staleness(p) is not None
+            folders[n.id] = p.out_dir
+        except Exception:  # noqa: BLE001 - e.g. a missing upstream run: running the cell reports it
+            needs[n.id] = True
+    return sum(needs[n.id] and not any(needs.get(u) for u in n.upstream.values()) for n in todo)
 
 
 def run_study(profile: str, targets: list[str] | None = None, cli_grid: dict | None = None,
@@ -232,7 +236,7 @@ def run_study(profile: str, targets: list[str] | None = None, cli_grid: dict | N
     """Build the graph (validating every cell), connect to where the cells run, and execute it; with
     `chosen` runs, only the profile's own cells (a grid runs on the profile's own upstream runs). Returns
     analysis -> the folder of its own run."""
-    from .cluster import connect
+    from .cluster import SCHEDULER_ENV, connect
     from ..data import verified_checksums
 
     nodes = build_graph(profile, targets, cli_grid, overrides)
@@ -240,7 +244,8 @@ def run_study(profile: str, targets: list[str] | None = None, cli_grid: dict | N
         nodes = [n for n in nodes if n.own]
     for dataset in sorted({d for n in nodes if n.analysis not in (chosen or {}) for d in analyses.get(n.analysis).datasets}):
         verified_checksums(dataset)  # a missing or corrupt dataset: one error here, not one per cell
-    width = None if scheduler or workers else cells_ready_to_run(nodes, profile, force, chosen or {})
+    local_default = not (scheduler or os.environ.get(SCHEDULER_ENV) or workers) and (os.cpu_count() or 1) > 1
+    width = cells_ready_to_run(nodes, profile, force, chosen or {}) if local_default else None
     with connect(scheduler, workers, dashboard, width=width) as connection:
         rows = execute(nodes, profile, connection, force=force, chosen=chosen)
     return {r["analysis"]: Path(r["folder"]) for r in rows if r["own"]}
