@@ -448,7 +448,7 @@ def test_architecture_answers_follow_the_measured_comparison(smoke_context):
     # no study cells yet (whatever other tests have run in the shared smoke build)
     smoke_context["arch"] = SimpleNamespace(q1=[], q2=[], q1_verdict=None, q2_verdict=None, available=False,
                                             own=False, source="study_smoke", where=lambda: "the study")
-    assert "No convolutional model has been measured for this build yet" in prose(smoke_context)
+    assert "No convolutional model was measured for this report." in prose(smoke_context)
     smoke_context["arch"] = architecture_view(-3.0)
     text = prose(smoke_context).replace("\u00a0", " ")
     assert ("**(b) Fully connected, although keras-io's convolutional encoder and decoder fit held-out digits better: "

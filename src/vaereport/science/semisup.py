@@ -193,10 +193,19 @@ def fit_and_score(fit: Fit, x_train, y_train, x_test, y_test, indices, seed: int
             "classifier": fit.classifier, "accuracy": accuracy, "fit_seconds": fit_seconds}
 
 
+def _on_one_blas_thread(func, args, kwargs):
+    """Run one task with its BLAS on one thread: a task then computes the same bits in the kernel (one job) as
+    in a worker process (several jobs, where joblib would give each worker cores / jobs BLAS threads)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return func(*args, **kwargs)
+
+
 def run_parallel(tasks: list, n_jobs: int, label: str, stream=None) -> list:
     """Run `tasks` (joblib `delayed` calls) in worker processes, printing 'k/n done' with an ETA about
-    twenty times; returns the results in the order of `tasks`. At most `thread_budget()` processes run
-    (each task is seeded on its own, so the results do not depend on how many)."""
+    twenty times; returns the results in the order of `tasks`. At most `thread_budget()` processes run;
+    each task is seeded on its own and runs its BLAS on one thread, so the results do not depend on how many."""
     from joblib import Parallel
 
     from .determinism import thread_budget
@@ -206,6 +215,7 @@ def run_parallel(tasks: list, n_jobs: int, label: str, stream=None) -> list:
     started = time.perf_counter()
     results = []
     step = max(1, len(tasks) // 20)
+    tasks = [(_on_one_blas_thread, (func, args, kwargs), {}) for func, args, kwargs in tasks]
     for i, row in enumerate(Parallel(n_jobs=n_jobs, return_as="generator", batch_size=1)(tasks), 1):
         results.append(row)
         if i % step == 0 or i == len(tasks):
