@@ -1,4 +1,6 @@
+import fcntl
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -34,8 +36,34 @@ def build_dir(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def smoke_build(tmp_path_factory):
-    build = tmp_path_factory.mktemp("smoke-build")
+    """The smoke report, built once for the whole run: pytest-xdist's workers share it (the first one to ask builds
+    it under a file lock; the others wait and read). Tests only read it; a test that writes takes `smoke_copy`."""
+    shared = tmp_path_factory.getbasetemp().parent  # every xdist worker's base temp lives under it
+    build = shared / "smoke-build"
     env = {"VAEREPORT_BUILD_DIR": str(build)}
-    result = run_cli("report", "--profile", "smoke", env=env)
-    assert result.returncode == 0, result.stderr[-3000:]
+    with open(shared / "smoke-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = shared / "smoke-build.done"
+        if not done.is_file():
+            result = run_cli("report", "--profile", "smoke", env=env)
+            assert result.returncode == 0, result.stderr[-3000:]
+            done.write_text(result.stderr)
+    result = subprocess.CompletedProcess([], 0, stdout="", stderr=done.read_text())
     return build / "smoke", env, result
+
+
+@pytest.fixture
+def smoke_copy(smoke_build, tmp_path):
+    """A private copy of the smoke build (its links are relative), for a test that runs or writes into it."""
+    smoke, _, result = smoke_build
+    build = tmp_path / "build"
+    shutil.copytree(smoke, build / "smoke", symlinks=True)
+    return build / "smoke", {"VAEREPORT_BUILD_DIR": str(build)}, result
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that share an expensive module-scoped set-up run on one xdist worker (`--dist loadgroup`)."""
+    for item in items:
+        group = getattr(item.module, "XDIST_GROUP", None)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))

@@ -61,8 +61,8 @@ def test_html_is_self_contained_with_figures_and_elbo(smoke_build):
         assert f'id="{ref}"' in html
 
 
-def test_second_run_is_cached_and_fast(smoke_build):
-    out, env, _ = smoke_build
+def test_second_run_is_cached_and_fast(smoke_copy):
+    out, env, _ = smoke_copy
     before = (out / "q1_vae_mnist" / "metadata.json").read_text()
     result = run_cli("report", "--profile", "smoke", env=env)
     assert result.returncode == 0, result.stderr

@@ -496,7 +496,7 @@ def test_sigma_answer_whether_or_not_the_study_trained_the_reports_sigma(smoke_c
     assert f"σ = {sigma} being 10 nats (95 % interval 8 to 12, paired over the images) above σ = {others[0]}" in text
     # the report's σ is the best
     smoke_context["measured_sigma"] = sigma
-    assert f"**σ = {sigma}: of the values the study trained," in prose(smoke_context)
+    assert f"**σ = {sigma}: of the values trained," in prose(smoke_context)
 
 
 def test_share_difference_matches_a_hand_computed_wald_interval():

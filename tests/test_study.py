@@ -24,15 +24,15 @@ def cells(build: Path, profile: str, analysis: str) -> dict[str, dict]:
         return {r["cell"]: r for r in csv.DictReader(fh)}
 
 
-def test_study_runs_every_cell_hits_the_cache_and_renders_its_section(smoke_build):
-    smoke, env, _ = smoke_build
+def test_study_runs_every_cell_hits_the_cache_and_renders_its_section(smoke_copy):
+    smoke, env, _ = smoke_copy
     build = smoke.parent
     first = run_cli("report", "--profile", "study_smoke", "--workers", "2", env=env, timeout=1500)
     assert first.returncode == 0, first.stderr[-3000:]
-    assert "study_smoke: 18 cells on a local cluster: 2 worker process(es)" in first.stderr
-    assert "[18/18]" in first.stderr and "dashboard http://127.0.0.1:" in first.stderr
+    assert "study_smoke: 20 cells on a local cluster: 2 worker process(es)" in first.stderr
+    assert "[20/20]" in first.stderr and "dashboard http://127.0.0.1:" in first.stderr
     assert re.search(r"copied \(run \w+, kept by another profile\)", first.stderr)  # the profile's own runs come from smoke
-    for analysis, n in (("q1_vae_mnist", 5), ("q2_representations", 6), ("q2_semisupervised", 7)):
+    for analysis, n in (("q1_vae_mnist", 5), ("q2_representations", 7), ("q2_semisupervised", 8)):
         rows = cells(build, "study_smoke", analysis)
         assert len(rows) == n and all(r["status"] in ("ran", "copied", "up to date") for r in rows.values())
         for name in rows:
@@ -40,7 +40,7 @@ def test_study_runs_every_cell_hits_the_cache_and_renders_its_section(smoke_buil
 
     again = run_cli("run", "all", "--profile", "study_smoke", "--workers", "2", env=env, timeout=600)
     assert again.returncode == 0, again.stderr[-3000:]
-    assert again.stderr.count(": up to date (run ") == 18 and "ran in" not in again.stderr
+    assert again.stderr.count(": up to date (run ") == 20 and "ran in" not in again.stderr
     assert re.search(r"q1_vae_mnist: 5 up to date; cells in \S*study_smoke/cells/q1_vae_mnist/, listed in "
                      r"\S*q1_vae_mnist/cells.csv", again.stderr), again.stderr[-1500:]
     listed = run_cli("runs", "q1", "--profile", "study_smoke", env=env)
@@ -49,10 +49,11 @@ def test_study_runs_every_cell_hits_the_cache_and_renders_its_section(smoke_buil
     qmd = (build / "study_smoke" / "report.qmd").read_text()
     for heading in ("# Choices and robustness", "## Code size of the Fashion-MNIST autoencoders",
                     "## The autoencoders' seed", "## The σ of the MNIST model's Gaussian decoder",
-                    "## Architecture: dense against convolutional encoders and decoders"):
+                    "## Architecture: dense against convolutional encoders and decoders", "## Corruption and likelihood"):
         assert heading in qmd
     assert "@sec-robust-seed" in qmd and "No other code size was trained for this report" not in qmd
     assert "@sec-robust-arch" in qmd and "No convolutional model" not in qmd  # the motivation answers cite it
+    assert "no other corruption level was trained" not in qmd and "@tbl-settings" in qmd
     assert "measured on held-out training images" in qmd  # the study's classifiers never score on the test set
     for fig in ("code_size", "seed_differences", "sigma_grids", "sigma_reconstructions"):
         assert (build / "study_smoke" / "study" / "figures" / f"{fig}.png").is_file()
@@ -62,7 +63,7 @@ def test_study_runs_every_cell_hits_the_cache_and_renders_its_section(smoke_buil
 
     # the section's figures are a cached step: drawn again only when the cells or the drawing code change
     record = json.loads((build / "study_smoke" / "study" / "figures.json").read_text())
-    assert len(record["cells"]) == 18 and "code_size" in record["figures"]
+    assert len(record["cells"]) == 20 and "code_size" in record["figures"]
     drawn = {p.name: p.stat().st_mtime_ns for p in (build / "study_smoke" / "study" / "figures").glob("*.png")}
     again = run_cli("render", "--profile", "study_smoke", env=env)
     assert again.returncode == 0, again.stderr[-2000:]
@@ -129,8 +130,8 @@ def test_a_killed_worker_does_not_stop_the_study(tmp_path):
     assert not list((tmp_path / "smoke").glob("runs/*/.old-*"))
 
 
-def test_a_failing_cell_is_reported_and_the_others_complete(smoke_build):
-    smoke, env, _ = smoke_build
+def test_a_failing_cell_is_reported_and_the_others_complete(smoke_copy):
+    smoke, env, _ = smoke_copy
     args = ["run", "q2s", "--profile", "smoke", "--grid", "budgets=[100],[99999]", "--workers", "2"]
     first = run_cli(*args, env=env, timeout=900)
     assert first.returncode == 15, first.stderr[-3000:]

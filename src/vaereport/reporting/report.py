@@ -27,7 +27,7 @@ from ..execution.atomic import written
 from ..execution.store import profile_run_dir
 from ..paths import PROJECT_ROOT, REPORT_DIR, profile_dir
 from ..science.semisup import REPRESENTATION_LABELS
-from . import findings, semisup_answers
+from . import choice_answers, findings, semisup_answers
 from .formatting import capitalize_first, fmt, md_table, pct, pct_sig, sig
 from .study_view import MeasuredChoices, StudyView, latent_widget
 from .views import AnalysisView
@@ -50,6 +50,11 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
         "study": study,
         "arch": (arch := MeasuredChoices(profile, enabled=not experiment,
                                          cells=study.cells if study.available else None)),
+        "setting_answers": choice_answers.setting_answers(
+            arch.settings, views["q2_representations"].meta["params"] if views["q2_representations"].available else {},
+            "@tbl-settings" if arch.own else "the study's report, section 'Corruption and likelihood'"),
+        "settings_table": choice_answers.settings_table(
+            arch.settings, views["q2_representations"].meta["params"] if views["q2_representations"].available else {}),
         "measured_sigma": arch.best_sigma,
         "measured_code_sizes": arch.code_sizes,
         "analyses": analyses.existing(),  # each one's section and Summary lines, in order

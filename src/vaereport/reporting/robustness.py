@@ -1,9 +1,9 @@
 """'Choices and robustness': what a study's grid cells say about the report's choices.
 
-Four sweeps are read from the cells of the profile's graph (see `study`): the Q2 code size (cells that
-differ only in `latent_dim`), the autoencoders' seed (cells that differ only in `seed`), the Q1
-Gaussian decoder's σ (cells that differ only in `gaussian_sigma`) and the architecture of Q1 and Q2 (cells that
-differ only in `architecture`). Each is found by its varying parameter,
+Six sweeps are read from the cells of the profile's graph (see `study`): the Q2 code size (cells that
+differ only in `latent_dim`), the autoencoders' seed (cells that differ only in `seed`), the DAE's corruption
+level and the autoencoders' likelihood (`corruption_level`, `likelihood`), the Q1 Gaussian decoder's σ (cells
+that differ only in `gaussian_sigma`) and the architecture of Q1 and Q2 (cells that differ only in `architecture`). Each is found by its varying parameter,
 so a profile with other values (or the tiny `study_smoke` grid) is read the same way.
 """
 
@@ -202,6 +202,56 @@ def seed_settings(cells: dict[str, CellRun]) -> dict:
     return {"seeds": [c.node.params["seed"] for c in runs], "latent_dim": runs[0].node.params["latent_dim"] if runs else None,
             "epochs": runs[0].node.params["epochs"] if runs else None,
             "classifiers": s.node.params["classifiers"] if s else [], "n_seeds": s.node.params["n_seeds"] if s else None}
+
+
+# ---------------------------------------------------------------- corruption level, likelihood
+SETTINGS = ("corruption_level", "likelihood")  # the Q2 settings judged by their codes' accuracy
+
+
+def setting_rows(cells: dict[str, CellRun], parameter: str) -> list[dict]:
+    """Q2's representation cells that differ only in `parameter`, ordered by its value: per value, the label-only
+    selection's accuracy on each code at each budget of its downstream cell (None before that cell has run), the
+    VAE's active units and the held-out reconstruction error per pixel of both models. `reader` is the downstream
+    cell, for `setting_facts`."""
+    rows = []
+    for c in sweep(cells, Q2R, parameter):
+        s = downstream(cells, c)
+        if s is None:
+            continue
+        v = c.metrics.get("validation", {})
+        rows.append({"value": c.node.params[parameter], "epochs": c.node.params["epochs"],
+                     "n_validation": c.metrics["data"].get("n_validation", 0), "budgets": s.metrics["budgets"],
+                     "active_units": c.metrics["vae_code_stats"]["active_units"],
+                     "latent_dim": c.node.params["latent_dim"],
+                     "vae_mse": v.get("VAE", {}).get("mse_per_pixel"), "dae_mse": v.get("DAE", {}).get("mse_per_pixel"),
+                     "accuracy": {(rep, l): chosen_accuracy(s.metrics, rep, l)
+                                  for rep in ("vae", "dae") for l in s.metrics["budgets"]},
+                     "reader": s})
+    return rows if len(rows) > 1 else []
+
+
+def setting_facts(rows: list[dict], chosen, representation: str) -> dict | None:
+    """What a `setting_rows` sweep says of the report's value `chosen` for one code: each other value's paired
+    difference in accuracy (other − chosen, over the labelled subsets the cells share, simultaneous intervals over
+    the budgets) and `better` / `worse`, the (value, budget) pairs whose interval excludes zero. None when the
+    sweep did not train `chosen`."""
+    base = next((r for r in rows if r["value"] == chosen), None)
+    if base is None:
+        return None
+    differences, better, worse = {}, [], []
+    for r in rows:
+        if r is base:
+            continue
+        for l, d in _paired_subsets(base["reader"], r["reader"], representation).items():
+            differences[(r["value"], l)] = d
+            verdict = findings.interval_verdict(d["low"], d["high"])
+            if verdict == "above":
+                better.append((r["value"], l))
+            elif verdict == "below":
+                worse.append((r["value"], l))
+    return {"values": [r["value"] for r in rows], "chosen": chosen, "budgets": base["budgets"],
+            "epochs": base["epochs"], "n_validation": base["n_validation"], "representation": representation,
+            "differences": differences, "better": better, "worse": worse}
 
 
 # ---------------------------------------------------------------- Q1 σ

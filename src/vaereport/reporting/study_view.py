@@ -101,7 +101,7 @@ class MeasuredChoices:
     """What a profile's study measured about the report's choices, from the grid cells of its own grid or of
     `STUDY_OF[profile]` that have run (`cells`: those already read, e.g. by `StudyView`): the mlp-against-conv
     comparison (`robustness.architecture_q1/q2`; `available` is False without it), the σ that fits held-out
-    images best and the code sizes trained."""
+    images best, the code sizes trained and the corruption-level and likelihood sweeps (`settings`)."""
 
     def __init__(self, profile: str, enabled: bool = True, cells: dict | None = None):
         from . import robustness
@@ -119,6 +119,7 @@ class MeasuredChoices:
         self.best_sigma = robustness.best_sigma(self.sigma, "validation_neg_elbo")
         self.code_rows = robustness.code_size_rows(cells)
         self.code_sizes = [r["latent_dim"] for r in self.code_rows]
+        self.settings = {p: robustness.setting_rows(cells, p) for p in robustness.SETTINGS}
 
     def where(self) -> str:
         """How the text cites the comparison: its section in the study's own report, else this report's

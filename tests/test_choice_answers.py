@@ -1,0 +1,67 @@
+"""The sentences that state the Q2 autoencoders' corruption level and likelihood follow the sweeps' intervals."""
+
+from vaereport.reporting import choice_answers, robustness
+
+LEVEL = dict(setting="corruption level", label=str, name=lambda v: f"corruption level {v}", table="@tbl-settings")
+
+
+def facts(better=(), worse=(), differences=None):
+    return {"values": [0.1, 0.3, 0.5], "chosen": 0.3, "budgets": [100, 1000], "epochs": 5, "n_validation": 10000,
+            "representation": "dae", "differences": differences or {}, "better": list(better), "worse": list(worse)}
+
+
+def test_without_a_sweep_the_setting_is_stated_as_fixed():
+    assert choice_answers.setting_sentence(None, **LEVEL) == (
+        "The corruption level was fixed before training; no other corruption level was trained for this report.")
+
+
+def test_a_setting_no_other_value_beats_is_kept():
+    text = choice_answers.setting_sentence(facts(), **LEVEL)
+    assert text == ("The corruption level 0.3 is kept: of the corruption levels 0.1, 0.3 and 0.5, each trained for 5 "
+                    "epochs and scored on 10,000 held-out training images, none gave the DAE codes a higher accuracy "
+                    "at any label budget (@tbl-settings).")
+
+
+def test_values_that_are_worse_are_named_with_their_budgets():
+    text = choice_answers.setting_sentence(facts(worse=[(0.5, 100), (0.5, 1000), (0.1, 100)]), **LEVEL)
+    assert text.endswith("(@tbl-settings); 0.1 and 0.5 gave lower accuracy at 100 and 1,000 labels.")
+
+
+def test_a_value_that_beats_the_setting_is_reported_with_its_interval():
+    d = {(0.5, 100): {"mean": 0.021, "low": 0.004, "high": 0.038}, (0.1, 1000): {"mean": 0.011, "low": 0.001, "high": 0.02}}
+    text = choice_answers.setting_sentence(facts(better=[(0.5, 100), (0.1, 1000)], differences=d), **LEVEL)
+    assert text.startswith("The corruption level 0.3 is not the best measured:")
+    assert "0.5 gave the DAE codes +2.1 points (95 % interval 0.4 to 3.8) at 100 labels (@tbl-settings)" in text
+    assert text.endswith("the report's models keep the corruption level 0.3, fixed before training.")
+
+
+def test_setting_answers_fall_back_without_parameters_or_sweeps():
+    answers = choice_answers.setting_answers({}, {}, "@tbl-settings")
+    assert answers["likelihood"] == ("The likelihood was fixed before training; no other likelihood was trained "
+                                     "for this report.")
+    assert choice_answers.settings_table({}, {}) == ""
+
+
+def test_the_settings_table_marks_the_report_value_and_shows_each_budget():
+    def row(value, acc):
+        return {"value": value, "budgets": [100, 1000], "active_units": 9, "vae_mse": 0.0123, "dae_mse": None,
+                "accuracy": {("vae", 100): {"mean_accuracy": acc}, ("vae", 1000): None,
+                             ("dae", 100): {"mean_accuracy": acc}, ("dae", 1000): {"mean_accuracy": 0.8}}}
+    table = choice_answers.settings_table({"likelihood": [row("bernoulli", 0.61), row("gaussian", 0.6)]},
+                                          {"likelihood": "bernoulli"})
+    lines = table.splitlines()
+    assert lines[0] == "| Setting | Value | VAE 100 | VAE 1,000 | DAE 100 | DAE 1,000 | Active units | MSE VAE | MSE DAE |"
+    assert lines[2] == "| likelihood | bernoulli (report) | 61.0 | – | 61.0 | 80.0 | 9 | 0.0123 | – |"
+    assert lines[3].startswith("| likelihood | gaussian | 60.0 |")
+
+
+def test_setting_facts_pair_each_value_with_the_report_value(monkeypatch):
+    differences = {("a", "b"): {100: {"mean": 0.03, "low": 0.01, "high": 0.05, "n": 20},
+                                1000: {"mean": -0.01, "low": -0.03, "high": 0.01, "n": 5}},
+                   ("a", "c"): {100: {"mean": -0.04, "low": -0.06, "high": -0.02, "n": 20}}}
+    monkeypatch.setattr(robustness, "_paired_subsets", lambda base, other, rep: differences[(base, other)])
+    rows = [{"value": v, "reader": r, "budgets": [100, 1000], "epochs": 5, "n_validation": 10000}
+            for v, r in ((0.1, "b"), (0.3, "a"), (0.5, "c"))]
+    f = robustness.setting_facts(rows, 0.3, "dae")
+    assert f["better"] == [(0.1, 100)] and f["worse"] == [(0.5, 100)] and f["values"] == [0.1, 0.3, 0.5]
+    assert robustness.setting_facts(rows, 0.2, "dae") is None
