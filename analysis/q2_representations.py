@@ -146,8 +146,9 @@ x_pick = x_test[picked]
 corrupted = np.asarray(models["DAE"].corrupt(x_pick, training=True))
 as_img = lambda a: np.asarray(a).reshape(-1, 28, 28)
 out.figure(plots.image_rows({
-    "original": as_img(x_pick), "VAE": as_img(reconstruct("VAE", x_pick)), "DAE": as_img(reconstruct("DAE", x_pick)),
-    "corrupted": as_img(corrupted), "DAE(corrupted)": as_img(reconstruct("DAE", corrupted)),
+    "original": as_img(x_pick), "VAE reconstruction": as_img(reconstruct("VAE", x_pick)),
+    "DAE reconstruction": as_img(reconstruct("DAE", x_pick)), "corrupted input": as_img(corrupted),
+    "DAE reconstruction of the corrupted input": as_img(reconstruct("DAE", corrupted)),
 }), "reconstructions")
 
 rows, nll_per_image = [], {}

@@ -142,19 +142,21 @@ def grid_points(n: int, extent: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def image_rows(rows: dict[str, np.ndarray], title: str = ""):
-    """One row of images per entry (label -> (k, 28, 28)), same columns = same source image."""
+    """One row of images per entry (label -> (k, 28, 28)), same columns = same source image; each row's label
+    stands above it, so that the images span the page width."""
     k = max(len(v) for v in rows.values())
-    fig, axes = plt.subplots(len(rows), 1, figsize=(style.PAGE_WIDTH, 0.72 * len(rows) * style.PAGE_WIDTH / k + 0.3))
+    row_height = style.PAGE_WIDTH / k + 0.2  # the images and their label's line
+    fig, axes = plt.subplots(len(rows), 1, figsize=(style.PAGE_WIDTH, len(rows) * row_height + (0.3 if title else 0)))
     axes = np.atleast_1d(axes)
     for ax, (label, imgs) in zip(axes, rows.items()):
         ax.imshow(tile(imgs, 1, k, pad=2), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
         ax.set_xticks([]), ax.set_yticks([])
         ax.grid(False)
-        ax.set_ylabel(label, rotation=0, ha="right", va="center")
+        ax.set_title(label, loc="left", fontsize=8, pad=2)
         for side in ax.spines.values():
             side.set_visible(False)
     if title:
-        axes[0].set_title(title)
+        fig.suptitle(title)
     return fig
 
 

@@ -3,8 +3,9 @@
 Six sweeps are read from the cells of the profile's graph (see `study`): the Q2 code size (cells that
 differ only in `latent_dim`), the autoencoders' seed (cells that differ only in `seed`), the DAE's corruption
 level and the autoencoders' likelihood (`corruption_level`, `likelihood`), the Q1 Gaussian decoder's σ (cells
-that differ only in `gaussian_sigma`) and the architecture of Q1 and Q2 (cells that differ only in `architecture`). Each is found by its varying parameter,
-so a profile with other values (or the tiny `study_smoke` grid) is read the same way.
+that differ only in `gaussian_sigma`) and the architecture of Q1 and Q2 (cells that differ only in
+`architecture`). Each is found by its varying parameter, so a profile with other values (or the tiny
+`study_smoke` grid) is read the same way.
 """
 
 from __future__ import annotations
