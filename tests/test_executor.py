@@ -70,3 +70,16 @@ def test_cells_ready_to_run_are_the_cells_to_run_with_no_upstream_cell_to_run_fi
     chosen = {"q2_representations": "/kept/q2r"}  # a chosen run stands in for the cell
     up_to_date.clear()
     assert executor.cells_ready_to_run(nodes, "smoke", force=False, chosen=chosen) == 2
+
+
+def test_the_chains_through_the_own_runs_start_first():
+    """The full profile's own Q2 representations run (and its Q2.3 run below it) outrank every grid cell, and
+    the own Q1 run (no downstream) outranks the grid's Q2 chains of two short cells."""
+    from vaereport.study.executor import start_order_costs
+    from vaereport.study.graph import build_graph, longest_chains
+
+    nodes = build_graph("full")
+    depth = longest_chains(nodes, start_order_costs(nodes))
+    own = {n.analysis: depth[n.id] for n in nodes if n.own}
+    grid = max(depth[n.id] for n in nodes if not n.own)
+    assert own["q2_representations"] > own["q1_vae_mnist"] > grid

@@ -82,3 +82,22 @@ def settings_table(settings: dict[str, list[dict]], params: dict) -> str:
         cells += [str(r["active_units"]), *(f"{r[k]:.4f}" if r[k] is not None else "–" for k in ("vae_mse", "dae_mse"))]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def seed_sentence(rows: list[dict], settings: dict, where: str) -> str:
+    """2.3's sentence on the autoencoders' training seed, from `robustness.seed_rows` (per budget: VAE − DAE
+    accuracy over seeds and subsets, `verdict` 'vae' / 'dae' / 'undecided') and `robustness.seed_settings`; without
+    a seed sweep, that the intervals cover one seed."""
+    if not rows:
+        return "The intervals are over the labelled subsets, with one training seed per autoencoder."
+    differences = "; ".join(
+        f"{100 * r['mean']:+.1f} points" + (f" [{100 * r['low']:.1f}, {100 * r['high']:.1f}]" if r["low"] is not None else "")
+        + f" at {fmt(r['budget'])} labels" for r in rows)
+    by_verdict = {v: [r["budget"] for r in rows if r["verdict"] == v] for v in ("vae", "dae", "undecided")}
+    verdicts = [f"the {v.upper()} codes lead {at_budgets(by_verdict[v])}" for v in ("vae", "dae") if by_verdict[v]]
+    if by_verdict["undecided"]:
+        verdicts.append(f"no difference is resolved {at_budgets(by_verdict['undecided'])}")
+    seeds = _values([str(s) for s in settings["seeds"]])
+    return (f"The intervals above are over the labelled subsets of one pair of autoencoders; trained again with seeds "
+            f"{seeds} ({settings['epochs']}-epoch models, {where}), VAE − DAE codes is {differences}, intervals over "
+            f"seeds and subsets together: {', '.join(verdicts)}.")

@@ -55,6 +55,8 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
             "@tbl-settings" if arch.own else "the study's report, section 'Corruption and likelihood'"),
         "settings_table": choice_answers.settings_table(
             arch.settings, views["q2_representations"].meta["params"] if views["q2_representations"].available else {}),
+        "seed_answer": choice_answers.seed_sentence(study.seeds if study.available else [],
+                                                    study.seed_settings if study.available else {}, "@sec-robust-seed"),
         "measured_sigma": arch.best_sigma,
         "measured_code_sizes": arch.code_sizes,
         "analyses": analyses.existing(),  # each one's section and Summary lines, in order
