@@ -86,11 +86,12 @@ runs: $(VENV)/.installed
 status: $(VENV)/.installed
 	$(VR) status --profile $(PROFILE)
 
-# Two pytest-xdist workers (TensorFlow trains on one thread, so most tests keep one core busy); -rs lists every
-# skipped test and why. TEST_WORKERS=0 runs the suite in one process.
+# Two pytest-xdist workers, each taking whole test files (a file's module-scoped set-ups are built once; TensorFlow
+# trains on one thread, so most tests keep one core busy); -rs lists every skipped test and why.
+# TEST_WORKERS=0 runs the suite in one process.
 TEST_WORKERS ?= 2
 test: $(VENV)/.installed lint
-	$(PY) -m pytest -q -rs --durations=12 -n $(TEST_WORKERS) --dist loadgroup
+	$(PY) -m pytest -q -rs --durations=12 -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check src analysis params tests benchmarks

@@ -12,7 +12,7 @@ os.environ["VAEREPORT_RENDERER"] = "builtin"  # tests check the built-in rendere
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_cli(*args, env=None, timeout=900):
+def run_cli(*args, env=None, timeout=1800):
     """Run the `vaereport` CLI in a subprocess; returns the CompletedProcess."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "vaereport.cli", *args], cwd=ROOT, env=full_env,
@@ -38,16 +38,17 @@ def build_dir(tmp_path, monkeypatch):
 def smoke_build(tmp_path_factory):
     """The smoke report, built once for the whole run: pytest-xdist's workers share it (the first one to ask builds
     it under a file lock; the others wait and read). Tests only read it; a test that writes takes `smoke_copy`."""
-    shared = tmp_path_factory.getbasetemp().parent  # every xdist worker's base temp lives under it
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # this run's folder, never an earlier one's
     build = shared / "smoke-build"
     env = {"VAEREPORT_BUILD_DIR": str(build)}
+    done, failed = shared / "smoke-build.done", shared / "smoke-build.failed"
     with open(shared / "smoke-build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        done = shared / "smoke-build.done"
-        if not done.is_file():
+        if not done.is_file() and not failed.is_file():
             result = run_cli("report", "--profile", "smoke", env=env)
-            assert result.returncode == 0, result.stderr[-3000:]
-            done.write_text(result.stderr)
+            (done if result.returncode == 0 else failed).write_text(result.stderr)
+    assert not failed.is_file(), "the smoke build failed:\n" + failed.read_text()[-3000:]
     result = subprocess.CompletedProcess([], 0, stdout="", stderr=done.read_text())
     return build / "smoke", env, result
 
@@ -59,11 +60,3 @@ def smoke_copy(smoke_build, tmp_path):
     build = tmp_path / "build"
     shutil.copytree(smoke, build / "smoke", symlinks=True)
     return build / "smoke", {"VAEREPORT_BUILD_DIR": str(build)}, result
-
-
-def pytest_collection_modifyitems(items):
-    """Tests that share an expensive module-scoped set-up run on one xdist worker (`--dist loadgroup`)."""
-    for item in items:
-        group = getattr(item.module, "XDIST_GROUP", None)
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))

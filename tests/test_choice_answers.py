@@ -11,27 +11,34 @@ def facts(better=(), worse=(), differences=None):
 
 
 def test_without_a_sweep_the_setting_is_stated_as_fixed():
-    assert choice_answers.setting_sentence(None, **LEVEL) == (
-        "The corruption level was fixed before training; no other corruption level was trained for this report.")
+    assert choice_answers.setting_sentence(None, **LEVEL, chosen=0.3) == (
+        "The corruption level 0.3 was fixed before training; no other corruption level was trained for this report.")
+    assert choice_answers.setting_sentence(None, **LEVEL, chosen=0.3, trained=[0.1, 0.5]) == (
+        "The corruption level 0.3 was fixed before training; the corruption levels trained for comparison, 0.1 and 0.5, "
+        "do not include it (@tbl-settings).")
 
 
 def test_a_setting_no_other_value_beats_is_kept():
     text = choice_answers.setting_sentence(facts(), **LEVEL)
     assert text == ("The corruption level 0.3 is kept: of the corruption levels 0.1, 0.3 and 0.5, each trained for 5 "
-                    "epochs and scored on 10,000 held-out training images, none gave the DAE codes a higher accuracy "
-                    "at any label budget (@tbl-settings).")
+                    "epochs and scored on 10,000 held-out training images, none of the others gave the DAE codes a higher "
+                    "accuracy beyond its interval at any label budget (@tbl-settings).")
+    two = {**facts(), "values": [0.3, 0.5], "n_validation": 0}
+    assert "scored on the test images, 0.5 did not give the DAE codes a higher accuracy" in \
+        choice_answers.setting_sentence(two, **LEVEL)
 
 
-def test_values_that_are_worse_are_named_with_their_budgets():
+def test_values_that_are_worse_are_named_with_their_own_budgets():
     text = choice_answers.setting_sentence(facts(worse=[(0.5, 100), (0.5, 1000), (0.1, 100)]), **LEVEL)
-    assert text.endswith("(@tbl-settings); 0.1 and 0.5 gave lower accuracy at 100 and 1,000 labels.")
+    assert text.endswith("(@tbl-settings); accuracy was lower with 0.1 at 100 labels, 0.5 at 100 and 1,000 labels.")
 
 
 def test_a_value_that_beats_the_setting_is_reported_with_its_interval():
     d = {(0.5, 100): {"mean": 0.021, "low": 0.004, "high": 0.038}, (0.1, 1000): {"mean": 0.011, "low": 0.001, "high": 0.02}}
     text = choice_answers.setting_sentence(facts(better=[(0.5, 100), (0.1, 1000)], differences=d), **LEVEL)
     assert text.startswith("The corruption level 0.3 is not the best measured:")
-    assert "0.5 gave the DAE codes +2.1 points (95 % interval 0.4 to 3.8) at 100 labels (@tbl-settings)" in text
+    assert ("0.5 gave the DAE codes 2.1 points more accuracy than 0.3 at 100 labels (95 % interval 0.4 to 3.8, "
+            "simultaneous over the budgets; @tbl-settings)") in text
     assert text.endswith("the report's models keep the corruption level 0.3, fixed before training.")
 
 
@@ -39,6 +46,10 @@ def test_setting_answers_fall_back_without_parameters_or_sweeps():
     answers = choice_answers.setting_answers({}, {}, "@tbl-settings")
     assert answers["likelihood"] == ("The likelihood was fixed before training; no other likelihood was trained "
                                      "for this report.")
+    answers = choice_answers.setting_answers({}, {"likelihood": "bernoulli", "corruption": "gaussian",
+                                                  "corruption_level": 0.3, "gaussian_sigma": 0.1}, "@tbl-settings")
+    assert answers["likelihood"].startswith("The Bernoulli likelihood was fixed before training;")
+    assert answers["corruption"].startswith("The Gaussian corruption of level 0.3 was fixed before training;")
     assert choice_answers.settings_table({}, {}) == ""
 
 
@@ -73,7 +84,9 @@ def test_the_seed_sentence_gives_the_difference_over_seeds_and_its_verdict_per_b
     rows = [{"budget": 100, "mean": -0.031, "low": -0.052, "high": -0.01, "verdict": "dae"},
             {"budget": 1000, "mean": 0.004, "low": -0.01, "high": 0.018, "verdict": "undecided"}]
     text = choice_answers.seed_sentence(rows, {"seeds": [1, 2, 3], "epochs": 5}, "@sec-robust-seed")
-    assert text == ("The intervals above are over the labelled subsets of one pair of autoencoders; trained again with "
-                    "seeds 1, 2 and 3 (5-epoch models, @sec-robust-seed), VAE − DAE codes is -3.1 points [-5.2, -1.0] at "
-                    "100 labels; +0.4 points [-1.0, 1.8] at 1,000 labels, intervals over seeds and subsets together: the "
-                    "DAE codes lead at 100 labels, no difference is resolved at 1,000 labels.")
+    assert text == ("The intervals of @tbl-q2-accuracy are over the labelled subsets of one pair of autoencoders. With "
+                    "the pair trained again from seeds 1, 2 and 3 (5-epoch models, @sec-robust-seed), the VAE codes' "
+                    "accuracy minus the DAE codes' is −3.1 points (95 % interval −5.2 to −1.0) at 100 labels; 0.4 points "
+                    "(95 % interval −1.0 to 1.8) at 1,000 labels, with intervals over seeds and subsets together, "
+                    "simultaneous over the budgets: the DAE codes lead at 100 labels, no difference is resolved at "
+                    "1,000 labels.")

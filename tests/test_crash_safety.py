@@ -12,7 +12,6 @@ import pytest
 from conftest import ROOT, run_cli
 
 pytestmark = pytest.mark.integration
-XDIST_GROUP = "slow_build"  # the three signals' tests share one module-scoped build: one xdist worker runs them
 TINY = ["-p", "epochs=1", "-p", "train_subset=500", "-p", "hidden=[8]", "-p", "grid_size=3"]
 # Long enough to be killed inside training, short enough for a test: the same run is forced again.
 SLOW = ["-p", "epochs=40", "-p", "train_subset=3000", "-p", "hidden=[32]", "-p", "grid_size=3", "-p", "iwae_samples=5"]

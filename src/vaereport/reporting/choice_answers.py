@@ -9,6 +9,7 @@ from .formatting import fmt
 from .semisup_answers import at_budgets
 
 CODE_LABELS = {"vae": "VAE codes", "dae": "DAE codes"}
+CORRUPTION_NAMES = {"gaussian": "Gaussian", "masking": "masking"}
 
 
 def _values(values: list) -> str:
@@ -16,33 +17,41 @@ def _values(values: list) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def _difference(d: dict) -> str:
-    """'+2.1 points (95 % interval 0.4 to 3.8)', simultaneous over the budgets."""
-    return f"{100 * d['mean']:+.1f} points (95 % interval {100 * d['low']:.1f} to {100 * d['high']:.1f})"
+def _interval(d: dict, scale: float = 100) -> str:
+    """'95 % interval 0.4 to 3.8' (typographic minus)."""
+    return f"95 % interval {fmt(scale * d['low'], 1)} to {fmt(scale * d['high'], 1)}"
 
 
-def setting_sentence(facts: dict | None, setting: str, label, name, table: str) -> str:
+def _scored_on(n_validation: int) -> str:
+    return f"scored on {fmt(n_validation)} held-out training images" if n_validation else "scored on the test images"
+
+
+def setting_sentence(facts: dict | None, setting: str, label, name, table: str, chosen=None, trained=None) -> str:
     """The sentence on one setting of the Q2 autoencoders. `setting` is its noun ('corruption level'), `label(v)`
     words a value ('0.3', 'Gaussian (σ = 0.1)'), `name(v)` the setting at that value ('corruption level 0.3',
-    'Bernoulli likelihood'), `table` cites the sweep's table. Without a sweep that trained the report's value
-    (`facts` None), the setting is stated as fixed before training."""
+    'Bernoulli likelihood'), `table` cites the sweep's table. Without facts (no sweep, or one that did not train
+    the report's value `chosen`; `trained`: the values it did train), the setting is stated as fixed."""
     if facts is None:
-        return f"The {setting} was fixed before training; no other {setting} was trained for this report."
-    chosen, code = name(facts["chosen"]), CODE_LABELS[facts["representation"]]
-    trained = (f"of the {setting}s {_values([label(v) for v in facts['values']])}, each trained for {facts['epochs']} "
-               f"epochs and scored on {fmt(facts['n_validation'])} held-out training images")
+        fixed = f"The {name(chosen)} was fixed before training" if chosen is not None else f"The {setting} was fixed before training"
+        if trained:
+            return f"{fixed}; the {setting}s trained for comparison, {_values([label(v) for v in trained])}, do not include it ({table})."
+        return f"{fixed}; no other {setting} was trained for this report."
+    chosen, code = facts["chosen"], CODE_LABELS[facts["representation"]]
+    others = [v for v in facts["values"] if v != chosen]
+    trained_on = (f"of the {setting}s {_values([label(v) for v in facts['values']])}, each trained for {facts['epochs']} "
+                  f"epochs and {_scored_on(facts['n_validation'])}")
     if not facts["better"]:
-        worse = sorted({v for v, _ in facts["worse"]}, key=str)
-        tail = ""
-        if worse:
-            budgets = sorted({l for v, l in facts["worse"]})
-            tail = f"; {_values([label(v) for v in worse])} gave lower accuracy {at_budgets(budgets)}"
-        return (f"The {chosen} is kept: {trained}, none gave the {code} a higher accuracy at any label "
-                f"budget ({table}){tail}.")
+        subject = f"{label(others[0])} did not give" if len(others) == 1 else "none of the others gave"
+        worse = [(v, [l for u, l in facts["worse"] if u == v]) for v in others]
+        tail = ", ".join(f"{label(v)} {at_budgets(sorted(ls))}" for v, ls in worse if ls)
+        tail = f"; accuracy was lower with {tail}" if tail else ""
+        return (f"The {name(chosen)} is kept: {trained_on}, {subject} the {code} a higher accuracy beyond its "
+                f"interval at any label budget ({table}){tail}.")
     value, l = max(facts["better"], key=lambda vl: facts["differences"][vl]["mean"])
-    return (f"The {chosen} is not the best measured: {trained}, {label(value)} gave the {code} "
-            f"{_difference(facts['differences'][(value, l)])} at {fmt(l)} labels ({table}); the report's models "
-            f"keep the {chosen}, fixed before training.")
+    d = facts["differences"][(value, l)]
+    return (f"The {name(chosen)} is not the best measured: {trained_on}, {label(value)} gave the {code} "
+            f"{fmt(100 * d['mean'], 1)} points more accuracy than {label(chosen)} at {fmt(l)} labels ({_interval(d)}, "
+            f"simultaneous over the budgets; {table}); the report's models keep the {name(chosen)}, fixed before training.")
 
 
 def setting_answers(settings: dict[str, list[dict]], params: dict, table: str) -> dict[str, str]:
@@ -50,16 +59,18 @@ def setting_answers(settings: dict[str, list[dict]], params: dict, table: str) -
     codes), from the sweeps' rows (`MeasuredChoices.settings`) and the report's Q2 parameters."""
     from .robustness import setting_facts
 
-    def facts(parameter: str, code: str):
-        rows = settings.get(parameter) or []
-        return setting_facts(rows, params[parameter], code) if rows and parameter in params else None
-
     sigma = params.get("gaussian_sigma")
     likelihood = lambda v: f"Gaussian (σ = {sigma})" if v == "gaussian" else str(v).capitalize()
-    return {"corruption": setting_sentence(facts("corruption_level", "dae"), "corruption level", str,
-                                           lambda v: f"corruption level {v}", table),
-            "likelihood": setting_sentence(facts("likelihood", "vae"), "likelihood", likelihood,
-                                           lambda v: f"{likelihood(v)} likelihood", table)}
+    specs = {"corruption": ("corruption_level", "dae", "corruption level", str,
+                            lambda v: f"{CORRUPTION_NAMES.get(params.get('corruption'), 'input')} corruption of level {v}"),
+             "likelihood": ("likelihood", "vae", "likelihood", likelihood, lambda v: f"{likelihood(v)} likelihood")}
+    answers = {}
+    for key, (parameter, code, setting, label, name) in specs.items():
+        rows, chosen = settings.get(parameter) or [], params.get(parameter)
+        facts = setting_facts(rows, chosen, code) if rows and chosen is not None else None
+        trained = [r["value"] for r in rows] if rows and facts is None else None
+        answers[key] = setting_sentence(facts, setting, label, name, table, chosen, trained)
+    return answers
 
 
 def settings_table(settings: dict[str, list[dict]], params: dict) -> str:
@@ -91,13 +102,14 @@ def seed_sentence(rows: list[dict], settings: dict, where: str) -> str:
     if not rows:
         return "The intervals are over the labelled subsets, with one training seed per autoencoder."
     differences = "; ".join(
-        f"{100 * r['mean']:+.1f} points" + (f" [{100 * r['low']:.1f}, {100 * r['high']:.1f}]" if r["low"] is not None else "")
+        f"{fmt(100 * r['mean'], 1)} points" + (f" ({_interval(r)})" if r["low"] is not None else " (no interval)")
         + f" at {fmt(r['budget'])} labels" for r in rows)
     by_verdict = {v: [r["budget"] for r in rows if r["verdict"] == v] for v in ("vae", "dae", "undecided")}
     verdicts = [f"the {v.upper()} codes lead {at_budgets(by_verdict[v])}" for v in ("vae", "dae") if by_verdict[v]]
     if by_verdict["undecided"]:
         verdicts.append(f"no difference is resolved {at_budgets(by_verdict['undecided'])}")
     seeds = _values([str(s) for s in settings["seeds"]])
-    return (f"The intervals above are over the labelled subsets of one pair of autoencoders; trained again with seeds "
-            f"{seeds} ({settings['epochs']}-epoch models, {where}), VAE − DAE codes is {differences}, intervals over "
-            f"seeds and subsets together: {', '.join(verdicts)}.")
+    return (f"The intervals of @tbl-q2-accuracy are over the labelled subsets of one pair of autoencoders. With the "
+            f"pair trained again from seeds {seeds} ({settings['epochs']}-epoch models, {where}), the VAE codes' accuracy "
+            f"minus the DAE codes' is {differences}, with intervals over seeds and subsets together, simultaneous over "
+            f"the budgets: {', '.join(verdicts)}.")

@@ -149,18 +149,16 @@ def gap_facts(gaps: dict) -> dict:
 
 def gap_images_in_words(facts: dict) -> str | None:
     """What the images decoded in the gaps look like ('... look like <words>'), without numbers, from `gap_facts`:
-    blends of the two classes whose regions meet there (most points mixed), digits of the classes around them, or
-    none of the digits around them (at most half named as a neighbour); 'less distinct than elsewhere' where prior
-    samples decoded in the gaps are confidently named less often than elsewhere in the disc. None without gaps
-    or decoded points."""
+    one of the two digits whose regions meet there (most points have two classes around them), digits of the
+    classes around them, or mostly shapes that are none of them (at most half named as a neighbouring class);
+    'drawn less distinctly than elsewhere' where prior samples decoded in the gaps are confidently named less often
+    than elsewhere in the disc. None without gaps or decoded points."""
     if not facts["has_gaps"] or not facts["n_points"]:
         return None
     if facts["named_as_neighbour"] * 2 <= facts["n_points"]:
-        words = "none of the digits around them"
-    elif facts["n_mixed"] * 2 > facts["n_points"]:
-        words = "blends of the two digits whose regions meet there"
-    else:
-        words = "digits of the classes around them"
+        return "shapes that are mostly none of the digits around them"
+    words = ("one of the two digits whose regions meet there" if facts["n_mixed"] * 2 > facts["n_points"]
+             else "digits of the classes around them")
     if facts["named_verdict"] == "below":
         words += ", drawn less distinctly than digits decoded elsewhere"
     return words

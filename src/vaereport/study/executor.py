@@ -154,7 +154,9 @@ def _on_cluster(todo: list[Node], specs: dict, fixed: dict, connection):
     client, futures, node_of = connection.client, {}, {}
     depth = longest_chains(todo, start_order_costs(todo))  # the scheduler starts the longest chains first
     token = f"{os.getpid()}-{time.time_ns()}"
-    for node in todo:
+    # Submitted longest chain first (still upstream before downstream: a cell's chain is longer than its readers'),
+    # since an idle worker takes the first task that arrives, whatever the priorities of those still to come.
+    for node in sorted(todo, key=lambda n: -depth[n.id]):
         ups = [fixed[u] if u in fixed else futures[u] for u in node.upstream.values()]
         fut = client.submit(run_cell, specs[node.id], *ups, key=f"{node.id}-{token}", pure=False,
                             priority=depth[node.id])

@@ -70,8 +70,9 @@ def build_graph(profile: str, targets: list[str] | None = None, cli_grid: dict |
             if own_upstream:
                 settings.append((own_params, None, True, {}))
             for c in cells or ([] if own_upstream else [grid.Cell(name, grid.BASE_CELL, own_params, {})]):
-                if own_upstream and ups and c.name == grid.BASE_CELL and not any(n.varying for n in combo):
-                    continue  # a grid of one cell sets how its analysis reads the upstream grids' cells
+                if own_upstream and ups and c.name == grid.BASE_CELL and not any(n.varying for n in combo) \
+                        and not (mine and cli_grid):
+                    continue  # a profile's grid of one cell sets how its analysis reads the upstream grids' cells
                 settings.append((c.params, c.name, False, c.varying))
             for params, cell, own, varying in settings:
                 key = (json.dumps(params, sort_keys=True), tuple(n.id for n in combo))
