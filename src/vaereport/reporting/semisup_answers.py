@@ -264,3 +264,29 @@ def pca_answer(F: dict) -> str | None:
         else:
             parts.append(f"{name} were not separated from it at any budget")
     return "Against PCA of the pixels at the codes' size, with the label-only selection on both, " + "; ".join(parts)
+
+
+def vae_code_answer(stats: dict | None, code_dim: int, code_rows: list[dict], where: str) -> str:
+    """Why the VAE codes do what they do in 2.3: how many of the code's dimensions are active and their share of
+    the KL (`vae_code_stats`), then the code size a criterion without labels picks, the VAE's held-out −ELBO over
+    the measured code sizes (`robustness.code_size_rows`, cited at `where`); '' without the statistics."""
+    if not stats:
+        return ""
+    text = f"The VAE uses {stats['active_units']} of its {code_dim} code dimensions"
+    if "kl_active_share" in stats:
+        text += f", which carry {100 * stats['kl_active_share']:.1f} % of its KL to the prior (@fig-q2-kl)"
+        if stats["active_units"] < code_dim:
+            text += ": a unit whose posterior is the prior for every image gives a classifier nothing"
+    text += "."
+    from .findings import _held_out_elbo_facts
+
+    scored = [r for r in code_rows if r.get("vae_validation_neg_elbo") is not None]
+    if len(scored) > 1:
+        elbo = _held_out_elbo_facts(scored, code_dim)
+        active = ", ".join(f"{r['active_units']} of {r['latent_dim']}" for r in scored)
+        resolved = "every other size's is higher" if elbo["all_above"] else \
+            f"not separated from size {budgets_text(elbo['not_separated'])}"
+        text += (f" Without labels, the VAE's negative ELBO on held-out training images picks code size "
+                 f"{elbo['best_size']} among {budgets_text([r['latent_dim'] for r in scored])} ({resolved}; active units "
+                 f"{active}; {where}).")
+    return text
