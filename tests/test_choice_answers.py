@@ -90,3 +90,10 @@ def test_the_seed_sentence_gives_the_difference_over_seeds_and_its_verdict_per_b
                     "(95 % interval −1.0 to 1.8) at 1,000 labels, with intervals over seeds and subsets together, "
                     "simultaneous over the budgets: the DAE codes lead at 100 labels, no difference is resolved at "
                     "1,000 labels.")
+
+
+def test_a_kept_setting_shows_the_largest_unresolved_difference():
+    d = {(0.5, 100): {"mean": 0.015, "low": -0.008, "high": 0.038}, (0.1, 100): {"mean": -0.01, "low": -0.03, "high": 0.01}}
+    text = choice_answers.setting_sentence(facts(differences=d), **LEVEL)
+    assert text.endswith("at any label budget (@tbl-settings); the largest difference, 0.5 at 100 labels, is 1.5 points "
+                         "(95 % interval −0.8 to 3.8, simultaneous over the budgets).")

@@ -61,18 +61,30 @@ def test_study_graph_runs_downstream_once_per_upstream_cell():
     for n in nodes:
         by.setdefault(n.analysis, []).append(n)
     q2r, q2s = by["q2_representations"], by["q2_semisupervised"]
-    assert len(q2r) == 6  # 2 code sizes at seed 2 + seeds 1, 2 at the profile's code size (one shared) + 2 architectures
+    # code sizes 4 and 16, seeds 1 and 2, corruption 0.1 and 0.3, Bernoulli and Gaussian (size 16 = seed 2 = 0.3 =
+    # Bernoulli: the profile's own run) + 2 architectures
+    assert len(q2r) == 7
     assert len(q2s) == len(q2r) + 1  # each upstream cell, plus the profile's own (full settings) run
     assert {n.upstream["q2_representations"] for n in q2s} == {n.id for n in q2r}
     assert sum(n.own for n in nodes) == 3  # one own run per analysis, marked in the graph
     own_q2r = next(n for n in q2r if n.own)
-    assert own_q2r.params == load_params("q2r", "study_smoke") and own_q2r.cell == "seed-2_architecture-mlp_latent_dim-16_validation_size-0"
+    assert own_q2r.params == load_params("q2r", "study_smoke")
+    assert own_q2r.cell == "seed-2_architecture-mlp_latent_dim-16_likelihood-bernoulli_corruption_level-0.3_validation_size-0"
 
 
 def test_grid_on_the_command_line_replaces_the_profile_grid_of_that_analysis():
     nodes = graph.build_graph("smoke", ["q2s"], {"budgets": [[100], [200]]})
     assert [n.cell for n in nodes if n.analysis == "q2_semisupervised"] == ["profile", "budgets-100", "budgets-200"]
     assert [n.cell for n in nodes if n.analysis == "q2_representations"] == ["profile"]
+    one = graph.build_graph("smoke", ["q2s"], {"budgets": [[100]]})  # a grid of one cell runs too
+    assert [n.cell for n in one if n.analysis == "q2_semisupervised"] == ["profile", "base"]
+
+
+def test_the_full_profile_measures_its_choices_once_per_distinct_cell():
+    nodes = graph.build_graph("full")
+    count = {a: sum(n.analysis == a for n in nodes) for a in ("q1_vae_mnist", "q2_representations", "q2_semisupervised")}
+    assert count == {"q1_vae_mnist": 6, "q2_representations": 10, "q2_semisupervised": 10}
+    assert all(n.params["validation_size"] == 10000 for n in nodes if not n.own and n.analysis != "q2_semisupervised")
 
 
 def test_local_cluster_layout_one_worker_per_core_and_per_cell_ready_or_as_asked():

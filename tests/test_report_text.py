@@ -455,7 +455,7 @@ def test_architecture_answers_follow_the_measured_comparison(smoke_context):
     assert ("**(b) Fully connected, although keras-io's convolutional encoder and decoder fit held-out digits better: "
             "on this CPU it costs 4.0 times the training time.**") in text
     assert "conv − dense in negative ELBO is −3.0 nats (95 % interval −4.0 to −2.0) per image" in text
-    assert "with convolutional models the full profile's training would take about" in text
+    assert "with convolutional models, training the report's models would take about" in text
     assert "convolutional builders fit held-out garments better but cost 5.0 times the time per epoch.**" in text
     assert "The dense models are kept because with convolutional models" in text
     assert ("; in the label-only selection's accuracy the difference is "
@@ -562,3 +562,8 @@ def test_gap_images_are_described_in_words_without_numbers():
     assert findings.gap_images_in_words({**base, "named_as_neighbour": 3}) == "shapes that are mostly none of the digits around them"
     assert findings.gap_images_in_words({**base, "n_points": 0}) is None
     assert findings.gap_images_in_words({**base, "has_gaps": False}) is None
+
+
+def test_the_accuracy_table_shows_the_few_label_budgets():
+    assert findings.display_budgets([100, 300, 1000, 3000, 10000, 60000]) == [100, 300, 1000, 10000, 60000]
+    assert findings.display_budgets([100, 500]) == [100, 500]

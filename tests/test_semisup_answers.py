@@ -125,11 +125,15 @@ def test_the_vae_code_answer_gives_active_units_and_the_label_free_code_size():
     assert answers.vae_code_answer(stats, 16, [], "@sec-robust-code") == (
         "The VAE uses 8 of its 16 code dimensions, which carry 99.5 % of its KL to the prior (@fig-q2-kl): a unit "
         "whose posterior is the prior for every image gives a classifier nothing.")
-    rows = [{"latent_dim": 4, "vae_validation_neg_elbo": 250.0, "active_units": 4, "n_validation": 10000,
+    rows = [{"latent_dim": 4, "vae_validation_neg_elbo": 250.0, "active_units": 4, "n_validation": 10000, "epochs": 5,
              "vs_best": {"mean": 9.0, "low": 8.0, "high": 10.0}},
-            {"latent_dim": 16, "vae_validation_neg_elbo": 241.0, "active_units": 8, "n_validation": 10000, "vs_best": None},
-            {"latent_dim": 64, "vae_validation_neg_elbo": 241.2, "active_units": 9, "n_validation": 10000,
+            {"latent_dim": 16, "vae_validation_neg_elbo": 241.0, "active_units": 8, "n_validation": 10000, "vs_best": None,
+             "epochs": 5},
+            {"latent_dim": 64, "vae_validation_neg_elbo": 241.2, "active_units": 9, "n_validation": 10000, "epochs": 5,
              "vs_best": {"mean": 0.2, "low": -0.1, "high": 0.5}}]
     text = answers.vae_code_answer(stats, 16, rows, "@sec-robust-code")
     assert text.endswith(" Without labels, the VAE's negative ELBO on held-out training images picks code size 16 among "
                          "4, 16 and 64 (not separated from size 64; active units 4 of 4, 8 of 16, 9 of 64; @sec-robust-code).")
+    rows[1]["active_units"] = 16
+    assert answers.vae_code_answer(stats, 16, rows, "@sec-robust-code").endswith(
+        "Those 5-epoch models still use 16 of 16 units, so the units switch off later in training.")

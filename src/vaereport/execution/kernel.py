@@ -33,6 +33,12 @@ def interrupt() -> None:
     kill_running_kernels()
 
 
+# The kernel's own BLAS and OpenMP run on one thread, as in a Dask worker (whose nanny sets these): a matrix
+# product split over two threads sums in another order, and a Q2.3 run in this process then chose other
+# classifiers than the same run on the cluster. Its parallel fits use processes (`semisup.run_parallel`).
+KERNEL_BLAS_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+
 def _project_kernel_manager(log_file):
     """A kernel manager that starts the kernel on this very interpreter (whose package versions the
     cache key records), whatever a `python3` kernelspec elsewhere points to, and writes the kernel's
@@ -48,6 +54,7 @@ def _project_kernel_manager(log_file):
 
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             kw["stderr"] = log_file
+            kw["env"] = {**(kw.get("env") or os.environ), **KERNEL_BLAS_ENV}
             await super()._async_launch_kernel(kernel_cmd, **kw)
             _running_kernels.append(self)
 

@@ -45,6 +45,11 @@ def setting_sentence(facts: dict | None, setting: str, label, name, table: str, 
         worse = [(v, [l for u, l in facts["worse"] if u == v]) for v in others]
         tail = ", ".join(f"{label(v)} {at_budgets(sorted(ls))}" for v, ls in worse if ls)
         tail = f"; accuracy was lower with {tail}" if tail else ""
+        ahead = [(vl, d) for vl, d in facts["differences"].items() if d["mean"] > 0 and d["low"] is not None]
+        if ahead:
+            (v, l), d = max(ahead, key=lambda x: x[1]["mean"])
+            tail = (f"; the largest difference, {label(v)} at {fmt(l)} labels, is {fmt(100 * d['mean'], 1)} points "
+                    f"({_interval(d)}, simultaneous over the budgets)") + tail
         return (f"The {name(chosen)} is kept: {trained_on}, {subject} the {code} a higher accuracy beyond its "
                 f"interval at any label budget ({table}){tail}.")
     value, l = max(facts["better"], key=lambda vl: facts["differences"][vl]["mean"])

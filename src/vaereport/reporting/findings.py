@@ -368,9 +368,10 @@ def summary_pivot(metrics: dict, budgets: list[int], classifiers: list[str] | No
             for (rep, clf), vals in sorted(cells.items(), key=lambda kv: (order[kv[0][0]], clf_order[kv[0][1]]))]
 
 
-def display_budgets(budgets: list[int], wanted=(100, 1000, 10000, 60000)) -> list[int]:
-    """The budgets a page-wide table shows: all if few, else the first, the last and round decades."""
-    if len(budgets) <= 4:
+def display_budgets(budgets: list[int], wanted=(100, 300, 1000, 10000, 60000)) -> list[int]:
+    """The budgets a page-wide table shows: all if few, else the first, the last, 300 (the few-label regime's
+    second budget) and round decades, at most five."""
+    if len(budgets) <= 5:
         return list(budgets)
     picked = [b for b in budgets if b in wanted or b in (budgets[0], budgets[-1])]
     return picked[:5]

@@ -289,4 +289,8 @@ def vae_code_answer(stats: dict | None, code_dim: int, code_rows: list[dict], wh
         text += (f" Without labels, the VAE's negative ELBO on held-out training images picks code size "
                  f"{elbo['best_size']} among {budgets_text([r['latent_dim'] for r in scored])} ({resolved}; active units "
                  f"{active}; {where}).")
+        same = next((r for r in scored if r["latent_dim"] == code_dim), None)
+        if same and same["active_units"] > stats["active_units"]:
+            text += (f" Those {same['epochs']}-epoch models still use {same['active_units']} of {code_dim} units, so the "
+                     f"units switch off later in training.")
     return text

@@ -26,6 +26,7 @@ class StudyView:
         self.profile, self.dir, self.rel = profile, profile_dir(profile) / "study", "study"
         cells = robustness.kept_cells(profile)
         self.n_cells = len(cells)
+        self.n_grid_cells = sum(not c.node.own for c in cells.values())
         self.compute_seconds = sum(c.meta["wall_seconds"] for c in cells.values() if not c.node.own)
         self.code = robustness.code_size_rows(cells)
         self.seeds = robustness.seed_rows(cells)
