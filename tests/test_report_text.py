@@ -452,11 +452,11 @@ def test_architecture_answers_follow_the_measured_comparison(smoke_context):
     assert "No convolutional model was measured for this report." in prose(smoke_context)
     smoke_context["arch"] = architecture_view(-3.0)
     text = prose(smoke_context).replace("\u00a0", " ")
-    assert ("**(b) Fully connected, although keras-io's convolutional encoder and decoder fit held-out digits better: "
+    assert ("**(b) Fully connected, although the Keras VAE example's convolutional encoder and decoder fit held-out digits better: "
             "on this CPU it costs 4.0 times the training time.**") in text
     assert "conv − dense in negative ELBO is −3.0 nats (95 % interval −4.0 to −2.0) per image" in text
     assert "with convolutional models, training the report's models would take about" in text
-    assert "convolutional builders fit held-out garments better but cost 5.0 times the time per epoch.**" in text
+    assert "convolutional layers fit held-out garments better but cost 5.0 times the time per epoch.**" in text
     assert "The dense models are kept because with convolutional models" in text
     assert ("; in the label-only selection's accuracy the difference is "
             "resolved on VAE codes with 100 labels, 2.0 points (95 % interval 1.0 to 3.0); on DAE codes") in text
@@ -466,9 +466,9 @@ def test_architecture_answers_follow_the_measured_comparison(smoke_context):
     assert "1,000 labels, 2.0 points (95 % interval 1.0 to 3.0); the other interval includes zero." in text
     smoke_context["arch"] = architecture_view(3.0)
     text = prose(smoke_context).replace("\u00a0", " ")
-    assert "**(b) Fully connected: measured against keras-io's convolutional encoder and decoder, it fits held-out " \
+    assert "**(b) Fully connected: measured against the Keras VAE example's convolutional encoder and decoder, it fits held-out " \
            "digits better in 25 % of the training time.**" in text
-    assert "convolutional builders fit held-out garments worse at 5.0 times the time per epoch.**" in text
+    assert "convolutional layers fit held-out garments worse at 5.0 times the time per epoch.**" in text
     assert "convolutional VAE's held-out negative ELBO is higher by 3.0 nats (95 % interval 2.0 to 4.0) at 5.0 times the time per epoch" in text
     smoke_context["arch"] = architecture_view(0.0)
     text = prose(smoke_context)
