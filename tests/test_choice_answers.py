@@ -97,3 +97,11 @@ def test_a_kept_setting_shows_the_largest_unresolved_difference():
     text = choice_answers.setting_sentence(facts(differences=d), **LEVEL)
     assert text.endswith("at any label budget (@tbl-settings); the largest difference, 0.5 at 100 labels, is 1.5 points "
                          "(95 % interval −0.8 to 3.8, simultaneous over the budgets).")
+
+
+def test_the_seed_caveat_names_what_survives_the_seed():
+    assert choice_answers.seed_caveat([], {}) == ""
+    rows = [{"budget": 100, "verdict": "dae"}, {"budget": 1000, "verdict": "undecided"}]
+    assert choice_answers.seed_caveat(rows, {"seeds": [1, 2, 3], "epochs": 5}) == (
+        "Counting the autoencoders' training seed (3 trainings of 5 epochs), the DAE codes lead at 100 labels, VAE "
+        "against DAE codes is not resolved at 1,000 labels.")

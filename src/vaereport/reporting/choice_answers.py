@@ -118,3 +118,17 @@ def seed_sentence(rows: list[dict], settings: dict, where: str) -> str:
             f"pair trained again from seeds {seeds} ({settings['epochs']}-epoch models, {where}), the VAE codes' accuracy "
             f"minus the DAE codes' is {differences}, with intervals over seeds and subsets together, simultaneous over "
             f"the budgets: {', '.join(verdicts)}.")
+
+
+def seed_caveat(rows: list[dict], settings: dict) -> str:
+    """The Summary's clause after 2.3's representation answer: what VAE − DAE is once the autoencoders' seed is
+    counted ('' without a seed sweep)."""
+    if not rows:
+        return ""
+    undecided = [r["budget"] for r in rows if r["verdict"] == "undecided"]
+    leads = [f"the {v.upper()} codes lead {at_budgets([r['budget'] for r in rows if r['verdict'] == v])}"
+             for v in ("vae", "dae") if any(r["verdict"] == v for r in rows)]
+    if undecided:
+        leads.append(f"VAE against DAE codes is not resolved {at_budgets(undecided)}")
+    return (f"Counting the autoencoders' training seed ({len(settings['seeds'])} trainings of "
+            f"{settings['epochs']} epochs), {', '.join(leads)}.")

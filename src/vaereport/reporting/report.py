@@ -57,6 +57,8 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
             arch.settings, views["q2_representations"].meta["params"] if views["q2_representations"].available else {}),
         "seed_answer": choice_answers.seed_sentence(study.seeds if study.available else [],
                                                     study.seed_settings if study.available else {}, "@sec-robust-seed"),
+        "seed_caveat": choice_answers.seed_caveat(study.seeds if study.available else [],
+                                                  study.seed_settings if study.available else {}),
         "measured_sigma": arch.best_sigma,
         "measured_code_sizes": arch.code_sizes,
         "analyses": analyses.existing(),  # each one's section and Summary lines, in order
