@@ -5,16 +5,11 @@ subsets lies wholly above it. Each function returns one sentence (Markdown) and 
 
 from __future__ import annotations
 
-from .formatting import fmt
+from .formatting import and_list, fmt
 from .semisup_answers import at_budgets
 
 CODE_LABELS = {"vae": "VAE codes", "dae": "DAE codes"}
 CORRUPTION_NAMES = {"gaussian": "Gaussian", "masking": "masking"}
-
-
-def _values(values: list) -> str:
-    words = [str(v) for v in values]
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _interval(d: dict, scale: float = 100) -> str:
@@ -34,11 +29,11 @@ def setting_sentence(facts: dict | None, setting: str, label, name, table: str, 
     if facts is None:
         fixed = f"The {name(chosen)} was fixed before training" if chosen is not None else f"The {setting} was fixed before training"
         if trained:
-            return f"{fixed}; the {setting}s trained for comparison, {_values([label(v) for v in trained])}, do not include it ({table})."
+            return f"{fixed}; the {setting}s trained for comparison, {and_list([label(v) for v in trained])}, do not include it ({table})."
         return f"{fixed}; no other {setting} was trained for this report."
     chosen, code = facts["chosen"], CODE_LABELS[facts["representation"]]
     others = [v for v in facts["values"] if v != chosen]
-    trained_on = (f"of the {setting}s {_values([label(v) for v in facts['values']])}, each trained for {facts['epochs']} "
+    trained_on = (f"of the {setting}s {and_list([label(v) for v in facts['values']])}, each trained for {facts['epochs']} "
                   f"epochs and {_scored_on(facts['n_validation'])}")
     if not facts["better"]:
         subject = f"{label(others[0])} did not give" if len(others) == 1 else "none of the others gave"
@@ -82,11 +77,11 @@ def settings_table(settings: dict[str, list[dict]], params: dict) -> str:
     """A Markdown table of the corruption-level and likelihood sweeps: per value, the label-only selection's mean
     accuracy on each code at each budget, the VAE's active units and the held-out reconstruction error per pixel
     ('' without a sweep)."""
-    rows = [(parameter, r) for parameter in ("corruption_level", "likelihood") for r in settings.get(parameter) or []]
+    names = {"corruption_level": "DAE corruption", "likelihood": "likelihood"}
+    rows = [(parameter, r) for parameter in names for r in settings.get(parameter) or []]
     if not rows:
         return ""
     budgets = rows[0][1]["budgets"]
-    names = {"corruption_level": "DAE corruption", "likelihood": "likelihood"}
     head = (["Setting", "Value"] + [f"{code} {fmt(l)}" for code in ("VAE", "DAE") for l in budgets]
             + ["Active units", "MSE VAE", "MSE DAE"])
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join([":--"] * 2 + ["--:"] * (len(head) - 2)) + "|"]
@@ -100,6 +95,15 @@ def settings_table(settings: dict[str, list[dict]], params: dict) -> str:
     return "\n".join(lines)
 
 
+def _seed_verdicts(rows: list[dict], undecided: str) -> list[str]:
+    """'the DAE codes lead at 100 labels', ..., then `undecided` + 'at <the other budgets>' (`seed_rows`' verdicts)."""
+    by_verdict = {v: [r["budget"] for r in rows if r["verdict"] == v] for v in ("vae", "dae", "undecided")}
+    clauses = [f"the {v.upper()} codes lead {at_budgets(by_verdict[v])}" for v in ("vae", "dae") if by_verdict[v]]
+    if by_verdict["undecided"]:
+        clauses.append(f"{undecided} {at_budgets(by_verdict['undecided'])}")
+    return clauses
+
+
 def seed_sentence(rows: list[dict], settings: dict, where: str) -> str:
     """2.3's sentence on the autoencoders' training seed, from `robustness.seed_rows` (per budget: VAE − DAE
     accuracy over seeds and subsets, `verdict` 'vae' / 'dae' / 'undecided') and `robustness.seed_settings`; without
@@ -109,11 +113,8 @@ def seed_sentence(rows: list[dict], settings: dict, where: str) -> str:
     differences = "; ".join(
         f"{fmt(100 * r['mean'], 1)} points" + (f" ({_interval(r)})" if r["low"] is not None else " (no interval)")
         + f" at {fmt(r['budget'])} labels" for r in rows)
-    by_verdict = {v: [r["budget"] for r in rows if r["verdict"] == v] for v in ("vae", "dae", "undecided")}
-    verdicts = [f"the {v.upper()} codes lead {at_budgets(by_verdict[v])}" for v in ("vae", "dae") if by_verdict[v]]
-    if by_verdict["undecided"]:
-        verdicts.append(f"no difference is resolved {at_budgets(by_verdict['undecided'])}")
-    seeds = _values([str(s) for s in settings["seeds"]])
+    verdicts = _seed_verdicts(rows, "no difference is resolved")
+    seeds = and_list([str(s) for s in settings["seeds"]])
     return (f"The intervals of @tbl-q2-accuracy are over the labelled subsets of one pair of autoencoders. With the "
             f"pair trained again from seeds {seeds} ({settings['epochs']}-epoch models, {where}), the VAE codes' accuracy "
             f"minus the DAE codes' is {differences}, with intervals over seeds and subsets together, simultaneous over "
@@ -125,10 +126,5 @@ def seed_caveat(rows: list[dict], settings: dict) -> str:
     counted ('' without a seed sweep)."""
     if not rows:
         return ""
-    undecided = [r["budget"] for r in rows if r["verdict"] == "undecided"]
-    leads = [f"the {v.upper()} codes lead {at_budgets([r['budget'] for r in rows if r['verdict'] == v])}"
-             for v in ("vae", "dae") if any(r["verdict"] == v for r in rows)]
-    if undecided:
-        leads.append(f"VAE against DAE codes is not resolved {at_budgets(undecided)}")
     return (f"Counting the autoencoders' training seed ({len(settings['seeds'])} trainings of "
-            f"{settings['epochs']} epochs), {', '.join(leads)}.")
+            f"{settings['epochs']} epochs), {', '.join(_seed_verdicts(rows, 'VAE against DAE codes is not resolved'))}.")

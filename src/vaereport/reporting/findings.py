@@ -392,7 +392,7 @@ def _relation(chosen: dict, picked: dict) -> str:
     return "overlap"
 
 
-def _held_out_elbo_facts(rows: list[dict], chosen: int) -> dict | None:
+def held_out_elbo_facts(rows: list[dict], chosen: int) -> dict | None:
     """The code size with the lowest held-out −ELBO on training images left out of training, and every other
     size's paired difference from it (`code_size_rows`' `vs_best`) with its verdict; None without them."""
     scored = [r for r in rows if r.get("vae_validation_neg_elbo") is not None]
@@ -437,7 +437,7 @@ def code_size_facts(rows: list[dict], chosen: int) -> dict:
     largest = rows[-1] if rows else None
     facts["largest"] = {"size": largest["latent_dim"], "active": largest["active_units"]} if largest else None
     facts["max_active"] = max((r["active_units"] for r in rows), default=None)
-    facts["elbo"] = _held_out_elbo_facts(rows, chosen)
+    facts["elbo"] = held_out_elbo_facts(rows, chosen)
     for model in ("vae", "dae"):
         facts[f"{model}_mse_min_size"] = min(rows, key=lambda r: r[f"{model}_mse"])["latent_dim"] if rows else None
         best = min(rows, key=lambda r: r[f"{model}_fd"]["frechet_distance"]) if rows else None

@@ -33,6 +33,11 @@ def sig(value, digits: int = 2) -> str:
     return fmt(round(value, decimals), decimals) if decimals else fmt(float(value), 0)
 
 
+def and_list(words: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
 def capitalize_first(text: str) -> str:
     """The text with its first letter in upper case and the rest untouched ('most 4/9 …' -> 'Most 4/9 …')."""
     return text[:1].upper() + text[1:]

@@ -223,7 +223,6 @@ def setting_rows(cells: dict[str, CellRun], parameter: str) -> list[dict]:
         rows.append({"value": c.node.params[parameter], "epochs": c.node.params["epochs"],
                      "n_validation": c.metrics["data"].get("n_validation", 0), "budgets": s.metrics["budgets"],
                      "active_units": c.metrics["vae_code_stats"]["active_units"],
-                     "latent_dim": c.node.params["latent_dim"],
                      "vae_mse": v.get("VAE", {}).get("mse_per_pixel"), "dae_mse": v.get("DAE", {}).get("mse_per_pixel"),
                      "accuracy": {(rep, l): chosen_accuracy(s.metrics, rep, l)
                                   for rep in ("vae", "dae") for l in s.metrics["budgets"]},

@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..science.graph_ssl import METHOD_LABELS
 from ..science.semisup import CLASSIFIER_LABELS, PROTOCOLS, REPRESENTATION_LABELS
 from .findings import interval_verdict
-from .formatting import fmt
+from .formatting import and_list, fmt
 
 BEST_PIXELS = "pixels/best_supervised"
 
@@ -39,7 +39,7 @@ def budgets_text(budgets: list[int]) -> str:
     words = [fmt(b) for b in sorted(budgets)]
     if not words:
         return "no budget"
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    return and_list(words)
 
 
 def at_budgets(budgets: list[int]) -> str:
@@ -278,11 +278,11 @@ def vae_code_answer(stats: dict | None, code_dim: int, code_rows: list[dict], wh
         if stats["active_units"] < code_dim:
             text += ": a unit whose posterior is the prior for every image gives a classifier nothing"
     text += "."
-    from .findings import _held_out_elbo_facts
+    from .findings import held_out_elbo_facts
 
     scored = [r for r in code_rows if r.get("vae_validation_neg_elbo") is not None]
     if len(scored) > 1:
-        elbo = _held_out_elbo_facts(scored, code_dim)
+        elbo = held_out_elbo_facts(scored, code_dim)
         active = ", ".join(f"{r['active_units']} of {r['latent_dim']}" for r in scored)
         resolved = "every other size's is higher" if elbo["all_above"] else \
             f"not separated from size {budgets_text(elbo['not_separated'])}"
