@@ -38,6 +38,7 @@ from vaereport.science.training import (PerImageLoss, curve_summary, curves_tabl
                                  reconstruction_mse, repeat_means, split_validation, stream_seed, train_test_gap)
 
 P, out, _ = start("q1_vae_mnist", params, output_dir)
+decoder_architecture = P["architecture"] if P["decoder_architecture"] == "mirror" else P["decoder_architecture"]
 P
 
 # %% [markdown]
@@ -60,7 +61,7 @@ models, results, validation_losses = {}, {}, {}
 for likelihood in P["decoders"]:
     seed_everything(P["seed"])  # each model starts from the same seed state
     vae = build_vae(P["latent_dim"], P["hidden"], likelihood, sigma=P["gaussian_sigma"], seed=P["seed"],
-                    architecture=P["architecture"])
+                    architecture=P["architecture"], decoder_architecture=decoder_architecture)
     # The test loss is measured after every epoch (per image, for paired comparisons between epochs) to draw
     # the held-out curve; nothing is chosen from it. The model after the last epoch is the one evaluated.
     run = fit(vae, x_train, epochs=P["epochs"], batch_size=P["batch_size"], learning_rate=P["learning_rate"],
@@ -221,7 +222,7 @@ out.figure(plots.latent_gaps(ratio_map[np.ix_(near, near)], float(map_axis[near]
                              threshold, disc, ratio < threshold), "latent_gaps")
 # The decoder's weights (Dense layers in order) and the density-ratio map, for the HTML report's live latent plane
 # (an MLP decoder only: the page decodes with matrix products).
-if P["architecture"] == "mlp":
+if decoder_architecture == "mlp":
     dense = [layer for layer in vae.decoder.layers if layer.weights]
     out.array("decoder_weights", **{f"w{i}": layer.get_weights()[0] for i, layer in enumerate(dense)},
               **{f"b{i}": layer.get_weights()[1] for i, layer in enumerate(dense)},

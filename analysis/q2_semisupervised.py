@@ -217,18 +217,17 @@ summary.head()
 # %% [markdown]
 # ## Paired comparisons over the shared labelled subsets
 #
-# Against the best supervised classifier on raw pixels at each budget (the pixel method with the highest mean
-# test accuracy there, an after-the-fact pick that favours pixels), every method that uses the unlabelled
-# images: any method on a code or on PCA (learnt from them), and graph learning on any input. Between inputs,
-# like for like: the label-only selection, and each graph method.
+# Against the label-only selection on raw pixels (the yardstick: what the l labels alone make of the pixels,
+# chosen without the test set), every method that uses the unlabelled images: any method on a code or on PCA
+# (learnt from them), graph learning on any input, fine-tuning. Their intervals hold simultaneously over all of
+# these comparisons. Between inputs, like for like: the label-only selection, each graph method, fine-tuning.
 
 # %%
 tuned = ["finetune"] if P["finetune"] else []
-best_pixels = semisup.best_supervised(everything, "pixels", ["chosen", *P["classifiers"], *tuned])
-with_best = everything + best_pixels["rows"]
-pairs = semisup.comparison_pairs(P["inputs"], P["classifiers"], methods, tuned)
-comparisons = {label: semisup.paired_differences(with_best, a, b) for label, (a, b) in pairs.items()}
-paired = (pd.concat(comparisons.values(), keys=comparisons.keys(), names=["comparison"]).reset_index(level=0)
+pairs = semisup.comparison_pairs(P["inputs"], methods, tuned)
+comparisons = {label: semisup.paired_differences(everything, a, b) for label, (a, b) in pairs.items()}
+paired = (semisup.simultaneous_versus_yardstick(
+    pd.concat(comparisons.values(), keys=comparisons.keys(), names=["comparison"]).reset_index(level=0))
           if comparisons else pd.DataFrame(columns=["comparison", "a", "b", "protocol", "budget", "mean_difference"]))
 out.table(paired, "paired_differences")
 paired.head()
@@ -244,8 +243,12 @@ if len(P["protocols"]) > 1 and (summary.protocol == P["protocols"][1]).any():
     other = P["protocols"][1]
     out.figure(sweep_plots.method_families(summary[summary.protocol == other], P["classifiers"], methods, tuned),
                f"learning_curves_{other}")
-if (paired.b == semisup.BEST_PIXELS).any():
-    out.figure(sweep_plots.gains_over_pixels(paired, P["protocols"]), "gains_over_pixels")
+for protocol in P["protocols"]:
+    suffix = "" if protocol == headline else f"_{protocol}"
+    if ((paired.b == semisup.YARDSTICK_NAME) & (paired.protocol == protocol)).any():
+        out.figure(sweep_plots.gains_over_pixels(paired, protocol), f"gains_over_pixels{suffix}")
+    if "pca" in P["inputs"] and (paired.protocol == protocol).any():
+        out.figure(sweep_plots.input_differences(paired, protocol), f"input_differences{suffix}")
 out.figure(sweep_plots.preprocessing_ablation(ablation[ablation.protocol == headline]), "preprocessing_ablation")
 
 # %% [markdown]
@@ -272,7 +275,7 @@ out.record(
     graph={"methods": methods, "neighbors": P["graph_neighbors"], "max_budget": P["graph_max_budget"]} if methods else None,
     finetune={"steps": P["finetune_steps"], "batch": 100, "learning_rate": P["finetune_learning_rate"],
               "max_budget": P["finetune_max_budget"], "hidden": shape["hidden"]} if P["finetune"] else None,
-    best_pixel_classifier=best_pixels["names"],
+    yardstick=semisup.YARDSTICK_NAME,
     chosen_counts=semisup.choice_counts([c for c in chosen if c["protocol"] == headline]),
     ablation=semisup.ablation_summary(ablation[ablation.protocol == headline]),
     summary=summary.drop(columns="mean_fit_seconds").to_dict(orient="records"),

@@ -1,12 +1,15 @@
 """The parameters of `analysis/q1_vae_mnist.py`: what is valid (the values are in `q1_vae_mnist.yaml`), and the
 headline numbers `vaereport runs` shows for a run."""
 
-from vaereport.config.schema import TRAINING, Param, choices, positive_float, positive_int
+from vaereport.config.schema import TRAINING, Param, choice, choices, positive_float, positive_int
+from vaereport.science.constants import ARCHITECTURES
 
 SCHEMA: dict[str, Param] = {
     **TRAINING,
     "latent_dim": Param("int", "== 2 (the latent-plane figures are 2-D)", lambda v: v == 2,
                         "latent dimension"),
+    "decoder_architecture": choice(("mirror", *ARCHITECTURES), "the decoder's layers: the mirror of the encoder's "
+                                   "architecture (mirror), or mlp / conv whatever the encoder"),
     "decoders": choices(("bernoulli", "gaussian"), "decoders trained; the first one's latent space is drawn"),
     "gaussian_sigma": positive_float("fixed pixel std of the Gaussian decoder"),
     "validation_size": Param("int", "0..30000", lambda v: 0 <= v <= 30000,

@@ -169,6 +169,17 @@ def test_conv_builders_keep_the_flat_image_interface_and_the_heads():
     assert out.min() >= 0 and out.max() <= 1  # the Gaussian mean through a sigmoid
 
 
+def test_a_convolutional_decoder_on_a_dense_encoder_changes_the_decoder_alone():
+    from vaereport.science.models import uses_xla
+
+    mixed = build_vae(2, [32, 16], "bernoulli", architecture="mlp", decoder_architecture="conv")
+    dense = build_vae(2, [32, 16], "bernoulli")
+    assert mixed.architecture == "mlp+conv" and not uses_xla(mixed) and uses_xla(dense)
+    assert mixed.encoder.count_params() == dense.encoder.count_params()
+    assert any(isinstance(layer, keras.layers.Conv2DTranspose) for layer in mixed.decoder.layers)
+    assert mixed.decoder.output_shape == (None, 784)
+
+
 def test_conv_needs_square_images_and_a_known_architecture():
     with pytest.raises(ValueError, match="28x28"):
         build_vae(2, [16], "bernoulli", input_dim=100, architecture="conv")

@@ -565,5 +565,6 @@ def test_gap_images_are_described_in_words_without_numbers():
 
 
 def test_the_accuracy_table_shows_the_few_label_budgets():
-    assert findings.display_budgets([100, 300, 1000, 3000, 10000, 60000]) == [100, 300, 1000, 10000, 60000]
+    assert findings.display_budgets([100, 300, 1000, 3000, 10000, 60000]) == [100, 300, 1000, 3000, 10000, 60000]
+    assert findings.display_budgets([100, 200, 300, 1000, 3000, 10000, 60000]) == [100, 300, 1000, 10000, 60000]
     assert findings.display_budgets([100, 500]) == [100, 500]

@@ -217,18 +217,31 @@ def test_paired_differences_hold_simultaneously_over_the_budgets():
     assert np.isnan(table.loc[60000, "ci95_low"])
 
 
-def test_best_supervised_picks_the_highest_mean_per_budget_and_pairs_every_method_against_it():
-    rows = [{"budget": 100, "repetition": r, "representation": rep, "classifier": c, "accuracy": acc + 0.01 * r}
-            for r in range(3) for rep, c, acc in (("pixels", "knn", 0.6), ("pixels", "logreg", 0.65),
-                                                  ("vae", "chosen", 0.7), ("pixels", "poisson", 0.9))]
-    best = semisup.best_supervised(rows, "pixels", ["knn", "logreg"])
-    assert best["names"] == {"uniform": {100: "logreg"}}  # poisson is not a supervised classifier
-    table = semisup.paired_differences(rows + best["rows"], ("vae", "chosen"), ("pixels", semisup.BEST_SUPERVISED))
-    assert table.mean_difference.iloc[0] == pytest.approx(0.05)
-    pairs = semisup.comparison_pairs(["vae", "pca", "pixels"], ["knn"], ["poisson"])
-    assert pairs["pixels/poisson vs best pixels"] == (("pixels", "poisson"), ("pixels", semisup.BEST_SUPERVISED))
-    assert pairs["vae/knn vs best pixels"][0] == ("vae", "knn") and "pixels/knn vs best pixels" not in pairs
+def test_every_method_using_the_unlabelled_images_is_paired_with_pixels_label_only_selection():
+    pairs = semisup.comparison_pairs(["vae", "pca", "pixels"], ["poisson"], ["finetune"])
+    assert pairs["pixels/poisson vs pixels"] == (("pixels", "poisson"), semisup.YARDSTICK)
+    assert pairs["vae/chosen vs pixels"] == (("vae", "chosen"), ("pixels", "chosen"))
+    assert pairs["vae/finetune vs pixels"] == (("vae", "finetune"), ("pixels", "chosen"))
+    assert "pixels/chosen vs pixels" not in pairs and "vae − pixels, chosen" not in pairs  # listed once
     assert pairs["vae − pca, chosen"] == (("vae", "chosen"), ("pca", "chosen"))
+    assert pairs["vae − pixels, poisson"] == (("vae", "poisson"), ("pixels", "poisson"))
+
+
+def test_the_yardstick_intervals_hold_over_all_its_comparisons_and_the_others_keep_theirs():
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    rows = [{"budget": l, "repetition": r, "representation": rep, "classifier": m, "accuracy": rng.uniform(0.5, 0.7)}
+            for l in (100, 300) for r in range(6) for rep, m in (("vae", "chosen"), ("pca", "chosen"),
+                                                                   ("pixels", "chosen"), ("vae", "poisson"))]
+    pairs = semisup.comparison_pairs(["vae", "pca", "pixels"], ["poisson"])
+    tables = {k: semisup.paired_differences(rows, a, b) for k, (a, b) in pairs.items()}
+    paired = pd.concat(tables.values(), keys=tables.keys(), names=["comparison"]).reset_index(level=0)
+    widened = semisup.simultaneous_versus_yardstick(paired)
+    versus = widened.b == semisup.YARDSTICK_NAME
+    assert versus.sum() == 6 and set(widened.family_size[versus]) == {6}  # 3 methods x 2 budgets
+    assert ((widened.ci95_high - widened.ci95_low)[versus] > (paired.ci95_high - paired.ci95_low)[versus]).all()
+    assert widened[~versus].equals(paired[~versus])
 
 
 def test_a_forest_is_fitted_once_for_standardised_and_unscaled_features(blobs, monkeypatch):

@@ -7,7 +7,7 @@ from matplotlib.lines import Line2D
 
 from . import style
 from ..science.graph_ssl import METHOD_LABELS
-from ..science.semisup import CLASSIFIER_LABELS, MLP_EARLY_STOPPING_FROM, PROTOCOLS, REPRESENTATION_LABELS
+from ..science.semisup import CLASSIFIER_LABELS, MLP_EARLY_STOPPING_FROM, REPRESENTATION_LABELS, YARDSTICK_NAME
 from .style import plt
 
 # Every input's colour: the report's (style.INPUT_COLORS) and, for PCA of the pixels, which only Q2.3 draws,
@@ -66,15 +66,16 @@ def _family_panels(classifiers: list[str], graph_methods: list[str], tuned: list
 
 def method_families(summary, classifiers: list[str], graph_methods: list[str], tuned: list[str] = ()):
     """One panel per method family — the label-only selection, each scikit-learn classifier with its fixed setting,
-    each graph solver — with every input as a line in its colour: mean test accuracy against l (log axis) with
-    the 95 % interval over the labelled subsets as a band. `summary` holds one protocol's rows."""
+    each graph solver, fine-tuning — with every input as a line in its colour: mean test accuracy against l (log
+    axis) with the 95 % interval over the labelled subsets as a band. Each panel spans the budgets its method ran
+    at. `summary` holds one protocol's rows."""
     panels = _family_panels(classifiers, graph_methods, list(tuned))
-    cols = 2
+    cols = 3
     rows = int(np.ceil(len(panels) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(style.PAGE_WIDTH, 2.05 * rows + 0.5), sharex=True, sharey=True,
-                             squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(style.PAGE_WIDTH, 1.9 * rows + 0.6), sharey=True, squeeze=False)
     present = [rep for rep in INPUT_COLORS if rep in set(summary.representation)]
     for ax, (title, methods) in zip(axes.ravel(), panels):
+        drawn = summary[summary.classifier.isin(methods)]
         for method, ls in zip(methods, ("-", "--")):
             for rep in present:
                 g = summary[(summary.representation == rep) & (summary.classifier == method)]
@@ -84,8 +85,7 @@ def method_families(summary, classifiers: list[str], graph_methods: list[str], t
         ax.title.set_fontsize(9)
         if methods == ["mlp"]:
             _mark_mlp_protocol(ax, summary)
-        _budget_ticks(ax, summary.budget)
-        ax.tick_params(labelbottom=True)
+        _budget_ticks(ax, drawn.budget if len(drawn) else summary.budget)
     for ax in axes.ravel()[len(panels):]:
         ax.axis("off")
     shown = summary[summary.classifier.isin([m for _, ms in panels for m in ms])]
@@ -93,49 +93,108 @@ def method_families(summary, classifiers: list[str], graph_methods: list[str], t
         _zoom(axes[0][0], shown)
     for ax in axes[:, 0]:
         ax.set_ylabel("test accuracy (%)")
-    for ax in axes[-1]:
+    for ax in axes.ravel()[max(0, len(panels) - cols):len(panels)]:
         ax.set_xlabel("labels $l$")
     keys = [_key(REPRESENTATION_LABELS[rep], "-", "o", INPUT_COLORS[rep]) for rep in present]
     if any(m.endswith("_priors") for m in graph_methods):
         keys.append(_key("dashed: rebalanced to the labels' class priors", "--"))
-    _figure_legend(fig, keys, ncol=min(len(keys), 3))
+    _figure_legend(fig, keys, ncol=min(len(keys), 4))
     return fig
 
 
-def gains_over_pixels(paired, protocols: list[str]):
-    """Rows: sampling protocols; columns: the label-only selection and each graph solver. In each panel, per input,
-    the paired difference (points) of that method on the input minus the best supervised classifier on raw
-    pixels at each l, with its interval simultaneous over the panel's budgets (filled: excludes zero). Above zero,
-    using the unlabelled images helped."""
-    vs = paired[paired.b == "pixels/best_supervised"]
+def _method_title(method: str) -> str:
+    return {"chosen": "label-only selection", "finetune": "fine-tuned encoder"}.get(method) or METHOD_LABELS[method]
+
+
+def _differences(ax, d, color, k: int, n: int) -> None:
+    """Mean paired difference (points) against l with its interval as error bars, dodged on the log axis;
+    filled markers where the interval excludes zero."""
+    d = d.sort_values("budget")
+    x = d.budget.to_numpy() * 1.07 ** (k - (n - 1) / 2)
+    mean = 100 * d.mean_difference.to_numpy()
+    err = np.vstack([mean - 100 * d.ci95_low.to_numpy(), 100 * d.ci95_high.to_numpy() - mean])
+    excludes = ((d.ci95_low > 0) | (d.ci95_high < 0)).to_numpy()
+    ax.errorbar(x, mean, yerr=np.nan_to_num(err), fmt="-", color=color, capsize=2, lw=1)
+    ax.scatter(x, mean, s=18, zorder=3, c=[color if e else "white" for e in excludes], edgecolors=color)
+
+
+def _difference_panels(n: int):
+    cols = 2 if n > 1 else 1
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(style.PAGE_WIDTH, 2.3 * rows + 0.7), squeeze=False)
+    for ax in axes.ravel()[n:]:
+        ax.axis("off")
+    return fig, axes.ravel()[:n]
+
+
+def gains_over_pixels(paired, protocol: str):
+    """One panel per method that uses the unlabelled images (the label-only selection, each graph solver,
+    fine-tuning): per input, that method's accuracy minus the yardstick's (the label-only selection on raw pixels)
+    on the same labelled subsets, in points against l, with the interval that holds simultaneously over every
+    comparison with the yardstick (filled: it excludes zero). Above zero, using the unlabelled images helped."""
+    vs = paired[(paired.b == YARDSTICK_NAME) & (paired.protocol == protocol)]
     methods = ["chosen"] + [m for m in ("poisson", "laplace", "finetune") if (vs.a.str.endswith("/" + m)).any()]
-    fig, axes = plt.subplots(len(protocols), len(methods), figsize=(style.PAGE_WIDTH, 2.3 * len(protocols) + 0.5),
-                             sharex=True, sharey=True, squeeze=False)
     present = [rep for rep in INPUT_COLORS if vs.a.str.startswith(rep + "/").any()]
-    for i, (row, protocol) in enumerate(zip(axes, protocols)):
-        for ax, method in zip(row, methods):
-            ax.axhline(0, color="0.5", lw=0.8)
-            for k, rep in enumerate(present):
-                d = vs[(vs.a == f"{rep}/{method}") & (vs.protocol == protocol)].sort_values("budget")
-                if not len(d):
-                    continue
-                x = d.budget.to_numpy() * 1.07 ** (k - (len(present) - 1) / 2)  # dodged on the log axis
-                mean = 100 * d.mean_difference.to_numpy()
-                err = np.vstack([mean - 100 * d.ci95_low.to_numpy(), 100 * d.ci95_high.to_numpy() - mean])
-                color = INPUT_COLORS[rep]
-                excludes = ((d.ci95_low > 0) | (d.ci95_high < 0)).to_numpy()
-                ax.errorbar(x, mean, yerr=np.nan_to_num(err), fmt="-", color=color, capsize=2, lw=1)
-                ax.scatter(x, mean, s=16, zorder=3, c=[color if e else "white" for e in excludes], edgecolors=color)
-            title = {"chosen": "label-only selection", "finetune": "fine-tuned encoder"}.get(method) or METHOD_LABELS[method]
-            ax.set(xscale="log", title=title if i == 0 else "")
-            _budget_ticks(ax, vs.budget)
-            ax.title.set_fontsize(9)
-            ax.tick_params(labelbottom=True)
-        row[0].set_ylabel(f"{PROTOCOLS[protocol]}:\nminus best pixel\nclassifier (points)")
-    for ax in axes[-1]:
+    fig, axes = _difference_panels(len(methods))
+    for ax, method in zip(axes, methods):
+        ax.axhline(0, color="0.5", lw=0.8)
+        for k, rep in enumerate(present):
+            d = vs[vs.a == f"{rep}/{method}"]
+            if len(d):
+                _differences(ax, d, INPUT_COLORS[rep], k, len(present))
+        ax.set(xscale="log", title=_method_title(method))
+        ax.title.set_fontsize(9)
+        _budget_ticks(ax, vs[vs.a.str.endswith("/" + method)].budget)
         ax.set_xlabel("labels $l$")
+    for ax in axes[::2]:
+        ax.set_ylabel("minus pixels' label-only\nselection (points)")
     _figure_legend(fig, [_key(REPRESENTATION_LABELS[rep], "-", "o", INPUT_COLORS[rep]) for rep in present]
                    + [_key("filled: interval excludes 0", "", "o")], ncol=5)
+    return fig
+
+
+# The like-for-like comparisons between inputs the "which representation" answer rests on: each pair of
+# representations learnt without labels, and (in its colour) each against raw pixels.
+INPUT_PAIRS = [("dae", "vae"), ("dae", "pca"), ("vae", "pca")]
+PAIR_COLORS = {("dae", "vae"): INPUT_COLORS["dae"], ("dae", "pca"): style.PALETTE[2], ("vae", "pca"): INPUT_COLORS["vae"]}
+
+
+def _pair_rows(rows, a: str, b: str, method: str):
+    """The paired differences a − b under `method` (flipped from b − a where that is how they were computed)."""
+    d = rows[(rows.a == f"{a}/{method}") & (rows.b == f"{b}/{method}")]
+    if len(d):
+        return d
+    d = rows[(rows.a == f"{b}/{method}") & (rows.b == f"{a}/{method}")].copy()
+    d["mean_difference"], d["ci95_low"], d["ci95_high"] = -d.mean_difference, -d.ci95_high, -d.ci95_low
+    return d
+
+
+def input_differences(paired, protocol: str):
+    """One panel per method that the inputs share (the label-only selection, each graph solver, fine-tuning): the
+    paired accuracy differences DAE − VAE, DAE − PCA and VAE − PCA codes on the same labelled subsets, in points
+    against l, with intervals simultaneous over the budgets of each line (filled: excludes zero)."""
+    rows = paired[paired.protocol == protocol]
+    methods = [m for m in ("chosen", "poisson", "laplace", "finetune")
+               if any(len(_pair_rows(rows, a, b, m)) for a, b in INPUT_PAIRS)]
+    fig, axes = _difference_panels(len(methods))
+    shown = []
+    for ax, method in zip(axes, methods):
+        ax.axhline(0, color="0.5", lw=0.8)
+        for k, (a, b) in enumerate(INPUT_PAIRS):
+            d = _pair_rows(rows, a, b, method)
+            if len(d):
+                _differences(ax, d, PAIR_COLORS[(a, b)], k, len(INPUT_PAIRS))
+                if (a, b) not in shown:
+                    shown.append((a, b))
+        ax.set(xscale="log", title=_method_title(method))
+        ax.title.set_fontsize(9)
+        _budget_ticks(ax, rows[rows.a.str.endswith("/" + method)].budget)
+        ax.set_xlabel("labels $l$")
+    for ax in axes[::2]:
+        ax.set_ylabel("difference in test\naccuracy (points)")
+    name = lambda rep: "PCA" if rep == "pca" else rep.upper()  # noqa: E731
+    _figure_legend(fig, [_key(f"{name(a)} − {name(b)}", "-", "o", PAIR_COLORS[(a, b)]) for a, b in shown]
+                   + [_key("filled: interval excludes 0", "", "o")], ncol=4)
     return fig
 
 

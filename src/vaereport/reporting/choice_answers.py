@@ -128,3 +128,46 @@ def seed_caveat(rows: list[dict], settings: dict) -> str:
         return ""
     return (f"Counting the autoencoders' training seed ({len(settings['seeds'])} trainings of "
             f"{settings['epochs']} epochs), {', '.join(_seed_verdicts(rows, 'VAE against DAE codes is not resolved'))}.")
+
+
+def _nats(d: dict) -> str:
+    """'1.2 nats (95 % interval 0.8 to 1.6)' for the size of a paired difference of held-out −ELBO per image."""
+    low, high = sorted((abs(d["low"]), abs(d["high"])))
+    return f"{fmt(abs(d['mean']), 1)} nats (95 % interval {fmt(low, 1)} to {fmt(high, 1)})"
+
+
+def decoder_answer(rows: list[dict], verdict: dict | None, joint: dict | None, where: str) -> str:
+    """1.2(b)'s answer (bold first sentence, then its evidence), from the Q1 cells that differ only in the decoder's
+    layers (`robustness.architecture_q1(cells, "decoder_architecture")`: the dense mirror, then a convolutional
+    decoder on the same dense encoder) and their `architecture_verdict`; without them, from `joint`, the verdict
+    of encoder and decoder swapped together, or as a choice made before training."""
+    head = "**(b) Dense, the encoder's mirror, with logits as output"
+    if verdict is None or verdict["paired"] is None:
+        if joint is None:
+            return f"{head}, so that the loss is numerically stable.** No other decoder architecture was trained for this report."
+        fit = ("the dense pair fits held-out digits better than the Keras VAE example's convolutional encoder and decoder"
+               if joint["mlp_better"] else "the Keras VAE example's convolutional pair fits held-out digits better"
+               if joint["conv_better"] else "the Keras VAE example's convolutional pair fits held-out digits no better by a "
+               "resolved margin")
+        return (f"{head}: {fit}.** That comparison ({where}) swapped encoder and decoder together, so it is the "
+                f"evidence for the decoder too.")
+    dense, conv = rows[0], rows[1]
+    other = "the Keras VAE example's transposed-convolution decoder on the same dense encoder"
+    ratio = verdict["time_ratio"]
+    cost = f" at {fmt(ratio, 1)} times the time per epoch" if ratio and ratio > 1 else ""
+    if verdict["mlp_better"]:
+        first = f"{head}: {other} fits held-out digits worse{cost}.**"
+        diff = f"the convolutional decoder's negative ELBO is higher by {_nats(verdict['paired'])}"
+    elif verdict["conv_better"]:
+        first = (f"{head}, although {other} fits held-out digits better: it costs {fmt(ratio, 1)} times the time per "
+                 f"epoch.**" if ratio else f"{head}, although {other} fits held-out digits better.**")
+        diff = f"the convolutional decoder's negative ELBO is lower by {_nats(verdict['paired'])}"
+    else:
+        first = f"{head}: {other} fits held-out digits no better by a resolved margin{cost}.**"
+        d = verdict["paired"]
+        diff = (f"convolutional − dense decoder in negative ELBO is {fmt(d['mean'], 1)} nats (95 % interval "
+                f"{fmt(d['low'], 1)} to {fmt(d['high'], 1)})")
+    return (f"{first} Only the decoder was changed: both models have the dense encoder and the "
+            f"{dense['decoder'].capitalize()} likelihood, trained for {dense['epochs']} epochs and scored on "
+            f"{fmt(dense['n_validation'])} held-out training images ({where}); {diff} per image, paired over the images, "
+            f"and an epoch took {fmt(conv['seconds_per_epoch'], 1)} s against {fmt(dense['seconds_per_epoch'], 1)} s.")

@@ -369,9 +369,9 @@ def summary_pivot(metrics: dict, budgets: list[int], classifiers: list[str] | No
 
 
 def display_budgets(budgets: list[int], wanted=(100, 300, 1000, 10000, 60000)) -> list[int]:
-    """The budgets a page-wide table shows: all if few, else the first, the last, 300 (the few-label regime's
-    second budget) and round decades, at most five."""
-    if len(budgets) <= 5:
+    """The budgets a page-wide table shows: all if at most six, else the first, the last, 300 (the few-label
+    regime's second budget) and round decades, at most five."""
+    if len(budgets) <= 6:
         return list(budgets)
     picked = [b for b in budgets if b in wanted or b in (budgets[0], budgets[-1])]
     return picked[:5]

@@ -55,6 +55,8 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
             "@tbl-settings" if arch.own else "the study's report, section 'Corruption and likelihood'"),
         "settings_table": choice_answers.settings_table(
             arch.settings, views["q2_representations"].meta["params"] if views["q2_representations"].available else {}),
+        "decoder_answer": choice_answers.decoder_answer(arch.q1_decoder, arch.q1_decoder_verdict, arch.q1_verdict,
+                                                        arch.where()),
         "seed_answer": choice_answers.seed_sentence(study.seeds if study.available else [],
                                                     study.seed_settings if study.available else {}, "@sec-robust-seed"),
         "seed_caveat": choice_answers.seed_caveat(study.seeds if study.available else [],

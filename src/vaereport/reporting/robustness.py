@@ -20,6 +20,7 @@ from . import findings
 from ..study.cells import kept_cell
 from ..study.graph import Node, build_graph, has_grid
 from ..errors import RenderError
+from ..science.constants import architecture_label
 from ..execution.store import verify_outputs
 
 Q1, Q2R, Q2S = "q1_vae_mnist", "q2_representations", "q2_semisupervised"
@@ -316,16 +317,20 @@ def _paired_subsets(a: CellRun, b: CellRun, representation: str) -> dict:
             for t in table.itertuples()}
 
 
-def architecture_q1(cells: dict[str, CellRun]) -> list[dict]:
-    """Q1's cells that differ only in `architecture` (mlp first): the held-out −ELBO and reconstruction error of
-    their first decoder, its seconds per epoch, and (conv rows) the paired conv − mlp held-out −ELBO per image."""
-    runs = sweep(cells, Q1, "architecture")
-    runs = sorted(runs, key=lambda c: c.node.params["architecture"] != "mlp")
+def architecture_q1(cells: dict[str, CellRun], parameter: str = "architecture") -> list[dict]:
+    """Q1's cells that differ only in `parameter` ('architecture', or 'decoder_architecture' for the decoder
+    alone), the report's value (mlp, mirror) first: the held-out −ELBO and reconstruction error of their first
+    decoder, its seconds per epoch, and (other rows) the paired other − first held-out −ELBO per image.
+    `architecture` names the layers of the row's encoder and decoder ('mlp+conv': a dense encoder and a
+    convolutional decoder)."""
+    runs = sweep(cells, Q1, parameter)
+    runs = sorted(runs, key=lambda c: c.node.params[parameter] not in ("mlp", "mirror"))
     rows = []
     for c in runs:
         decoder = c.node.params["decoders"][0]
         m = c.metrics["models"][decoder]
-        rows.append({"architecture": c.node.params["architecture"], "decoder": decoder,
+        layers = architecture_label(c.node.params["architecture"], c.node.params.get("decoder_architecture"))
+        rows.append({"architecture": layers, "decoder": decoder,
                      "epochs": c.node.params["epochs"], "n_validation": c.metrics["data"]["n_validation"],
                      "validation_neg_elbo": m.get("validation_neg_elbo"), "validation_mse": m.get("validation_mse"),
                      "n_parameters": m["n_parameters"], "seconds_per_epoch": _seconds_per_epoch(c.folder, (decoder,)),

@@ -8,11 +8,9 @@ excludes zero and holds simultaneously over the budgets of its comparison (`semi
 from __future__ import annotations
 
 from ..science.graph_ssl import METHOD_LABELS
-from ..science.semisup import CLASSIFIER_LABELS, PROTOCOLS, REPRESENTATION_LABELS
+from ..science.semisup import CLASSIFIER_LABELS, PROTOCOLS, REPRESENTATION_LABELS, YARDSTICK_NAME
 from .findings import interval_verdict
 from .formatting import and_list, fmt
-
-BEST_PIXELS = "pixels/best_supervised"
 
 
 def method_label(method: str) -> str:
@@ -60,55 +58,37 @@ def _finite(value):
     return None if value is None or value != value else value
 
 
-def _simultaneous(rows: list[dict], level: float = 0.95) -> list[dict]:
-    """The rows' intervals widened to hold simultaneously over all of them (Bonferroni over every row with more
-    than one subset), from each row's standard deviation of the paired differences."""
-    from scipy import stats
-
-    m = sum(1 for r in rows if r.get("n", 1) > 1 and _finite(r.get("sd_difference")) is not None)
-    out = []
-    for r in rows:
-        sd = _finite(r.get("sd_difference"))
-        if r.get("n", 1) > 1 and sd is not None:
-            half = float(stats.t.ppf(1 - (1 - level) / (2 * m), r["n"] - 1) * sd / r["n"] ** 0.5)
-            r = {**r, "ci95_low": r["mean_difference"] - half, "ci95_high": r["mean_difference"] + half}
-        out.append(r)
-    return out
-
-
 def facts(metrics: dict, protocol: str) -> dict:
-    """For one sampling protocol: every comparison against the best pixel classifier per budget, with an interval
-    that holds simultaneously over all of them (every method, input and budget: the answer picks among them), and
-    its verdict ('gains': above; 'losses': below); the mean accuracy of each (input, method, budget); and each
-    like-for-like comparison between inputs (intervals simultaneous over its budgets)."""
+    """For one sampling protocol: every comparison against the yardstick (the label-only selection on raw pixels)
+    per budget, with its interval, which holds simultaneously over all of them (every method, input and budget:
+    the answer picks among them; `semisup.simultaneous_versus_yardstick`), and its verdict ('gains': above;
+    'losses': below); the mean accuracy of each (input, method, budget); and each like-for-like comparison
+    between inputs (`between`, by (a, b, budget); those with pixels' label-only selection are the yardstick's)."""
     rows = [r for r in metrics["paired"] if r.get("protocol", "uniform") == protocol]
-    versus_rows = _simultaneous([r for r in rows if r["b"] == BEST_PIXELS])
     versus, between = [], {}
-    for r in versus_rows + [r for r in rows if r["b"] != BEST_PIXELS]:
+    for r in rows:
         d = {**r, "budget": int(r["budget"]), "ci95_low": _finite(r["ci95_low"]), "ci95_high": _finite(r["ci95_high"])}
         d["verdict"] = interval_verdict(d["ci95_low"], d["ci95_high"])
-        rep, method = r["a"].split("/")
-        if r["b"] == BEST_PIXELS:
+        between[(r["a"], r["b"], int(r["budget"]))] = d
+        if r["b"] == YARDSTICK_NAME:
+            rep, method = r["a"].split("/")
             versus.append({**d, "input": rep, "method": method})
-        else:
-            between[(r["a"], r["b"], int(r["budget"]))] = d
     means = {(r["representation"], r["classifier"], int(r["budget"])): r["mean_accuracy"]
              for r in metrics["summary"] if r.get("protocol", "uniform") == protocol}
     budgets = sorted({int(r["budget"]) for r in versus} | {l for _, _, l in means})
-    best_pixels = {int(l): c for l, c in metrics.get("best_pixel_classifier", {}).get(protocol, {}).items()}
     single = sorted({v["budget"] for v in versus if v["verdict"] == "single run"})
     return {"protocol": protocol, "budgets": budgets, "versus": versus, "between": between, "means": means,
             "single": single, "n_versus": len(versus),
             "gains": [v for v in versus if v["verdict"] == "above"],
             "losses": [v for v in versus if v["verdict"] == "below"],
-            "best_pixels": best_pixels, "inputs": metrics.get("inputs", ["vae", "dae", "pixels"])}
+            "inputs": metrics.get("inputs", ["vae", "dae", "pixels"])}
 
 
 def _families(F: dict) -> str:
-    """The families of methods that use the unlabelled images, as compared: 'a classifier on the codes or on PCA,
-    graph learning over all images or a fine-tuned pretrained encoder'."""
+    """The families of methods that use the unlabelled images, as compared: 'the label-only selection on the codes
+    or on PCA, graph learning over all images, or a fine-tuned pretrained encoder'."""
     methods = {v["method"] for v in F["versus"]}
-    parts = ["a classifier on the codes" + (" or on PCA" if "pca" in F["inputs"] else "")]
+    parts = ["the label-only selection on the codes" + (" or on PCA" if "pca" in F["inputs"] else "")]
     if methods & set(METHOD_LABELS):
         parts.append("graph learning over all images")
     if "finetune" in methods:
@@ -121,24 +101,31 @@ def _largest(found: list[dict]) -> dict:
 
 
 def benefit_answer(F: dict) -> str:
-    """Was it beneficial to use the unlabelled images? Yes where some method that uses them (a code or PCA, or a
-    graph over all images) beat the best supervised classifier on pixels given the same labels."""
+    """Was it beneficial to use the unlabelled images? Yes where some method that uses them (a code or PCA, a graph
+    over all images, a pretrained encoder) beat the label-only selection on raw pixels given the same labels; if
+    none did, the largest difference is named with its interval, so that "not shown" is not read as "no"."""
     gains = F["gains"]
     single = f" ({budgets_text(F['single'])} labels: one subset, no interval)" if F["single"] else ""
     if not gains:
-        return (f"No: no method that uses the unlabelled images — {_families(F)} — was shown to beat the best "
-                f"classifier on raw pixels given the same labels, at any budget with an interval{single}")
+        text = (f"No: no method that uses the unlabelled images — {_families(F)} — was shown to beat the label-only "
+                f"selection on raw pixels given the same labels, at any budget with an interval{single}")
+        ahead = [v for v in F["versus"] if v["ci95_low"] is not None and v["mean_difference"] > 0]
+        if ahead:
+            top = _largest(ahead)
+            text += (f"; the largest difference, {method_on_input(top['method'], top['input'])} with "
+                     f"{fmt(top['budget'])} labels, is {points(top)}, an interval that includes zero")
+        return text
     helped = sorted({v["budget"] for v in gains})
     top = _largest([v for v in gains if v["budget"] == helped[0]])
     text = (f"Yes, at {budgets_text(helped)} labels: with {fmt(top['budget'])} labels "
-            f"{method_on_input(top['method'], top['input'])} beat the best classifier on raw pixels given the same "
-            f"labels by {points(top)}")
+            f"{method_on_input(top['method'], top['input'])} beat the label-only selection on raw pixels given the "
+            f"same labels by {points(top)}")
     rest = [l for l in F["budgets"] if l not in helped and l not in F["single"]]
     return text + (f"; at {budgets_text(rest)} labels none was shown to" if rest else "") + single
 
 
 def gains_detail(F: dict) -> str:
-    """Which methods beat the best pixel classifier at each budget where one did (the evidence under the answer)."""
+    """Which methods beat the label-only selection on pixels at each budget where one did (the evidence under the answer)."""
     parts = []
     for l in sorted({v["budget"] for v in F["gains"]}):
         found = sorted((v for v in F["gains"] if v["budget"] == l), key=lambda v: -v["mean_difference"])
@@ -175,9 +162,9 @@ def _resolved_lead(F: dict, method: str, leader: str, budget: int) -> bool:
 
 
 def representation_answer(F: dict, methods: list[str]) -> str:
-    """Which representation worked best? The input that led most often, like for like (the same method and
-    budget for every input: `methods`, e.g. the label-only selection and each graph solver), and where its
-    lead over every other input is resolved."""
+    """Which representation worked best? Like for like (the same method and labelled subsets for every input:
+    `methods`, e.g. the label-only selection and each graph solver): where an input was ahead of every other input
+    by a paired interval, and which input had the highest mean most often."""
     cells = [(m, l, rep) for m in methods for l, rep in _leaders(F, m).items()]
     if not cells:
         return "No representation could be compared"
@@ -186,20 +173,20 @@ def representation_answer(F: dict, methods: list[str]) -> str:
     tied = [rep for rep in F["inputs"] if rep != best and counts[rep] == counts[best]]
     resolved = [(m, l) for m, l, rep in cells if rep == best and _resolved_lead(F, m, best, l)]
     name = REPRESENTATION_LABELS[best]
-    text = (f"{name[0].upper() + name[1:]}: they had the highest mean accuracy in {counts[best]} of the "
-            f"{len(cells)} method-and-budget pairs where the inputs were given the same method and labelled subsets"
-            + (f" (as many as {', '.join(REPRESENTATION_LABELS[r] for r in tied)})" if tied else ""))
+    most = (f"the highest mean accuracy in {counts[best]} of the {len(cells)} comparisons of the inputs under the same "
+            f"method and labelled subsets" + (f" (as many as {and_list([REPRESENTATION_LABELS[r] for r in tied])})"
+                                               if tied else ""))
     if resolved:
         by_method = {}
         for m, l in resolved:
             by_method.setdefault(m, []).append(l)
         where = "; ".join(f"{method_label(m)} at {budgets_text(ls)} labels" for m, ls in by_method.items())
-        return text + f", ahead of every other input by a paired interval with {where}"
-    return text + ", but nowhere ahead of every other input by a paired interval"
+        return f"{name[0].upper() + name[1:]}: ahead of every other input by a paired interval with {where}, and had {most}"
+    return f"None was shown to be best: no input was ahead of every other by a paired interval; {name} had {most}"
 
 
 def protocol_answer(uniform: dict, balanced: dict) -> str | None:
-    """Where some method using the unlabelled images beat the best pixel classifier under each protocol, at the
+    """Where some method using the unlabelled images beat the label-only selection on pixels under each protocol, at the
     budgets both protocols have (the protocols use different subsets, so this is no test of a protocol effect);
     None without shared budgets."""
     shared = sorted(set(uniform["budgets"]) & set(balanced["budgets"]))
@@ -209,9 +196,9 @@ def protocol_answer(uniform: dict, balanced: dict) -> str | None:
     b = sorted({v["budget"] for v in balanced["gains"] if v["budget"] in shared})
     if u == b:
         return (f"Class-balanced labelled subsets (l/10 per class, {budgets_text(shared)} labels) give the same answer: "
-                f"a method using the unlabelled images beat the best pixel classifier {at_budgets(u)}")
+                f"a method using the unlabelled images beat the label-only selection on pixels {at_budgets(u)}")
     return (f"The protocols differ: with class-balanced subsets (l/10 per class) a method using the unlabelled images "
-            f"beat the best pixel classifier {at_budgets(b)}, with uniform draws {at_budgets(u)} (of {budgets_text(shared)})")
+            f"beat the label-only selection on pixels {at_budgets(b)}, with uniform draws {at_budgets(u)} (of {budgets_text(shared)})")
 
 
 def protocol_name(protocol: str) -> str:

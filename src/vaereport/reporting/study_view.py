@@ -114,6 +114,8 @@ class MeasuredChoices:
         self.source, self.own = source, source == profile
         self.q1, self.q2 = robustness.architecture_q1(cells), robustness.architecture_q2(cells)
         self.q1_verdict = robustness.architecture_verdict(self.q1)
+        self.q1_decoder = robustness.architecture_q1(cells, "decoder_architecture")
+        self.q1_decoder_verdict = robustness.architecture_verdict(self.q1_decoder)
         self.q2_verdict = robustness.architecture_verdict(self.q2, "VAE")
         self.available = bool(self.q1 or self.q2)
         self.sigma = robustness.sigma_rows(cells)

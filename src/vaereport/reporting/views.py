@@ -31,14 +31,19 @@ class AnalysisView:
         return self.metrics[key]
 
     def _figure_cells(self) -> dict[str, int]:
-        """Figure name -> execution count of the notebook cell that saved it."""
+        """Figure name -> execution count of the notebook cell that saved it: the cell that names it, else the cell
+        that builds its name in an f-string from a prefix ('gains_over_pixels_balanced' from
+        f"gains_over_pixels{suffix}")."""
         nb = json.loads((self.dir / self.meta["notebook"]).read_text())
+        sources = [("".join(c.get("source", "")), c["execution_count"]) for c in nb["cells"] if c.get("execution_count")]
         cells = {}
-        for cell in nb["cells"]:
-            src = "".join(cell.get("source", ""))
-            for fig in (self.dir / "figures").glob("*.png"):
-                if f'"{fig.stem}"' in src and cell.get("execution_count"):
-                    cells.setdefault(fig.stem, cell["execution_count"])
+        for fig in sorted((self.dir / "figures").glob("*.png")):
+            parts = fig.stem.split("_")
+            patterns = [f'"{fig.stem}"'] + [f'"{"_".join(parts[:k])}{sep}{{' for k in range(len(parts), 0, -1)
+                                             for sep in ("", "_")]
+            found = next((n for pattern in patterns for src, n in sources if pattern in src), None)
+            if found is not None:
+                cells[fig.stem] = found
         return cells
 
     def figure(self, name: str, caption: str, ident: str, width: str | None = None) -> str:

@@ -12,7 +12,7 @@ import keras
 import tensorflow as tf
 from keras import layers, ops
 
-from .constants import ARCHITECTURES
+from .constants import ARCHITECTURES, architecture_label
 from .losses import kl_to_standard_normal, reconstruction_nll
 
 PACKAGE = "vaereport"
@@ -48,8 +48,10 @@ def _conv_decoder_trunk(z, hidden: list[int]):
 
 
 def uses_xla(model) -> bool:
-    """Whether `model`'s training and evaluation steps are XLA-compiled (see `JIT_COMPILE`)."""
-    return JIT_COMPILE[getattr(model, "architecture", "mlp")]
+    """Whether `model`'s training and evaluation steps are XLA-compiled (see `JIT_COMPILE`): only if every part
+    is (an architecture 'mlp+conv' is a dense encoder with a convolutional decoder)."""
+    return all(JIT_COMPILE[part] for part in getattr(model, "architecture", "mlp").split("+"))
+
 
 
 def _check_architecture(architecture: str, input_dim: int) -> None:
@@ -286,11 +288,14 @@ class DenoisingAE(_Autoencoder):
 
 
 def build_vae(latent_dim: int, hidden: list[int], likelihood: str, sigma: float = 0.1,
-              seed: int = 0, input_dim: int = 784, architecture: str = "mlp") -> VAE:
+              seed: int = 0, input_dim: int = 784, architecture: str = "mlp",
+              decoder_architecture: str | None = None) -> VAE:
+    """The VAE; its decoder mirrors the encoder's `architecture` unless `decoder_architecture` names another."""
     encoder = build_encoder(input_dim, hidden, latent_dim, variational=True, architecture=architecture)
-    decoder = build_decoder(latent_dim, hidden, input_dim, likelihood, architecture=architecture)
-    return VAE(encoder, decoder, likelihood=likelihood, sigma=sigma, seed=seed, architecture=architecture,
-               name=f"vae_{likelihood}")
+    decoder = build_decoder(latent_dim, hidden, input_dim, likelihood,
+                            architecture=decoder_architecture or architecture)
+    return VAE(encoder, decoder, likelihood=likelihood, sigma=sigma, seed=seed,
+               architecture=architecture_label(architecture, decoder_architecture), name=f"vae_{likelihood}")
 
 
 def build_dae(latent_dim: int, hidden: list[int], likelihood: str = "bernoulli", sigma: float = 0.1,

@@ -365,38 +365,45 @@ def labels_needed(summary, target: float):
 
 
 # ---------------------------------------------------------------- comparisons
-BEST_SUPERVISED = "best_supervised"  # the method name of `best_supervised`'s rows
-BEST_PIXELS = f"pixels/{BEST_SUPERVISED}"  # how paired_differences names them on pixels
+YARDSTICK = ("pixels", "chosen")  # raw pixels under the label-only selection: what the labels alone make of them
+YARDSTICK_NAME = "/".join(YARDSTICK)  # how paired_differences names it
 
 
-def best_supervised(results, representation: str, classifiers: list[str]) -> dict:
-    """Per protocol and budget, the supervised method on `representation` with the highest mean test accuracy (an
-    after-the-fact pick, so it favours that input), as rows of method `BEST_SUPERVISED` for paired comparisons:
-    {"rows": [...], "names": {protocol: {budget: method}}}."""
-    frame = _with_protocol(results)
-    frame = frame[(frame.representation == representation) & frame.classifier.isin(classifiers)]
-    rows, names = [], {}
-    for (protocol, l), g in frame.groupby(["protocol", "budget"], sort=True):
-        means = g.groupby("classifier").accuracy.mean()
-        best = max(sorted(means.index), key=lambda c: means[c])
-        names.setdefault(protocol, {})[int(l)] = best
-        rows += [{**r, "classifier": BEST_SUPERVISED} for r in g[g.classifier == best].to_dict(orient="records")]
-    return {"rows": rows, "names": names}
+def simultaneous_versus_yardstick(paired, family_level: float = 0.95):
+    """`paired` (rows of `paired_differences`, with their `comparison`) with the intervals of every comparison
+    against `YARDSTICK` widened to hold simultaneously over all of them in a protocol (every method, input and
+    budget: the answer to "was it beneficial?" picks among them); Bonferroni over the rows with more than one
+    subset, from each row's standard deviation of the paired differences. Other rows keep their intervals."""
+    from scipy import stats
+
+    paired = paired.copy()
+    versus = paired.b == YARDSTICK_NAME
+    for protocol in paired.protocol[versus].unique():
+        rows = versus & (paired.protocol == protocol) & (paired.n > 1) & paired.sd_difference.notna()
+        m = int(rows.sum())
+        if not m:
+            continue
+        half = stats.t.ppf(1 - (1 - family_level) / (2 * m), paired.n[rows] - 1) * paired.sd_difference[rows] / np.sqrt(paired.n[rows])
+        paired.loc[rows, "ci95_low"] = paired.mean_difference[rows] - half
+        paired.loc[rows, "ci95_high"] = paired.mean_difference[rows] + half
+        paired.loc[rows, "family_size"] = m
+    return paired
 
 
-def comparison_pairs(inputs: list[str], classifiers: list[str], graph_methods: list[str],
-                     tuned: list[str] = ()) -> dict:
-    """{label: ((input, method), (input, method))}: every method that uses the unlabelled images (any method on a
-    learnt or PCA code, graph learning on any input, fine-tuning from a pretrained encoder) against the best
-    supervised classifier on pixels; and, like for like, each pair of inputs under the label-only selection, each
-    graph method and fine-tuning (`tuned`: ['finetune'] or none; pixels' fine-tuning starts from random weights)."""
+def comparison_pairs(inputs: list[str], graph_methods: list[str], tuned: list[str] = ()) -> dict:
+    """{label: ((input, method), (input, method))}: against `YARDSTICK`, the label-only selection on raw pixels,
+    every method that uses the unlabelled images and is like for like with it (the label-only selection on a
+    learnt or PCA code, graph learning on any input, fine-tuning from a pretrained encoder); and, like for like,
+    each pair of inputs under the label-only selection, each graph method and fine-tuning (`tuned`: ['finetune']
+    or none; pixels' fine-tuning starts from random weights). A code's label-only selection against pixels' is
+    both, and listed once. The fixed classifiers are compared in the figures, not here."""
     pairs = {}
     if "pixels" in inputs:
         for rep in inputs:
-            methods = graph_methods if rep == "pixels" else ["chosen", *classifiers, *graph_methods, *tuned]
-            pairs |= {f"{rep}/{m} vs best pixels": ((rep, m), ("pixels", BEST_SUPERVISED)) for m in methods}
+            methods = graph_methods if rep == "pixels" else ["chosen", *graph_methods, *tuned]
+            pairs |= {f"{rep}/{m} vs pixels": ((rep, m), YARDSTICK) for m in methods}
     for i, a in enumerate(inputs):
         for b in inputs[i + 1:]:
             shared = ["chosen", *graph_methods, *(m for m in tuned if "pca" not in (a, b))]
-            pairs |= {f"{a} − {b}, {m}": ((a, m), (b, m)) for m in shared}
+            pairs |= {f"{a} − {b}, {m}": ((a, m), (b, m)) for m in shared if (b, m) != YARDSTICK}
     return pairs
