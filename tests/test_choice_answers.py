@@ -143,3 +143,33 @@ def test_without_a_decoder_cell_the_answer_falls_back_to_the_joint_swap_or_a_fix
     assert choice_answers.decoder_answer([], None, None, "") == (
         "**(b) Dense, the encoder's mirror, with logits as output, so that the loss is numerically stable.** No other "
         "decoder architecture was trained for this report.")
+
+
+def code_rows(chosen_acc=0.75, big_acc=0.80):
+    def acc(mean, low, high):
+        return {"mean_accuracy": mean, "ci95_low": low, "ci95_high": high, "n": 5}
+
+    rows = []
+    for size, elbo, vs, a, sel in ((4, 250.0, {"mean": 9.0, "low": 8.0, "high": 10.0}, acc(0.70, 0.69, 0.71), 0.70),
+                                   (16, 241.0, None, acc(chosen_acc, chosen_acc - 0.01, chosen_acc + 0.01), 0.75),
+                                   (64, 243.0, {"mean": 2.0, "low": 1.5, "high": 2.5}, acc(big_acc, big_acc - 0.01, big_acc + 0.01), 0.79)):
+        rows.append({"latent_dim": size, "epochs": 5, "budgets": [1000], "vae_validation_neg_elbo": elbo, "n_validation": 10000,
+                     "vs_best": vs, "accuracy": {("vae", 1000): a, ("dae", 1000): a}, "selection": {("vae", 1000): sel, ("dae", 1000): sel},
+                     "vae_mse": 0.02, "dae_mse": 0.02, "active_units": min(size, 8),
+                     "vae_fd": {"frechet_distance": 20.0, "fd_se": 0.2}, "dae_fd": {"frechet_distance": 20.0, "fd_se": 0.2}})
+    return rows
+
+
+def test_the_code_size_sentence_states_the_label_free_pick_and_where_the_labels_disagree():
+    text = choice_answers.code_size_sentence(code_rows(), 16, "@sec-robust-code")
+    assert text.startswith("Code size 16 is chosen without labels: among the code sizes 4, 16 and 64, each trained for 5 "
+                           "epochs (@sec-robust-code), it gives the VAE's lowest negative ELBO on 10,000 held-out training "
+                           "images (every other size's is higher, paired 95 % intervals)")
+    assert ("The labels alone would pick otherwise, beyond the intervals: size 64 on VAE codes at 1,000 labels (80.0 "
+            "against 75.0 %) and size 64 on DAE codes at 1,000 labels (80.0 against 75.0 %). The report keeps") in text
+    agree = choice_answers.code_size_sentence(code_rows(big_acc=0.755), 16, "@sec-robust-code")
+    assert agree.endswith("The labels alone would pick no size with a higher accuracy beyond its interval.")
+    other = choice_answers.code_size_sentence(code_rows(), 64, "@tbl-code-sizes")
+    assert other.startswith("Code size 64 was fixed before training: among the code sizes 4, 16 and 64, each trained for 5 "
+                            "epochs (@tbl-code-sizes), size 16 gives the VAE's lowest held-out negative ELBO, 2.0 nats "
+                            "(95 % interval 1.5 to 2.5, paired) below size 64's.")

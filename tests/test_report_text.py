@@ -568,3 +568,11 @@ def test_the_accuracy_table_shows_the_few_label_budgets():
     assert findings.display_budgets([100, 300, 1000, 3000, 10000, 60000]) == [100, 300, 1000, 3000, 10000, 60000]
     assert findings.display_budgets([100, 200, 300, 1000, 3000, 10000, 60000]) == [100, 300, 1000, 10000, 60000]
     assert findings.display_budgets([100, 500]) == [100, 500]
+
+
+def test_the_gap_points_table_names_the_classes_around_each_point_and_the_decoded_digit():
+    gaps = {"neighbours": [{"classes": [2, 3], "shares": [0.76, 0.08]}, {"classes": [6, 5], "shares": [0.48, 0.32]}],
+            "named": [2, 9], "confidence": [0.97, 0.55]}
+    rows = findings.gap_point_rows(gaps, [str(d) for d in range(10)])
+    assert rows == [{"point": 1, "around": "2 76\u00a0%, 3 8\u00a0%", "named": "2", "confidence": 0.97, "one_of_them": "yes"},
+                    {"point": 2, "around": "6 48\u00a0%, 5 32\u00a0%", "named": "9", "confidence": 0.55, "one_of_them": "no"}]

@@ -171,3 +171,35 @@ def decoder_answer(rows: list[dict], verdict: dict | None, joint: dict | None, w
             f"{dense['decoder'].capitalize()} likelihood, trained for {dense['epochs']} epochs and scored on "
             f"{fmt(dense['n_validation'])} held-out training images ({where}); {diff} per image, paired over the images, "
             f"and an epoch took {fmt(conv['seconds_per_epoch'], 1)} s against {fmt(dense['seconds_per_epoch'], 1)} s.")
+
+
+def code_size_sentence(rows: list[dict], chosen: int, where: str) -> str:
+    """2.1(b)'s sentences on the code size, from the code-size sweep (`robustness.code_size_rows`): the size the
+    VAE's held-out negative ELBO picks without labels, and where the labels alone would pick another size whose
+    accuracy is beyond the report's size's interval — with why the report keeps the label-free choice."""
+    from .findings import code_size_facts
+
+    facts = code_size_facts(rows, chosen)
+    sizes, elbo = and_list([str(k) for k in facts["sizes"]]), facts["elbo"]
+    trained = f"among the code sizes {sizes}, each trained for {rows[0]['epochs']} epochs ({where})"
+    if elbo is None:
+        text = f"Code size {chosen} was fixed before training; {trained}, none was scored on held-out images."
+    elif elbo["best_size"] == chosen:
+        spread = (" (every other size's is higher, paired 95 % intervals)" if elbo["all_above"] else
+                  f", not separated from size {and_list([str(k) for k in elbo['not_separated']])} (paired 95 % intervals)")
+        text = (f"Code size {chosen} is chosen without labels: {trained}, it gives the VAE's lowest negative ELBO on "
+                f"{fmt(elbo['n_validation'])} held-out training images{spread}; the DAE takes the same size, so the two "
+                f"codes are compared at equal size.")
+    else:
+        d = elbo["chosen"]
+        text = (f"Code size {chosen} was fixed before training: {trained}, size {elbo['best_size']} gives the VAE's "
+                f"lowest held-out negative ELBO, {fmt(d['mean'], 1)} nats (95 % interval {fmt(d['low'], 1)} to "
+                f"{fmt(d['high'], 1)}, paired) below size {chosen}'s.")
+    better = [(rep, l, facts["accuracy"][(rep, l)]) for rep, l in facts["below"]]
+    if not better:
+        return text + " The labels alone would pick no size with a higher accuracy beyond its interval."
+    cases = and_list([f"size {e['picked_size']} on {CODE_LABELS[rep]} at {fmt(l)} labels ({fmt(100 * e['picked']['mean_accuracy'], 1)} "
+                      f"against {fmt(100 * e['chosen']['mean_accuracy'], 1)} %)" for rep, l, e in better])
+    return (text + f" The labels alone would pick otherwise, beyond the intervals: {cases}. The report keeps the "
+            f"label-free size, because tuning the codes on the labels would give them a selection the raw pixels "
+            f"do not get in Task 2.3.")

@@ -11,6 +11,7 @@ import math
 
 from ..science.graph_ssl import METHOD_LABELS as GRAPH_LABELS
 from ..science.semisup import CLASSIFIER_LABELS
+from .formatting import pct
 
 # Raw-pixel test accuracies on all 60000 labels from the Fashion-MNIST benchmark (Xiao et al., 2017,
 # github.com/zalandoresearch/fashion-mnist, best setting per classifier family).
@@ -145,6 +146,19 @@ def gap_facts(gaps: dict) -> dict:
             "named_difference": difference,
             "named_verdict": interval_verdict(difference["low"], difference["high"]) if difference else None,
             **below}
+
+
+def gap_point_rows(gaps: dict, class_names: list[str]) -> list[dict]:
+    """One row per numbered least-covered point of the gaps: the two classes most common among the test means
+    around it with their shares, and the digit the classifier names in the image decoded there, with its
+    confidence (the table under 1.5's gap sentence)."""
+    rows = []
+    for i, (g, named, confidence) in enumerate(zip(gaps.get("neighbours") or [], gaps.get("named") or [],
+                                                   gaps.get("confidence") or []), start=1):
+        around = ", ".join(f"{class_names[c]} {pct(share, 0)}" for c, share in zip(g["classes"], g["shares"]))
+        rows.append({"point": i, "around": around, "named": class_names[named], "confidence": confidence,
+                     "one_of_them": "yes" if named in g["classes"] else "no"})
+    return rows
 
 
 def gap_images_in_words(facts: dict) -> str | None:

@@ -57,6 +57,9 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
             arch.settings, views["q2_representations"].meta["params"] if views["q2_representations"].available else {}),
         "decoder_answer": choice_answers.decoder_answer(arch.q1_decoder, arch.q1_decoder_verdict, arch.q1_verdict,
                                                         arch.where()),
+        "code_size_answer": choice_answers.code_size_sentence(
+            arch.code_rows, views["q2_representations"].meta["params"]["latent_dim"],
+            "@sec-robust-code" if arch.own else "@tbl-code-sizes") if arch.code_rows and views["q2_representations"].available else "",
         "seed_answer": choice_answers.seed_sentence(study.seeds if study.available else [],
                                                     study.seed_settings if study.available else {}, "@sec-robust-seed"),
         "seed_caveat": choice_answers.seed_caveat(study.seeds if study.available else [],
