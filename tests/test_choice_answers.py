@@ -53,17 +53,20 @@ def test_setting_answers_fall_back_without_parameters_or_sweeps():
     assert choice_answers.settings_table({}, {}) == ""
 
 
-def test_the_settings_table_marks_the_report_value_and_shows_each_budget():
+def test_the_settings_table_marks_the_report_value_and_shows_each_budget(monkeypatch):
     def row(value, acc):
-        return {"value": value, "budgets": [100, 1000], "active_units": 9, "vae_mse": 0.0123, "dae_mse": None,
+        return {"value": value, "reader": value, "budgets": [100, 1000], "active_units": 9, "vae_mse": 0.0123,
+                "dae_mse": None, "epochs": 5, "n_validation": 10000,
                 "accuracy": {("vae", 100): {"mean_accuracy": acc}, ("vae", 1000): None,
                              ("dae", 100): {"mean_accuracy": acc}, ("dae", 1000): {"mean_accuracy": 0.8}}}
+    monkeypatch.setattr(robustness, "_paired_subsets",
+                        lambda base, other, rep: {100: {"mean": -0.01, "low": -0.03, "high": 0.01, "n": 20}})
     table = choice_answers.settings_table({"likelihood": [row("bernoulli", 0.61), row("gaussian", 0.6)]},
                                           {"likelihood": "bernoulli"})
     lines = table.splitlines()
     assert lines[0] == "| Setting | Value | VAE 100 | VAE 1,000 | DAE 100 | DAE 1,000 | Active units | MSE VAE | MSE DAE |"
     assert lines[2] == "| likelihood | bernoulli (report) | 61.0 | – | 61.0 | 80.0 | 9 | 0.0123 | – |"
-    assert lines[3].startswith("| likelihood | gaussian | 60.0 |")
+    assert lines[3].startswith("| likelihood | gaussian | 60.0 (−1.0 [−3.0, 1.0]) | – | 60.0 |")  # judged by VAE codes
 
 
 def test_setting_facts_pair_each_value_with_the_report_value(monkeypatch):

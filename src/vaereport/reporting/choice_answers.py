@@ -75,21 +75,32 @@ def setting_answers(settings: dict[str, list[dict]], params: dict, table: str) -
 
 def settings_table(settings: dict[str, list[dict]], params: dict) -> str:
     """A Markdown table of the corruption-level and likelihood sweeps: per value, the label-only selection's mean
-    accuracy on each code at each budget, the VAE's active units and the held-out reconstruction error per pixel
-    ('' without a sweep)."""
+    accuracy on each code at each budget — on the code that judges the setting (DAE codes for the corruption, VAE
+    codes for the likelihood), with the paired difference from the report's value and its interval — the VAE's
+    active units and the held-out reconstruction error per pixel ('' without a sweep)."""
+    from .robustness import setting_facts
+
     names = {"corruption_level": "DAE corruption", "likelihood": "likelihood"}
+    judged_by = {"corruption_level": "dae", "likelihood": "vae"}
     rows = [(parameter, r) for parameter in names for r in settings.get(parameter) or []]
     if not rows:
         return ""
     budgets = rows[0][1]["budgets"]
+    facts = {p: setting_facts(settings.get(p) or [], params.get(p), judged_by[p]) for p in names}
     head = (["Setting", "Value"] + [f"{code} {fmt(l)}" for code in ("VAE", "DAE") for l in budgets]
             + ["Active units", "MSE VAE", "MSE DAE"])
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join([":--"] * 2 + ["--:"] * (len(head) - 2)) + "|"]
     for parameter, r in rows:
         mark = " (report)" if r["value"] == params.get(parameter) else ""
-        accuracy = [r["accuracy"].get((code, l)) for code in ("vae", "dae") for l in budgets]
-        cells = [names[parameter], f"{r['value']}{mark}"] + [f"{100 * a['mean_accuracy']:.1f}" if a else "–"
-                                                             for a in accuracy]
+        cells = [names[parameter], f"{r['value']}{mark}"]
+        for code in ("vae", "dae"):
+            for l in budgets:
+                a = r["accuracy"].get((code, l))
+                text = f"{100 * a['mean_accuracy']:.1f}" if a else "–"
+                d = (facts[parameter] or {}).get("differences", {}).get((r["value"], l)) if code == judged_by[parameter] else None
+                if d and d["low"] is not None:
+                    text += f" ({fmt(100 * d['mean'], 1)} [{fmt(100 * d['low'], 1)}, {fmt(100 * d['high'], 1)}])"
+                cells.append(text)
         cells += [str(r["active_units"]), *(f"{r[k]:.4f}" if r[k] is not None else "–" for k in ("vae_mse", "dae_mse"))]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
