@@ -22,15 +22,18 @@ def test_benefit_yes_names_the_largest_gain_at_the_smallest_budget_and_where_non
                  diff("dae/poisson", BEST, 1000, 0.01, -0.01, 0.03)])
     F = answers.facts(m, "uniform")
     text = answers.benefit_answer(F)
-    assert text.startswith("Yes, at 100 labels: with 100 labels Poisson learning on DAE codes beat the label-only selection "
-                           "on raw pixels")
+    assert text.startswith("Yes, at 100 labels: Poisson learning on DAE codes beat the label-only selection on raw pixels")
+    m["paired"].append(diff("vae/chosen", BEST, 1000, 0.02, 0.01, 0.03))
+    assert answers.benefit_answer(answers.facts(m, "uniform")).startswith(
+        "Yes, at 100 and 1,000 labels: with 100 labels Poisson learning on DAE codes beat")
     assert "+8.0 points [3.0, 13.0]" in text and text.endswith("; at 1,000 labels none was shown to")
     assert "the label-only selection on VAE codes (+2.0 points [0.1, 4.0])" in answers.gains_detail(F)
 
 
 def test_benefit_yes_everywhere_has_no_trailing_clause():
     F = answers.facts(metrics([diff("pca/chosen", BEST, 100, 0.05, 0.01, 0.09)]), "uniform")
-    assert answers.benefit_answer(F).endswith("given the same labels by +5.0 points [1.0, 9.0]")
+    assert answers.benefit_answer(F) == ("Yes, at 100 labels: the label-only selection on PCA of pixels beat the label-only "
+                                         "selection on raw pixels given the same labels by +5.0 points [1.0, 9.0]")
 
 
 def test_benefit_no_when_every_interval_includes_zero_or_favours_pixels():

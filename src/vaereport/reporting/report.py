@@ -55,8 +55,9 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
             "@tbl-settings" if arch.own else "the study's report, section 'Corruption and likelihood'"),
         "settings_table": choice_answers.settings_table(
             arch.settings, views["q2_representations"].meta["params"] if views["q2_representations"].available else {}),
-        "decoder_answer": choice_answers.decoder_answer(arch.q1_decoder, arch.q1_decoder_verdict, arch.q1_verdict,
-                                                        arch.where()),
+        "decoder_answer": choice_answers.decoder_answer(
+            arch.q1_decoder, arch.q1_decoder_verdict, arch.q1_verdict, arch.where(),
+            sum(t.get("train_seconds", 0) for t in views["q1_vae_mnist"].timings.values()) if views["q1_vae_mnist"].available else None),
         "code_size_answer": choice_answers.code_size_sentence(
             arch.code_rows, views["q2_representations"].meta["params"]["latent_dim"],
             "@sec-robust-code" if arch.own else "@tbl-code-sizes") if arch.code_rows and views["q2_representations"].available else "",

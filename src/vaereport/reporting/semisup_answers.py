@@ -117,9 +117,9 @@ def benefit_answer(F: dict) -> str:
         return text
     helped = sorted({v["budget"] for v in gains})
     top = _largest([v for v in gains if v["budget"] == helped[0]])
-    text = (f"Yes, at {budgets_text(helped)} labels: with {fmt(top['budget'])} labels "
-            f"{method_on_input(top['method'], top['input'])} beat the label-only selection on raw pixels given the "
-            f"same labels by {points(top)}")
+    at = f"with {fmt(top['budget'])} labels " if len(helped) > 1 else ""
+    text = (f"Yes, at {budgets_text(helped)} labels: {at}{method_on_input(top['method'], top['input'])} beat the "
+            f"label-only selection on raw pixels given the same labels by {points(top)}")
     rest = [l for l in F["budgets"] if l not in helped and l not in F["single"]]
     return text + (f"; at {budgets_text(rest)} labels none was shown to" if rest else "") + single
 
@@ -180,7 +180,7 @@ def representation_answer(F: dict, methods: list[str]) -> str:
         by_method = {}
         for m, l in resolved:
             by_method.setdefault(m, []).append(l)
-        where = "; ".join(f"{method_label(m)} at {budgets_text(ls)} labels" for m, ls in by_method.items())
+        where = and_list([f"{method_label(m)} at {budgets_text(ls)} labels" for m, ls in by_method.items()])
         return f"{name[0].upper() + name[1:]}: ahead of every other input by a paired interval with {where}, and had {most}"
     return f"None was shown to be best: no input was ahead of every other by a paired interval; {name} had {most}"
 
