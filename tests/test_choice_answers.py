@@ -128,10 +128,14 @@ def test_the_decoder_answer_follows_the_decoder_only_interval():
                             "times the time per epoch.** Only the decoder was changed")
     assert "negative ELBO is higher by 1.2 nats (95 % interval 0.8 to 1.6) per image" in worse
     assert "an epoch took 9.2 s against 2.3 s" in worse
-    better = choice_answers.decoder_answer(decoder_rows(), decoder_verdict(-1.2, -1.6, -0.8), None, "@tbl-choices", 600.0)
-    assert "Training the report's MNIST models with it would take about 40 instead of 10 minutes" in better
-    assert "although the Keras VAE example's transposed-convolution decoder on the same dense encoder fits held-out " \
-           "digits better: it costs 4.0 times the time per epoch.**" in better
+    better = choice_answers.decoder_answer(decoder_rows(), decoder_verdict(-1.2, -1.6, -0.8), decoder_verdict(1.9, 1.5, 2.3),
+                                           "@tbl-choices", 600.0)
+    assert better.startswith("**(b) Dense, the encoder's mirror, with logits as output, against the measured fit: the Keras "
+                             "VAE example's transposed-convolution decoder on the same dense encoder fits held-out digits "
+                             "better at 4.0 times the time per epoch.** The report keeps the dense decoder for its cost: "
+                             "training the report's MNIST models with the convolutional one would take about 40 instead "
+                             "of 10 minutes on a CPU like this one. Since the convolutional encoder and decoder together "
+                             "fit worse (@sec-t11 (b)), the convolutional encoder is the weaker half. Only the decoder")
     assert "negative ELBO is lower by 1.2 nats (95 % interval 0.8 to 1.6)" in better
     tie = choice_answers.decoder_answer(decoder_rows(), decoder_verdict(0.1, -0.3, 0.5), None, "@tbl-choices")
     assert "fits held-out digits no better by a resolved margin at 4.0 times the time per epoch.**" in tie

@@ -574,5 +574,5 @@ def test_the_gap_points_table_names_the_classes_around_each_point_and_the_decode
     gaps = {"neighbours": [{"classes": [2, 3], "shares": [0.76, 0.08]}, {"classes": [6, 5], "shares": [0.48, 0.32]}],
             "named": [2, 9], "confidence": [0.97, 0.55]}
     rows = findings.gap_point_rows(gaps, [str(d) for d in range(10)])
-    assert rows == [{"point": 1, "around": "2 76\u00a0%, 3 8\u00a0%", "named": "2", "confidence": 0.97, "one_of_them": "yes"},
-                    {"point": 2, "around": "6 48\u00a0%, 5 32\u00a0%", "named": "9", "confidence": 0.55, "one_of_them": "no"}]
+    assert rows == [{"point": 1, "around": "76\u00a0% 2s, 8\u00a0% 3s", "named": "2", "confidence": 0.97, "one_of_them": "yes"},
+                    {"point": 2, "around": "48\u00a0% 6s, 32\u00a0% 5s", "named": "9", "confidence": 0.55, "one_of_them": "no"}]

@@ -22,18 +22,29 @@ def test_benefit_yes_names_the_largest_gain_at_the_smallest_budget_and_where_non
                  diff("dae/poisson", BEST, 1000, 0.01, -0.01, 0.03)])
     F = answers.facts(m, "uniform")
     text = answers.benefit_answer(F)
-    assert text.startswith("Yes, at 100 labels: Poisson learning on DAE codes beat the label-only selection on raw pixels")
+    assert text.startswith("Yes, in 2 of the 3 comparisons, at 100 labels: Poisson learning on DAE codes beat the label-only "
+                           "selection on raw pixels")
     m["paired"].append(diff("vae/chosen", BEST, 1000, 0.02, 0.01, 0.03))
     assert answers.benefit_answer(answers.facts(m, "uniform")).startswith(
-        "Yes, at 100 and 1,000 labels: with 100 labels Poisson learning on DAE codes beat")
-    assert "+8.0 points [3.0, 13.0]" in text and text.endswith("; at 1,000 labels none was shown to")
+        "Yes, in 3 of the 4 comparisons, at 100 and 1,000 labels: with 100 labels Poisson learning on DAE codes beat")
+    assert "+8.0 points [3.0, 13.0]" in text and text.endswith("; at 1,000 labels none was above it")
     assert "the label-only selection on VAE codes (+2.0 points [0.1, 4.0])" in answers.gains_detail(F)
+    assert answers.losses_detail(F) == ""
+    F = answers.facts(metrics([diff("vae/chosen", BEST, 100, -0.07, -0.1, -0.04), diff("pca/poisson", BEST, 300, -0.02, -0.03, -0.01),
+                               diff("dae/chosen", BEST, 100, 0.01, -0.01, 0.03)]), "uniform")
+    assert answers.losses_detail(F) == (
+        "Below the yardstick by an interval were 2 of the 3 comparisons, at 100 and 300 labels; the largest gap, the "
+        "label-only selection on VAE codes with 100 labels, is -7.0 points [-10.0, -4.0].")
 
 
 def test_benefit_yes_everywhere_has_no_trailing_clause():
     F = answers.facts(metrics([diff("pca/chosen", BEST, 100, 0.05, 0.01, 0.09)]), "uniform")
-    assert answers.benefit_answer(F) == ("Yes, at 100 labels: the label-only selection on PCA of pixels beat the label-only "
-                                         "selection on raw pixels given the same labels by +5.0 points [1.0, 9.0]")
+    assert answers.benefit_answer(F) == ("Yes, in 1 of the 1 comparisons, at 100 labels: the label-only selection on PCA of "
+                                         "pixels beat the label-only selection on raw pixels given the same labels by +5.0 "
+                                         "points [1.0, 9.0]")
+    F = answers.facts(metrics([diff("pca/chosen", BEST, 100, 0.05, 0.01, 0.09), diff("vae/chosen", BEST, 100, -0.05, -0.09, -0.01)]),
+                      "uniform")
+    assert answers.benefit_answer(F).endswith("by +5.0 points [1.0, 9.0]; 1 was below it")
 
 
 def test_benefit_no_when_every_interval_includes_zero_or_favours_pixels():
@@ -64,10 +75,18 @@ def test_representation_resolved_lead_names_method_and_budgets():
              for rep, acc in (("dae", 0.8), ("vae", 0.7), ("pca", 0.72), ("pixels", 0.75))}
     paired = [_between("dae", other, "poisson", 100, 0.01, 0.05) for other in ("vae", "pca", "pixels")]
     F = answers.facts(metrics(paired + [diff("dae/chosen", BEST, 100, 0, -1, 1)], means), "uniform")
-    text = answers.representation_answer(F, ["chosen", "poisson"])
-    assert text == ("DAE codes: ahead of every other input by a paired interval with Poisson learning at 100 labels, and "
-                    "had the highest mean accuracy in 4 of the 4 comparisons of the inputs under the same method and "
-                    "labelled subsets")
+    assert answers.representation_answer(F, ["chosen", "poisson"]) == (
+        "DAE codes, where any input led: ahead of every other input by a paired interval with Poisson learning at 100 "
+        "labels; no other input led by an interval")
+
+
+def test_representation_depends_on_the_method_when_inputs_lead_under_different_methods():
+    means = {(rep, m, l): 0.7 for m in ("chosen", "poisson") for l in (300,) for rep in ("vae", "dae")}
+    paired = [_between("dae", "vae", "chosen", 300, 0.01, 0.03), _between("vae", "dae", "poisson", 300, 0.02, 0.08)]
+    F = answers.facts(metrics(paired, means, inputs=("vae", "dae")), "uniform")
+    assert answers.representation_answer(F, ["chosen", "poisson"]) == (
+        "It depends on the method: ahead of every other input by a paired interval were VAE codes with Poisson "
+        "learning at 300 labels; DAE codes with the label-only selection at 300 labels")
 
 
 def test_representation_unresolved_lead_says_so():
@@ -75,8 +94,7 @@ def test_representation_unresolved_lead_says_so():
     F = answers.facts(metrics([diff("vae/chosen", BEST, 100, 0, -1, 1), _between("vae", "pixels", "chosen", 100, -0.02, 0.04)],
                               means, inputs=("vae", "pixels")), "uniform")
     assert answers.representation_answer(F, ["chosen"]) == (
-        "None was shown to be best: no input was ahead of every other by a paired interval; VAE codes had the highest "
-        "mean accuracy in 1 of the 1 comparisons of the inputs under the same method and labelled subsets")
+        "None was shown to be best: under no method and budget was one input ahead of every other by a paired interval")
 
 
 def test_representation_without_means():
@@ -145,3 +163,13 @@ def test_the_vae_code_answer_gives_active_units_and_the_label_free_code_size():
     rows[1]["active_units"] = 16
     assert answers.vae_code_answer(stats, 16, rows, "@sec-robust-code").endswith(
         "Those 5-epoch models still use 16 of 16 units, so the units switch off later in training.")
+
+
+def test_fine_tuning_is_compared_with_the_same_network_from_random_weights():
+    F = answers.facts(metrics([_between("vae", "pixels", "finetune", 100, 0.01, 0.03),
+                               _between("vae", "pixels", "finetune", 300, -0.01, 0.03)]), "uniform")
+    assert answers.finetune_detail(F) == (
+        "Against its own control, the same network trained from random weights on the same labels, fine-tuning gives "
+        "the VAE's encoder +2.0 points [1.0, 3.0] at 100, +1.0 points [-1.0, 3.0] at 300 labels (intervals "
+        "simultaneous over the budgets).")
+    assert answers.finetune_detail(answers.facts(metrics([]), "uniform")) == ""

@@ -155,7 +155,7 @@ def gap_point_rows(gaps: dict, class_names: list[str]) -> list[dict]:
     rows = []
     for i, (g, named, confidence) in enumerate(zip(gaps.get("neighbours") or [], gaps.get("named") or [],
                                                    gaps.get("confidence") or []), start=1):
-        around = ", ".join(f"{class_names[c]} {pct(share, 0)}" for c, share in zip(g["classes"], g["shares"]))
+        around = ", ".join(f"{pct(share, 0)} {class_names[c]}s" for c, share in zip(g["classes"], g["shares"]))
         rows.append({"point": i, "around": around, "named": class_names[named], "confidence": confidence,
                      "one_of_them": "yes" if named in g["classes"] else "no"})
     return rows

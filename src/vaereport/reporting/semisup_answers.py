@@ -118,10 +118,13 @@ def benefit_answer(F: dict) -> str:
     helped = sorted({v["budget"] for v in gains})
     top = _largest([v for v in gains if v["budget"] == helped[0]])
     at = f"with {fmt(top['budget'])} labels " if len(helped) > 1 else ""
-    text = (f"Yes, at {budgets_text(helped)} labels: {at}{method_on_input(top['method'], top['input'])} beat the "
-            f"label-only selection on raw pixels given the same labels by {points(top)}")
+    text = (f"Yes, in {len(gains)} of the {F['n_versus']} comparisons, at {budgets_text(helped)} labels: {at}"
+            f"{method_on_input(top['method'], top['input'])} beat the label-only selection on raw pixels given the "
+            f"same labels by {points(top)}")
     rest = [l for l in F["budgets"] if l not in helped and l not in F["single"]]
-    return text + (f"; at {budgets_text(rest)} labels none was shown to" if rest else "") + single
+    n = len(F["losses"])
+    below = f"; {n} {'was' if n == 1 else 'were'} below it" if n else ""
+    return text + below + (f"; at {budgets_text(rest)} labels none was above it" if rest else "") + single
 
 
 def gains_detail(F: dict) -> str:
@@ -135,15 +138,32 @@ def gains_detail(F: dict) -> str:
     return "; ".join(parts)
 
 
-def _leaders(F: dict, method: str) -> dict[int, str]:
-    """Per budget, the input with the highest mean accuracy under `method`."""
-    out = {}
-    for l in F["budgets"]:
-        means = {rep: F["means"].get((rep, method, l)) for rep in F["inputs"]}
-        means = {rep: m for rep, m in means.items() if m is not None}
-        if means:
-            out[l] = max(sorted(means), key=means.get)
-    return out
+def losses_detail(F: dict) -> str:
+    """Where a method that uses the unlabelled images fell below the yardstick by an interval ('' where none did):
+    how many such comparisons, at which budgets, and the largest."""
+    losses = F["losses"]
+    if not losses:
+        return ""
+    worst = min(losses, key=lambda v: (v["mean_difference"], v["input"], v["method"]))
+    return (f"Below the yardstick by an interval {'was' if len(losses) == 1 else 'were'} {len(losses)} of the "
+            f"{F['n_versus']} comparisons, "
+            f"{at_budgets(sorted({v['budget'] for v in losses}))}; the largest gap, "
+            f"{method_on_input(worst['method'], worst['input'])} with {fmt(worst['budget'])} labels, is {points(worst)}.")
+
+
+def finetune_detail(F: dict) -> str:
+    """Fine-tuning against its own control, the same network trained from random weights on the same labels (the
+    MLP on raw pixels): each encoder's paired difference per budget ('' without fine-tuning)."""
+    parts = []
+    for rep in ("vae", "dae"):
+        rows = sorted((d for (a, b, l), d in F["between"].items() if a == f"{rep}/finetune" and b == "pixels/finetune"),
+                      key=lambda d: d["budget"])
+        if rows:
+            parts.append(f"the {rep.upper()}'s encoder " + ", ".join(f"{points(d)} at {fmt(d['budget'])}" for d in rows))
+    if not parts:
+        return ""
+    return (f"Against its own control, the same network trained from random weights on the same labels, fine-tuning "
+            f"gives {and_list(parts)} labels (intervals simultaneous over the budgets).")
 
 
 def _resolved_lead(F: dict, method: str, leader: str, budget: int) -> bool:
@@ -161,28 +181,48 @@ def _resolved_lead(F: dict, method: str, leader: str, budget: int) -> bool:
     return True
 
 
+def _resolved_leaders(F: dict, methods: list[str]) -> dict[str, list[tuple[str, int]]]:
+    """{input: [(method, budget)]} where that input was ahead of every other input under the method at the budget
+    by a paired interval (the like-for-like comparisons), in the order of `F['inputs']`."""
+    found: dict[str, list[tuple[str, int]]] = {}
+    for m in methods:
+        for l in F["budgets"]:
+            present = [rep for rep in F["inputs"] if F["means"].get((rep, m, l)) is not None]
+            for rep in present:
+                if len(present) > 1 and _resolved_lead(F, m, rep, l):
+                    found.setdefault(rep, []).append((m, l))
+    return {rep: found[rep] for rep in F["inputs"] if rep in found}
+
+
+def _where(cells: list[tuple[str, int]]) -> str:
+    """'the label-only selection at 300 labels and Poisson learning and fine-tuning at 100 and 300 labels'."""
+    by_method: dict[str, list[int]] = {}
+    for m, l in cells:
+        by_method.setdefault(m, []).append(l)
+    by_budgets: dict[tuple, list[str]] = {}  # methods that led at the same budgets are named together
+    for m, ls in by_method.items():
+        by_budgets.setdefault(tuple(ls), []).append(method_label(m))
+    return and_list([f"{and_list(ms)} at {budgets_text(list(ls))} labels" for ls, ms in by_budgets.items()])
+
+
 def representation_answer(F: dict, methods: list[str]) -> str:
     """Which representation worked best? Like for like (the same method and labelled subsets for every input:
-    `methods`, e.g. the label-only selection and each graph solver): where an input was ahead of every other input
-    by a paired interval, and which input had the highest mean most often."""
-    cells = [(m, l, rep) for m in methods for l, rep in _leaders(F, m).items()]
-    if not cells:
+    `methods`, e.g. the label-only selection, each graph solver and fine-tuning): the inputs that were ahead of
+    every other input by a paired interval, and where. One such input is the answer; several make it depend on
+    the method; none, no answer."""
+    if not any(F["means"].get((rep, m, l)) is not None for m in methods for l in F["budgets"] for rep in F["inputs"]):
         return "No representation could be compared"
-    counts = {rep: sum(c[2] == rep for c in cells) for rep in F["inputs"]}
-    best = max(sorted(counts, key=F["inputs"].index), key=counts.get)
-    tied = [rep for rep in F["inputs"] if rep != best and counts[rep] == counts[best]]
-    resolved = [(m, l) for m, l, rep in cells if rep == best and _resolved_lead(F, m, best, l)]
-    name = REPRESENTATION_LABELS[best]
-    most = (f"the highest mean accuracy in {counts[best]} of the {len(cells)} comparisons of the inputs under the same "
-            f"method and labelled subsets" + (f" (as many as {and_list([REPRESENTATION_LABELS[r] for r in tied])})"
-                                               if tied else ""))
-    if resolved:
-        by_method = {}
-        for m, l in resolved:
-            by_method.setdefault(m, []).append(l)
-        where = and_list([f"{method_label(m)} at {budgets_text(ls)} labels" for m, ls in by_method.items()])
-        return f"{name[0].upper() + name[1:]}: ahead of every other input by a paired interval with {where}, and had {most}"
-    return f"None was shown to be best: no input was ahead of every other by a paired interval; {name} had {most}"
+    leaders = _resolved_leaders(F, methods)
+    name = lambda rep: REPRESENTATION_LABELS[rep]  # noqa: E731
+    if not leaders:
+        return ("None was shown to be best: under no method and budget was one input ahead of every other by a "
+                "paired interval")
+    if len(leaders) == 1:
+        (rep, cells), = leaders.items()
+        return (f"{name(rep)[0].upper() + name(rep)[1:]}, where any input led: ahead of every other input by a paired "
+                f"interval with {_where(cells)}; no other input led by an interval")
+    parts = [f"{name(rep)} with {_where(cells)}" for rep, cells in leaders.items()]
+    return f"It depends on the method: ahead of every other input by a paired interval were {'; '.join(parts)}"
 
 
 def protocol_answer(uniform: dict, balanced: dict) -> str | None:
