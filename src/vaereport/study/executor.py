@@ -148,36 +148,62 @@ def start_order_costs(todo: list[Node]) -> dict[str, float]:
 
 
 def _on_cluster(todo: list[Node], specs: dict, fixed: dict, connection):
-    """Yield the same as `_in_this_process` as the cluster's tasks finish; Ctrl-C cancels the cluster's work."""
+    """Yield the same as `_in_this_process` as the cluster's tasks finish; Ctrl-C cancels the cluster's work.
+
+    A cell is submitted once its upstream cells have finished, with their small results as plain arguments: a
+    task that depended on another's result would be placed on the worker holding it, behind a long own run,
+    while another worker idles. Ready cells go longest chain first (`longest_chains`), and the local cluster
+    gives each worker one task at a time (`cluster.connect`), so a free worker takes the next ready cell."""
     from distributed import as_completed
 
-    client, futures, node_of = connection.client, {}, {}
-    depth = longest_chains(todo, start_order_costs(todo))  # the scheduler starts the longest chains first
+    client, node_of = connection.client, {}
+    depth = longest_chains(todo, start_order_costs(todo))
     token = f"{os.getpid()}-{time.time_ns()}"
-    # Submitted longest chain first (still upstream before downstream: a cell's chain is longer than its readers'),
-    # since an idle worker takes the first task that arrives, whatever the priorities of those still to come.
-    for node in sorted(todo, key=lambda n: -depth[n.id]):
-        ups = [fixed[u] if u in fixed else futures[u] for u in node.upstream.values()]
-        fut = client.submit(run_cell, specs[node.id], *ups, key=f"{node.id}-{token}", pure=False,
-                            priority=depth[node.id])
-        futures[node.id], node_of[fut.key] = fut, node
+    results, waiting, live = dict(fixed), sorted(todo, key=lambda n: -depth[n.id]), []
+    blocked: set[str] = set()  # cells whose upstream failed or was cancelled, and their readers
+
+    def ready() -> list[Node]:
+        found = [n for n in waiting if all(u in results for u in n.upstream.values())]
+        for n in found:
+            waiting.remove(n)
+        return found
+
+    def submit(nodes: list[Node]) -> list:
+        futures = []
+        for node in nodes:
+            fut = client.submit(run_cell, specs[node.id], *(results[u] for u in node.upstream.values()),
+                                key=f"{node.id}-{token}", pure=False, priority=depth[node.id])
+            node_of[fut.key] = node
+            futures.append(fut)
+        live.extend(futures)
+        return futures
+
+    completed = as_completed(submit(ready()))
     try:
-        for fut in as_completed(list(futures.values())):
+        for fut in completed:
             node = node_of[fut.key]
             if fut.status == "finished":
-                yield node, ("finished", fut.result())
-            elif fut.status == "cancelled":
-                yield node, ("cancelled",)
-            elif any(u in futures and futures[u].status != "finished" for u in node.upstream.values()):
-                yield node, ("skipped",)
-            else:
-                yield node, ("failed", fut.exception())
+                results[node.id] = fut.result()
+                yield node, ("finished", results[node.id])
+                for new in submit(ready()):
+                    completed.add(new)
+                continue
+            yield node, ("cancelled",) if fut.status == "cancelled" else ("failed", fut.exception())
+            blocked.add(node.id)
+            while True:  # every cell that reads a blocked one, however far downstream, is skipped
+                readers = [n for n in waiting if any(u in blocked for u in n.upstream.values())]
+                if not readers:
+                    break
+                for reader in readers:
+                    waiting.remove(reader)
+                    blocked.add(reader.id)
+                    yield reader, ("skipped",)
     except KeyboardInterrupt:
         try:  # running tasks cannot be cancelled: stop their notebook kernels on every worker first
             client.run(kernel.kill_running_kernels, wait=False)
         except Exception:  # noqa: BLE001 - a cluster going down must not hide the interrupt
             pass
-        client.cancel(list(futures.values()), force=True)
+        client.cancel(live, force=True)
         raise
 
 
