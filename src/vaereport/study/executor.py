@@ -150,10 +150,10 @@ def start_order_costs(todo: list[Node]) -> dict[str, float]:
 def _on_cluster(todo: list[Node], specs: dict, fixed: dict, connection):
     """Yield the same as `_in_this_process` as the cluster's tasks finish; Ctrl-C cancels the cluster's work.
 
-    A cell is submitted once its upstream cells have finished, with their small results as plain arguments: a
-    task that depended on another's result would be placed on the worker holding it, behind a long own run,
-    while another worker idles. Ready cells go longest chain first (`longest_chains`), and the local cluster
-    gives each worker one task at a time (`cluster.connect`), so a free worker takes the next ready cell."""
+    The client keeps the queue: a cell is submitted once its upstream cells have finished (their small results
+    as plain arguments) and a worker is idle, to that worker (or any, if it has gone), longest chain first
+    (`longest_chains`). Left to the scheduler, cells of unknown duration queued behind a 30-minute own run on
+    one worker while the other idled (measured in the full build, twice)."""
     from distributed import as_completed
 
     client, node_of = connection.client, {}
@@ -168,12 +168,24 @@ def _on_cluster(todo: list[Node], specs: dict, fixed: dict, connection):
             waiting.remove(n)
         return found
 
+    queue: list[Node] = []  # ready cells waiting for an idle worker, longest chain first
+    sent_to: dict[str, str | None] = {}  # task key -> the worker it was sent to
+
     def submit(nodes: list[Node]) -> list:
+        queue.extend(nodes)
+        queue.sort(key=lambda n: -depth[n.id])
+        running = [f for f in live if not f.done()]
+        busy = {sent_to[f.key] for f in running}
+        idle = [w for w in client.scheduler_info()["workers"] if w not in busy]
+        if not idle and not running:  # no worker known yet: let the scheduler place the next cell
+            idle = [None]
         futures = []
-        for node in nodes:
+        while queue and idle:
+            node, worker = queue.pop(0), idle.pop(0)
             fut = client.submit(run_cell, specs[node.id], *(results[u] for u in node.upstream.values()),
-                                key=f"{node.id}-{token}", pure=False, priority=depth[node.id])
-            node_of[fut.key] = node
+                                key=f"{node.id}-{token}", pure=False, priority=depth[node.id],
+                                workers=[worker] if worker else None, allow_other_workers=bool(worker))
+            node_of[fut.key], sent_to[fut.key] = node, worker
             futures.append(fut)
         live.extend(futures)
         return futures
@@ -189,6 +201,8 @@ def _on_cluster(todo: list[Node], specs: dict, fixed: dict, connection):
                     completed.add(new)
                 continue
             yield node, ("cancelled",) if fut.status == "cancelled" else ("failed", fut.exception())
+            for new in submit([]):  # its worker is free again
+                completed.add(new)
             blocked.add(node.id)
             while True:  # every cell that reads a blocked one, however far downstream, is skipped
                 readers = [n for n in waiting if any(u in blocked for u in n.upstream.values())]
