@@ -80,7 +80,7 @@ def connect(scheduler: str | None = None, workers: int | None = None, dashboard:
     import dask
 
     # One task per worker at a time: a cell runs for minutes, so a task queued behind a running one on a busy
-    # worker would wait there while another worker idles (the scheduler keeps the rest until a worker is free).
+    # worker would wait there while another worker idles (the executor also sends a cell only to an idle worker).
     with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                dashboard_address="127.0.0.1:0" if dashboard else None, silence_logs=40,
