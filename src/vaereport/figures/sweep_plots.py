@@ -118,6 +118,15 @@ def _differences(ax, d, color, k: int, n: int) -> None:
     ax.scatter(x, mean, s=18, zorder=3, c=[color if e else "white" for e in excludes], edgecolors=color)
 
 
+def _difference_axes(ax, method: str, budgets) -> None:
+    """A panel of paired differences: the zero line, the method as title, ticks at `budgets` on a log axis."""
+    ax.axhline(0, color="0.5", lw=0.8)
+    ax.set(xscale="log", title=_method_title(method))
+    ax.title.set_fontsize(9)
+    _budget_ticks(ax, budgets)
+    ax.set_xlabel("labels $l$")
+
+
 def _difference_panels(n: int):
     cols = 2 if n > 1 else 1
     rows = int(np.ceil(n / cols))
@@ -137,15 +146,11 @@ def gains_over_pixels(paired, protocol: str):
     present = [rep for rep in INPUT_COLORS if vs.a.str.startswith(rep + "/").any()]
     fig, axes = _difference_panels(len(methods))
     for ax, method in zip(axes, methods):
-        ax.axhline(0, color="0.5", lw=0.8)
+        _difference_axes(ax, method, vs[vs.a.str.endswith("/" + method)].budget)
         for k, rep in enumerate(present):
             d = vs[vs.a == f"{rep}/{method}"]
             if len(d):
                 _differences(ax, d, INPUT_COLORS[rep], k, len(present))
-        ax.set(xscale="log", title=_method_title(method))
-        ax.title.set_fontsize(9)
-        _budget_ticks(ax, vs[vs.a.str.endswith("/" + method)].budget)
-        ax.set_xlabel("labels $l$")
     for ax in axes[::2]:
         ax.set_ylabel("minus pixels' label-only\nselection (points)")
     _figure_legend(fig, [_key(REPRESENTATION_LABELS[rep], "-", "o", INPUT_COLORS[rep]) for rep in present]
@@ -153,8 +158,8 @@ def gains_over_pixels(paired, protocol: str):
     return fig
 
 
-# The like-for-like comparisons between inputs the "which representation" answer rests on: each pair of
-# representations learnt without labels, and (in its colour) each against raw pixels.
+# The like-for-like comparisons between the representations learnt without labels (the codes against raw
+# pixels are in `gains_over_pixels`).
 INPUT_PAIRS = [("dae", "vae"), ("dae", "pca"), ("vae", "pca")]
 PAIR_COLORS = {("dae", "vae"): INPUT_COLORS["dae"], ("dae", "pca"): style.PALETTE[2], ("vae", "pca"): INPUT_COLORS["vae"]}
 
@@ -179,17 +184,13 @@ def input_differences(paired, protocol: str):
     fig, axes = _difference_panels(len(methods))
     shown = []
     for ax, method in zip(axes, methods):
-        ax.axhline(0, color="0.5", lw=0.8)
+        _difference_axes(ax, method, rows[rows.a.str.endswith("/" + method)].budget)
         for k, (a, b) in enumerate(INPUT_PAIRS):
             d = _pair_rows(rows, a, b, method)
             if len(d):
                 _differences(ax, d, PAIR_COLORS[(a, b)], k, len(INPUT_PAIRS))
                 if (a, b) not in shown:
                     shown.append((a, b))
-        ax.set(xscale="log", title=_method_title(method))
-        ax.title.set_fontsize(9)
-        _budget_ticks(ax, rows[rows.a.str.endswith("/" + method)].budget)
-        ax.set_xlabel("labels $l$")
     for ax in axes[::2]:
         ax.set_ylabel("difference in test\naccuracy (points)")
     name = lambda rep: "PCA" if rep == "pca" else rep.upper()  # noqa: E731

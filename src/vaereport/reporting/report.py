@@ -41,6 +41,11 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
     run) and `experiment`, the analyses whose run is not the profile's own (analysis -> run id)."""
     views = {a.name: AnalysisView(profile, a.name, (runs or {}).get(a.name)) for a in analyses.ANALYSES.values()}
     study = StudyView(profile, enabled=not experiment)
+    q2r = views["q2_representations"]
+    q2r_params = q2r.meta["params"] if q2r.available else {}
+    # (Q1's, Q2's) training seconds of the report's own models, which the cost of a switch to convolutions scales
+    train_seconds = tuple(sum(t["train_seconds"] for t in views[name].timings.values()) if views[name].available else 0
+                          for name in ("q1_vae_mnist", "q2_representations"))
     return {
         "profile": profile, "experiment": experiment or {},
         "experiment_changes": {name: _what_differs(views[name]) for name in experiment or {}},
@@ -50,17 +55,15 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
         "study": study,
         "arch": (arch := MeasuredChoices(profile, enabled=not experiment,
                                          cells=study.cells if study.available else None)),
+        "train_seconds": train_seconds,
         "setting_answers": choice_answers.setting_answers(
-            arch.settings, views["q2_representations"].meta["params"] if views["q2_representations"].available else {},
-            "@tbl-settings" if arch.own else "the study's report, section 'Corruption and likelihood'"),
-        "settings_table": choice_answers.settings_table(
-            arch.settings, views["q2_representations"].meta["params"] if views["q2_representations"].available else {}),
-        "decoder_answer": choice_answers.decoder_answer(
-            arch.q1_decoder, arch.q1_decoder_verdict, arch.q1_verdict, arch.where(),
-            sum(t.get("train_seconds", 0) for t in views["q1_vae_mnist"].timings.values()) if views["q1_vae_mnist"].available else None),
+            arch.settings, q2r_params, "@tbl-settings" if arch.own else "the study's report, section 'Corruption and likelihood'"),
+        "settings_table": choice_answers.settings_table(arch.settings, q2r_params),
+        "decoder_answer": choice_answers.decoder_answer(arch.q1_decoder, arch.q1_decoder_verdict, arch.q1_verdict,
+                                                        arch.where(), train_seconds[0]),
         "code_size_answer": choice_answers.code_size_sentence(
-            arch.code_rows, views["q2_representations"].meta["params"]["latent_dim"],
-            "@sec-robust-code" if arch.own else "@tbl-code-sizes") if arch.code_rows and views["q2_representations"].available else "",
+            arch.code_rows, q2r_params["latent_dim"], "@sec-robust-code" if arch.own else "@tbl-code-sizes")
+        if arch.code_rows and q2r.available else "",
         "seed_answer": choice_answers.seed_sentence(study.seeds if study.available else [],
                                                     study.seed_settings if study.available else {}, "@sec-robust-seed"),
         "seed_caveat": choice_answers.seed_caveat(study.seeds if study.available else [],

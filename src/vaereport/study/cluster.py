@@ -77,14 +77,9 @@ def connect(scheduler: str | None = None, workers: int | None = None, dashboard:
         finally:
             client.close()
         return
-    import dask
-
-    # One task per worker at a time: a cell runs for minutes, so a task queued behind a running one on a busy
-    # worker would wait there while another worker idles (the executor also sends a cell only to an idle worker).
-    with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
-        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address="127.0.0.1:0" if dashboard else None, silence_logs=40,
-                               env={THREADS_ENV: str(threads)})
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address="127.0.0.1:0" if dashboard else None, silence_logs=40,
+                           env={THREADS_ENV: str(threads)})
     client = Client(cluster)
     try:
         yield Connection(client, f"on a local cluster: {n_workers} worker process(es), each cell up to {threads} core(s)",
