@@ -148,13 +148,14 @@ def _nats(d: dict) -> str:
 
 
 def decoder_answer(rows: list[dict], verdict: dict | None, joint: dict | None, where: str,
-                   train_seconds: float | None = None) -> str:
+                   train_seconds: float | None = None, equal_time: dict | None = None) -> str:
     """1.2(b)'s answer (bold first sentence, then its evidence), from the Q1 cells that differ only in the decoder's
     layers (`robustness.architecture_q1(cells, "decoder_architecture")`: the dense mirror, then a convolutional
     decoder on the same dense encoder) and their `architecture_verdict`; without them, from `joint`, the verdict
-    of encoder and decoder swapped together, or as a choice made before training. `train_seconds`: the report's
-    own MNIST models' training time, scaled by the measured time ratio where the convolutional decoder fits
-    better."""
+    of encoder and decoder swapped together, or as a choice made before training. Where the convolutional
+    decoder fits better per epoch, `equal_time` (`robustness.equal_time_q1`: the dense decoder trained for more
+    epochs in about the convolutional decoder's time) decides; without it, `train_seconds` (the report's own
+    MNIST models' training time) prices the switch."""
     head = "**(b) Dense, the encoder's mirror, with logits as output"
     if verdict is None or verdict["paired"] is None:
         if joint is None:
@@ -169,6 +170,11 @@ def decoder_answer(rows: list[dict], verdict: dict | None, joint: dict | None, w
     other = "the Keras VAE example's transposed-convolution decoder on the same dense encoder"
     ratio = verdict["time_ratio"]
     cost = f" at {fmt(ratio, 1)} times the time per epoch" if ratio and ratio > 1 else ""
+    setup = (f"Both models have the dense encoder and the {dense['decoder'].capitalize()} likelihood and are scored on "
+             f"{fmt(dense['n_validation'])} held-out training images ({where}), paired over the images")
+    per_epoch = (f"an epoch took {fmt(conv['seconds_per_epoch'], 1)} s against {fmt(dense['seconds_per_epoch'], 1)} s")
+    if verdict["conv_better"] and equal_time is not None:
+        return _decoder_at_equal_time(head, other, verdict, equal_time, setup, per_epoch)
     if verdict["mlp_better"]:
         first = f"{head}: {other} fits held-out digits worse{cost}.**"
         diff = f"the convolutional decoder's negative ELBO is higher by {_nats(verdict['paired'])}"
@@ -192,7 +198,52 @@ def decoder_answer(rows: list[dict], verdict: dict | None, joint: dict | None, w
     return (f"{first} Only the decoder was changed: both models have the dense encoder and the "
             f"{dense['decoder'].capitalize()} likelihood, trained for {dense['epochs']} epochs and scored on "
             f"{fmt(dense['n_validation'])} held-out training images ({where}); {diff} per image, paired over the images, "
-            f"and an epoch took {fmt(conv['seconds_per_epoch'], 1)} s against {fmt(dense['seconds_per_epoch'], 1)} s.")
+            f"and {per_epoch}.")
+
+
+def decoder_summary(verdict: dict | None, equal_time: dict | None) -> str:
+    """The Summary's clause on the decoder alone (after 'dense ... and its mirror; '): the convolutional decoder's
+    per-epoch fit and cost, then the dense decoder's given the same training time ('' without the decoder cell)."""
+    if verdict is None or verdict["paired"] is None:
+        return ""
+    ratio = f" at {fmt(verdict['time_ratio'], 1)} times the time per epoch" if verdict["time_ratio"] else ""
+    text = (f"the convolutional decoder alone, on the dense encoder, gives a held-out negative ELBO "
+            f"{_elbo_change(verdict['paired'], verdict['conv_better'], verdict['mlp_better'])} per epoch{ratio}")
+    if equal_time is not None and verdict["conv_better"]:
+        text += (f"; trained for {equal_time['epochs']} epochs in about that decoder's time, the dense decoder's is "
+                 f"{_elbo_change(equal_time['paired'], equal_time['dense_better'], equal_time['conv_better'])}")
+    return text
+
+
+def _elbo_change(d: dict, lower: bool, higher: bool) -> str:
+    """'lower by 1.2 nats (95 % interval 0.8 to 1.6)', 'higher by …' or 'not different by a resolved margin'."""
+    if not (lower or higher):
+        return "not different by a resolved margin"
+    return f"{'lower' if lower else 'higher'} by {_nats(d)}"
+
+
+def _decoder_at_equal_time(head: str, other: str, verdict: dict, equal: dict, setup: str, per_epoch: str) -> str:
+    """1.2(b) when the convolutional decoder fits better per epoch: the verdict is the dense decoder's given about
+    the convolutional decoder's training time (at most 10 % more counts as the same time)."""
+    same_time = equal["seconds"] is not None and equal["conv_seconds"] is not None and \
+        equal["seconds"] <= 1.1 * equal["conv_seconds"]
+    budget = "for the same training time" if same_time else "trained longer"
+    if equal["dense_better"]:
+        first = f"{head}: {budget} it fits held-out digits better than {other}.**"
+        outcome = f"the dense decoder's negative ELBO is lower by {_nats(equal['paired'])}"
+    elif equal["conv_better"]:
+        first = f"{head}, against the measured fit: even {budget}, it fits held-out digits worse than {other}.**"
+        outcome = f"the dense decoder's negative ELBO is still higher by {_nats(equal['paired'])}"
+    else:
+        first = f"{head}: {budget}, {other} fits held-out digits no better by a resolved margin.**"
+        d = equal["paired"]
+        outcome = (f"dense − convolutional in negative ELBO is {fmt(d['mean'], 1)} nats (95 % interval "
+                   f"{fmt(d['low'], 1)} to {fmt(d['high'], 1)})")
+    times = (f" in {fmt(equal['seconds'], 0)} s, against {fmt(equal['conv_seconds'], 0)} s for the convolutional "
+             f"decoder's {equal['conv_epochs']}" if equal["seconds"] is not None and equal["conv_seconds"] is not None else "")
+    return (f"{first} Per epoch the convolutional decoder fits better, its negative ELBO lower by "
+            f"{_nats(verdict['paired'])} after {equal['conv_epochs']} epochs each, but {per_epoch}. Trained for "
+            f"{equal['epochs']} epochs{times}, {outcome}. {setup}.")
 
 
 def code_size_sentence(rows: list[dict], chosen: int, where: str) -> str:

@@ -60,7 +60,8 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
             arch.settings, q2r_params, "@tbl-settings" if arch.own else "the study's report, section 'Corruption and likelihood'"),
         "settings_table": choice_answers.settings_table(arch.settings, q2r_params),
         "decoder_answer": choice_answers.decoder_answer(arch.q1_decoder, arch.q1_decoder_verdict, arch.q1_verdict,
-                                                        arch.where(), train_seconds[0]),
+                                                        arch.where(), train_seconds[0], arch.q1_equal_time),
+        "decoder_summary": choice_answers.decoder_summary(arch.q1_decoder_verdict, arch.q1_equal_time),
         "code_size_answer": choice_answers.code_size_sentence(
             arch.code_rows, q2r_params["latent_dim"], "@sec-robust-code" if arch.own else "@tbl-code-sizes")
         if arch.code_rows and q2r.available else "",

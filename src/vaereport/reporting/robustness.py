@@ -373,6 +373,35 @@ def architecture_q2(cells: dict[str, CellRun]) -> list[dict]:
     return rows
 
 
+def equal_time_q1(cells: dict[str, CellRun]) -> dict | None:
+    """The dense decoder given the convolutional decoder's training time: the Q1 cells that differ only in
+    `epochs` (the dense mirror; the longest run is the equal-time one) against the cell of the convolutional decoder
+    on the same encoder and images. Returns the epochs and training seconds of both and `paired`, the dense −
+    convolutional held-out −ELBO per image (None without those cells or their held-out losses)."""
+    longer = sweep(cells, Q1, "epochs")
+    conv = [c for c in sweep(cells, Q1, "decoder_architecture") if c.node.params["decoder_architecture"] == "conv"]
+    if len(longer) < 2 or not conv:
+        return None
+    dense, conv = longer[-1], conv[0]
+    same = lambda p: {k: v for k, v in p.items() if k not in ("epochs", "decoder_architecture")}
+    if same(dense.node.params) != same(conv.node.params) or dense.node.params.get("decoder_architecture") != "mirror":
+        return None
+    decoder = dense.node.params["decoders"][0]
+    paired = _paired_images(conv.folder, dense.folder, decoder)
+    if paired is None:
+        return None
+    seconds = [_train_seconds(c.folder, decoder) for c in (dense, conv)]
+    return {"epochs": dense.node.params["epochs"], "conv_epochs": conv.node.params["epochs"],
+            "seconds": seconds[0], "conv_seconds": seconds[1], "decoder": decoder, "paired": paired,
+            "dense_better": paired["high"] < 0, "conv_better": paired["low"] > 0}
+
+
+def _train_seconds(folder: Path, model: str) -> float | None:
+    """The training seconds of `model` in the run's timings.json (None if not recorded)."""
+    timings = json.loads((folder / "timings.json").read_text()) if (folder / "timings.json").is_file() else {}
+    return timings.get(model, {}).get("train_seconds")
+
+
 def architecture_verdict(rows: list[dict], paired: str | None = None) -> dict | None:
     """From architecture_q1/q2 rows (mlp, conv): the conv row's paired held-out loss difference (`paired` names
     the model in a Q2 row's paired differences), the time ratio conv / mlp per epoch, and which architecture the

@@ -116,6 +116,8 @@ class MeasuredChoices:
         self.q1_verdict = robustness.architecture_verdict(self.q1)
         self.q1_decoder = robustness.architecture_q1(cells, "decoder_architecture")
         self.q1_decoder_verdict = robustness.architecture_verdict(self.q1_decoder)
+        self.q1_longer = robustness.architecture_q1(cells, "epochs")  # the dense decoder given the conv one's time
+        self.q1_equal_time = robustness.equal_time_q1(cells)
         self.q2_verdict = robustness.architecture_verdict(self.q2, "VAE")
         self.available = bool(self.q1 or self.q2)
         self.sigma = robustness.sigma_rows(cells)
