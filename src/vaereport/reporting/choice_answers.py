@@ -21,11 +21,15 @@ def _scored_on(n_validation: int) -> str:
     return f"scored on {fmt(n_validation)} held-out training images" if n_validation else "scored on the test images"
 
 
-def setting_sentence(facts: dict | None, setting: str, label, name, table: str, chosen=None, trained=None) -> str:
+def setting_sentence(facts: dict | None, setting: str, label, name, table: str, chosen=None, trained=None,
+                     reason: str | None = None) -> str:
     """The sentence on one setting of the Q2 autoencoders. `setting` is its noun ('corruption level'), `label(v)`
     words a value ('0.3', 'Gaussian (σ = 0.1)'), `name(v)` the setting at that value ('corruption level 0.3',
-    'Bernoulli likelihood'), `table` cites the sweep's table. Without facts (no sweep, or one that did not train
-    the report's value `chosen`; `trained`: the values it did train), the setting is stated as fixed."""
+    'Bernoulli likelihood'), `table` cites the sweep's table. The report's value is "chosen" where it gave the
+    codes the highest mean accuracy at every budget, or for `reason` (a clause fixed before training, e.g. 'it has
+    no noise scale to choose') where no other value was better beyond its interval; else "kept" or "not the best
+    measured". Without facts (no sweep, or one that did not train the report's value `chosen`; `trained`: the
+    values it did train), the setting is stated as fixed."""
     if facts is None:
         fixed = f"The {name(chosen)} was fixed before training" if chosen is not None else f"The {setting} was fixed before training"
         if trained:
@@ -35,23 +39,29 @@ def setting_sentence(facts: dict | None, setting: str, label, name, table: str, 
     others = [v for v in facts["values"] if v != chosen]
     trained_on = (f"of the {setting}s {and_list([label(v) for v in facts['values']])}, each trained for {facts['epochs']} "
                   f"epochs and {_scored_on(facts['n_validation'])}")
-    if not facts["better"]:
-        subject = f"{label(others[0])} did not give" if len(others) == 1 else "none of the others gave"
-        worse = [(v, [l for u, l in facts["worse"] if u == v]) for v in others]
-        tail = ", ".join(f"{label(v)} {at_budgets(sorted(ls))}" for v, ls in worse if ls)
-        tail = f"; accuracy was lower with {tail}" if tail else ""
-        ahead = [(vl, d) for vl, d in facts["differences"].items() if d["mean"] > 0 and d["low"] is not None]
-        if ahead:
-            (v, l), d = max(ahead, key=lambda x: x[1]["mean"])
-            tail = (f"; the largest difference, {label(v)} at {fmt(l)} labels, is {fmt(100 * d['mean'], 1)} points "
-                    f"({_interval(d)}, simultaneous over the budgets)") + tail
-        return (f"The {name(chosen)} is kept: {trained_on}, {subject} the {code} a higher accuracy beyond its "
-                f"interval at any label budget ({table}){tail}.")
-    value, l = max(facts["better"], key=lambda vl: facts["differences"][vl]["mean"])
-    d = facts["differences"][(value, l)]
-    return (f"The {name(chosen)} is not the best measured: {trained_on}, {label(value)} gave the {code} "
-            f"{fmt(100 * d['mean'], 1)} points more accuracy than {label(chosen)} at {fmt(l)} labels ({_interval(d)}, "
-            f"simultaneous over the budgets; {table}); the report's models keep the {name(chosen)}, fixed before training.")
+    if facts["better"]:
+        value, l = max(facts["better"], key=lambda vl: facts["differences"][vl]["mean"])
+        d = facts["differences"][(value, l)]
+        return (f"The {name(chosen)} is not the best measured: {trained_on}, {label(value)} gave the {code} "
+                f"{fmt(100 * d['mean'], 1)} points more accuracy than {label(chosen)} at {fmt(l)} labels ({_interval(d)}, "
+                f"simultaneous over the budgets; {table}); the report's models keep the {name(chosen)}, fixed before training.")
+    worse = [(v, [l for u, l in facts["worse"] if u == v]) for v in others]
+    lower = ", ".join(f"{label(v)} {at_budgets(sorted(ls))}" for v, ls in worse if ls)
+    if facts["differences"] and all(d["mean"] < 0 for d in facts["differences"].values()):
+        beyond = (f"beyond its interval, accuracy was lower with {lower}" if lower
+                  else f"no other {setting}'s difference is beyond its interval")
+        return (f"The {name(chosen)} is chosen: {trained_on}, it gave the {code} the highest mean accuracy at every "
+                f"label budget ({table}); {beyond}.")
+    subject = f"{label(others[0])} did not give" if len(others) == 1 else "none of the others gave"
+    tail = f"; accuracy was lower with {lower}" if lower else ""
+    ahead = [(vl, d) for vl, d in facts["differences"].items() if d["mean"] > 0 and d["low"] is not None]
+    if ahead:
+        (v, l), d = max(ahead, key=lambda x: x[1]["mean"])
+        tail = (f"; the largest difference, {label(v)} at {fmt(l)} labels, is {fmt(100 * d['mean'], 1)} points "
+                f"({_interval(d)}, simultaneous over the budgets)") + tail
+    verb = f"chosen: {reason}; " if reason else "kept: "
+    return (f"The {name(chosen)} is {verb}{trained_on}, {subject} the {code} a higher accuracy beyond its "
+            f"interval at any label budget ({table}){tail}.")
 
 
 def setting_answers(settings: dict[str, list[dict]], params: dict, table: str) -> dict[str, str]:
@@ -64,12 +74,14 @@ def setting_answers(settings: dict[str, list[dict]], params: dict, table: str) -
     specs = {"corruption": ("corruption_level", "dae", "corruption level", str,
                             lambda v: f"{CORRUPTION_NAMES.get(params.get('corruption'), 'input')} corruption of level {v}"),
              "likelihood": ("likelihood", "vae", "likelihood", likelihood, lambda v: f"{likelihood(v)} likelihood")}
+    reasons = {("likelihood", "bernoulli"): ("it has no noise scale to choose, which a Gaussian likelihood adds, and it "
+                                             "is the likelihood of the MNIST model of Q1")}
     answers = {}
     for key, (parameter, code, setting, label, name) in specs.items():
         rows, chosen = settings.get(parameter) or [], params.get(parameter)
         facts = setting_facts(rows, chosen, code) if rows and chosen is not None else None
         trained = [r["value"] for r in rows] if rows and facts is None else None
-        answers[key] = setting_sentence(facts, setting, label, name, table, chosen, trained)
+        answers[key] = setting_sentence(facts, setting, label, name, table, chosen, trained, reasons.get((key, chosen)))
     return answers
 
 
@@ -208,9 +220,10 @@ def decoder_summary(verdict: dict | None, equal_time: dict | None) -> str:
         return ""
     ratio = f" at {fmt(verdict['time_ratio'], 1)} times the time per epoch" if verdict["time_ratio"] else ""
     text = (f"the convolutional decoder alone, on the dense encoder, gives a held-out negative ELBO "
-            f"{_elbo_change(verdict['paired'], verdict['conv_better'], verdict['mlp_better'])} per epoch{ratio}")
+            f"{_elbo_change(verdict['paired'], verdict['conv_better'], verdict['mlp_better'])}{ratio}")
     if equal_time is not None and verdict["conv_better"]:
-        text += (f"; trained for {equal_time['epochs']} epochs in about that decoder's time, the dense decoder's is "
+        text += (f"; given about its training time ({equal_time['epochs']} epochs instead of "
+                 f"{equal_time['conv_epochs']}), the dense decoder's is "
                  f"{_elbo_change(equal_time['paired'], equal_time['dense_better'], equal_time['conv_better'])}")
     return text
 
@@ -246,10 +259,11 @@ def _decoder_at_equal_time(head: str, other: str, verdict: dict, equal: dict, se
             f"{equal['epochs']} epochs{times}, {outcome}. {setup}.")
 
 
-def code_size_sentence(rows: list[dict], chosen: int, where: str) -> str:
+def code_size_sentence(rows: list[dict], chosen: int, where: str, final: dict | None = None) -> str:
     """2.1(b)'s sentences on the code size, from the code-size sweep (`robustness.code_size_rows`): the size the
-    VAE's held-out negative ELBO picks without labels, and where the labels alone would pick another size whose
-    accuracy is beyond the report's size's interval — with why the report keeps the label-free choice."""
+    VAE's held-out negative ELBO picks without labels, how many units the sweep's short runs and the report's own
+    VAE (`final`: its 'epochs' and 'active_units') keep active, and where the labels alone would pick another
+    size whose accuracy is beyond the report's size's interval — with why the report keeps the label-free choice."""
     from .findings import code_size_facts
 
     facts = code_size_facts(rows, chosen)
@@ -268,11 +282,26 @@ def code_size_sentence(rows: list[dict], chosen: int, where: str) -> str:
         text = (f"Code size {chosen} was fixed before training: {trained}, size {elbo['best_size']} gives the VAE's "
                 f"lowest held-out negative ELBO, {fmt(d['mean'], 1)} nats (95 % interval {fmt(d['low'], 1)} to "
                 f"{fmt(d['high'], 1)}, paired) below size {chosen}'s.")
+    text += _active_units_sentence(rows, chosen, final)
     better = [(rep, l, facts["accuracy"][(rep, l)]) for rep, l in facts["below"]]
     if not better:
         return text + " The labels alone would pick no size with a higher accuracy beyond its interval."
     cases = and_list([f"size {e['picked_size']} on {CODE_LABELS[rep]} at {fmt(l)} labels ({fmt(100 * e['picked']['mean_accuracy'], 1)} "
                       f"against {fmt(100 * e['chosen']['mean_accuracy'], 1)} %)" for rep, l, e in better])
     return (text + f" The labels alone would pick otherwise, beyond the intervals: {cases}. The report keeps the "
-            f"label-free size, because tuning the codes on the labels would give them a selection the raw pixels "
-            f"do not get in Task 2.3.")
+            f"label-free size: where a criterion without labels compares the settings, it decides, as it would for "
+            f"an unsupervised model; the labels judge only the settings no such criterion compares (the corruption "
+            f"level and the likelihood).")
+
+
+def _active_units_sentence(rows: list[dict], chosen: int, final: dict | None) -> str:
+    """' After 5 epochs the sizes keep 4 of 4, 16 of 16 and 62 of 64 units active; the report's VAE, trained for
+    30 epochs, keeps 8 of its 16, so size 16 does not limit it.' ('' without the report's VAE's count)."""
+    if not final or final.get("active_units") is None:
+        return ""
+    units = and_list([f"{r['active_units']} of {r['latent_dim']}" for r in rows])
+    active = final["active_units"]
+    own = (f"keeps {active} of its {chosen} active, so size {chosen} does not limit it" if active < chosen
+           else f"keeps all {chosen} active")
+    return (f" After {rows[0]['epochs']} epochs the sizes keep {units} units active; the report's VAE, trained for "
+            f"{final['epochs']} epochs, {own}.")

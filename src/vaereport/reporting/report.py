@@ -63,7 +63,8 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
                                                         arch.where(), train_seconds[0], arch.q1_equal_time),
         "decoder_summary": choice_answers.decoder_summary(arch.q1_decoder_verdict, arch.q1_equal_time),
         "code_size_answer": choice_answers.code_size_sentence(
-            arch.code_rows, q2r_params["latent_dim"], "@sec-robust-code" if arch.own else "@tbl-code-sizes")
+            arch.code_rows, q2r_params["latent_dim"], "@sec-robust-code" if arch.own else "@tbl-code-sizes",
+            {"epochs": q2r_params["epochs"], "active_units": q2r.metrics["vae_code_stats"]["active_units"]})
         if arch.code_rows and q2r.available else "",
         "seed_answer": choice_answers.seed_sentence(study.seeds if study.available else [],
                                                     study.seed_settings if study.available else {}, "@sec-robust-seed"),
