@@ -202,6 +202,45 @@ def test_the_decoder_summary_adds_the_equal_time_verdict_only_where_the_convolut
     assert choice_answers.decoder_summary(None, None) == ""
 
 
+def q2_equal_time(mean, low, high, accuracy=None, seconds=140.0):
+    return {**equal_time(mean, low, high, seconds=seconds, conv_seconds=143.0), "epochs": 29,
+            "dae_paired": {"mean": -0.5, "low": -0.7, "high": -0.3}, "accuracy": accuracy or {}}
+
+
+def test_the_q2_layers_clause_weighs_the_per_epoch_fit_against_equal_training_time():
+    per_epoch = decoder_verdict(-2.5, -2.6, -2.3, ratio=5.8)
+    assert choice_answers.q2_architecture_clause(per_epoch) == (
+        "convolutional layers fit held-out garments better but cost 5.8 times the time per epoch")
+    assert choice_answers.q2_architecture_clause(per_epoch, q2_equal_time(-1.0, -1.2, -0.8)) == (
+        "convolutional layers fit held-out garments better per epoch at 5.8 times the time per epoch, but for the same "
+        "training time the dense ones fit better")
+    assert choice_answers.q2_architecture_clause(per_epoch, q2_equal_time(1.0, 0.8, 1.2)) == (
+        "convolutional layers fit held-out garments better, per epoch at 5.8 times the time per epoch and for the same "
+        "training time")
+    assert choice_answers.q2_architecture_clause(per_epoch, q2_equal_time(0.1, -0.2, 0.4, seconds=200.0)).endswith(
+        "; trained longer neither fits better by a resolved margin")
+    assert choice_answers.q2_architecture_clause(decoder_verdict(1.0, 0.5, 1.5)) == (
+        "convolutional layers fit held-out garments worse at 4.0 times the time per epoch")
+
+
+def test_the_q2_equal_time_sentence_gives_both_losses_and_the_resolved_accuracies():
+    accuracy = {("vae", 100): {"mean": 0.012, "low": 0.004, "high": 0.02},
+                ("dae", 100): {"mean": 0.001, "low": -0.01, "high": 0.012},
+                ("dae", 1000): {"mean": 0.002, "low": -0.01, "high": 0.014}}
+    text = choice_answers.q2_equal_time_sentence(q2_equal_time(-1.0, -1.2, -0.8, accuracy), "@tbl-choices")
+    assert text == ("Trained for 29 epochs in 140 s, against 143 s for the convolutional models' 5 (@tbl-choices), dense − "
+                    "convolutional is −1.0 nats (95 % interval −1.2 to −0.8) per image for the VAE and −0.5 nats (95 % "
+                    "interval −0.7 to −0.3) for the DAE's loss on corrupted images; in the label-only selection's accuracy "
+                    "it is 1.2 points (95 % interval 0.4 to 2.0) on VAE codes with 100 labels; the other 2 intervals "
+                    "include zero.")
+    none = choice_answers.q2_equal_time_sentence(q2_equal_time(-1.0, -1.2, -0.8, {("vae", 100): accuracy[("dae", 100)]}), "")
+    assert none.endswith("; in the label-only selection's accuracy no difference is resolved.")
+    assert choice_answers.q2_equal_time_sentence(None, "") == ""
+    assert choice_answers.equal_time_clause(q2_equal_time(-1.0, -1.2, -0.8), "VAE") == (
+        "; given about its training time (29 epochs instead of 5), the dense VAE's is lower by 1.0 nats (95 % interval "
+        "0.8 to 1.2)")
+
+
 def test_without_a_decoder_cell_the_answer_falls_back_to_the_joint_swap_or_a_fixed_choice():
     joint = decoder_verdict(1.9, 1.5, 2.3)
     text = choice_answers.decoder_answer([], None, joint, "@sec-robust-arch")

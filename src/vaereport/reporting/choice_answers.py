@@ -221,11 +221,7 @@ def decoder_summary(verdict: dict | None, equal_time: dict | None) -> str:
     ratio = f" at {fmt(verdict['time_ratio'], 1)} times the time per epoch" if verdict["time_ratio"] else ""
     text = (f"the convolutional decoder alone, on the dense encoder, gives a held-out negative ELBO "
             f"{_elbo_change(verdict['paired'], verdict['conv_better'], verdict['mlp_better'])}{ratio}")
-    if equal_time is not None and verdict["conv_better"]:
-        text += (f"; given about its training time ({equal_time['epochs']} epochs instead of "
-                 f"{equal_time['conv_epochs']}), the dense decoder's is "
-                 f"{_elbo_change(equal_time['paired'], equal_time['dense_better'], equal_time['conv_better'])}")
-    return text
+    return text + (equal_time_clause(equal_time, "decoder") if verdict["conv_better"] else "")
 
 
 def _elbo_change(d: dict, lower: bool, higher: bool) -> str:
@@ -235,12 +231,79 @@ def _elbo_change(d: dict, lower: bool, higher: bool) -> str:
     return f"{'lower' if lower else 'higher'} by {_nats(d)}"
 
 
+def _same_time(equal: dict) -> str:
+    """'for the same training time' where the dense run took at most 10 % longer than the convolutional one,
+    else 'trained longer'."""
+    same = equal["seconds"] is not None and equal["conv_seconds"] is not None and \
+        equal["seconds"] <= 1.1 * equal["conv_seconds"]
+    return "for the same training time" if same else "trained longer"
+
+
+def _equal_time_training(equal: dict, whose: str) -> str:
+    """'Trained for 24 epochs in 60 s, against 62 s for the convolutional decoder's 5' (`whose`: 'convolutional
+    decoder's')."""
+    times = (f" in {fmt(equal['seconds'], 0)} s, against {fmt(equal['conv_seconds'], 0)} s for the {whose} "
+             f"{equal['conv_epochs']}" if equal["seconds"] is not None and equal["conv_seconds"] is not None else "")
+    return f"Trained for {equal['epochs']} epochs{times}"
+
+
+def equal_time_clause(equal: dict | None, model: str) -> str:
+    """The Summary's clause after a per-epoch verdict: '; given about its training time (24 epochs instead of 5),
+    the dense decoder's is lower by …' ('' without `equal`)."""
+    if equal is None:
+        return ""
+    return (f"; given about its training time ({equal['epochs']} epochs instead of {equal['conv_epochs']}), the dense "
+            f"{model}'s is {_elbo_change(equal['paired'], equal['dense_better'], equal['conv_better'])}")
+
+
+def q2_architecture_clause(verdict: dict, equal: dict | None = None) -> str:
+    """2.1(b)'s bold clause on the layers: how convolutional layers fit held-out garments per epoch and at what
+    cost, and where they fit better per epoch, how the dense ones fare given their training time."""
+    ratio = verdict["time_ratio"]
+    at = f" at {fmt(ratio, 1)} times the time per epoch" if ratio and ratio > 1 else ""
+    if not verdict["conv_better"]:
+        return f"convolutional layers fit held-out garments {'worse' if verdict['mlp_better'] else 'no better by a resolved margin'}{at}"
+    if equal is None:
+        return f"convolutional layers fit held-out garments better{at.replace(' at ', ' but cost ', 1)}"
+    if equal["dense_better"]:
+        return f"convolutional layers fit held-out garments better per epoch{at}, but {_same_time(equal)} the dense ones fit better"
+    if equal["conv_better"]:
+        return f"convolutional layers fit held-out garments better, per epoch{at} and {_same_time(equal)}"
+    return (f"convolutional layers fit held-out garments better per epoch{at}; {_same_time(equal)} neither fits "
+            f"better by a resolved margin")
+
+
+def q2_equal_time_sentence(equal: dict | None, where: str) -> str:
+    """2.1(b)'s evidence for the dense models given about the convolutional models' training time: both held-out
+    losses and the label-only selection's accuracy, dense − convolutional ('' without `equal`)."""
+    if equal is None:
+        return ""
+    losses = (f"dense − convolutional is {_signed_nats(equal['paired'])} per image for the VAE and "
+              f"{_signed_nats(equal['dae_paired'])} for the DAE's loss on corrupted images")
+    resolved = [(k, d) for k, d in sorted(equal["accuracy"].items()) if d["low"] is not None and (d["low"] > 0 or d["high"] < 0)]
+    open_ = [k for k, d in equal["accuracy"].items() if d["low"] is not None and k not in dict(resolved)]
+    if resolved:
+        accuracy = "; ".join(f"{fmt(100 * d['mean'], 1)} points ({_interval(d)}) on {CODE_LABELS[rep]} with {fmt(l)} labels"
+                             for (rep, l), d in resolved)
+        accuracy = f"in the label-only selection's accuracy it is {accuracy}"
+        if open_:
+            accuracy += f"; the other {len(open_)} intervals include zero" if len(open_) > 1 else "; the other interval includes zero"
+    else:
+        accuracy = "in the label-only selection's accuracy no difference is resolved" if open_ else ""
+    training = _equal_time_training(equal, "convolutional models'")
+    return (f"{training} ({where}), {losses}"
+            f"{'; ' + accuracy if accuracy else ''}.")
+
+
+def _signed_nats(d: dict) -> str:
+    """'−1.2 nats (95 % interval −1.6 to −0.8)'."""
+    return f"{fmt(d['mean'], 1)} nats (95 % interval {fmt(d['low'], 1)} to {fmt(d['high'], 1)})"
+
+
 def _decoder_at_equal_time(head: str, other: str, verdict: dict, equal: dict, setup: str, per_epoch: str) -> str:
     """1.2(b) when the convolutional decoder fits better per epoch: the verdict is the dense decoder's given about
     the convolutional decoder's training time (at most 10 % more counts as the same time)."""
-    same_time = equal["seconds"] is not None and equal["conv_seconds"] is not None and \
-        equal["seconds"] <= 1.1 * equal["conv_seconds"]
-    budget = "for the same training time" if same_time else "trained longer"
+    budget, training = _same_time(equal), _equal_time_training(equal, "convolutional decoder's")
     if equal["dense_better"]:
         first = f"{head}: {budget} it fits held-out digits better than {other}.**"
         outcome = f"the dense decoder's negative ELBO is lower by {_nats(equal['paired'])}"
@@ -252,11 +315,9 @@ def _decoder_at_equal_time(head: str, other: str, verdict: dict, equal: dict, se
         d = equal["paired"]
         outcome = (f"dense − convolutional in negative ELBO is {fmt(d['mean'], 1)} nats (95 % interval "
                    f"{fmt(d['low'], 1)} to {fmt(d['high'], 1)})")
-    times = (f" in {fmt(equal['seconds'], 0)} s, against {fmt(equal['conv_seconds'], 0)} s for the convolutional "
-             f"decoder's {equal['conv_epochs']}" if equal["seconds"] is not None and equal["conv_seconds"] is not None else "")
     return (f"{first} Per epoch the convolutional decoder fits better, its negative ELBO lower by "
-            f"{_nats(verdict['paired'])} after {equal['conv_epochs']} epochs each, but {per_epoch}. Trained for "
-            f"{equal['epochs']} epochs{times}, {outcome}. {setup}.")
+            f"{_nats(verdict['paired'])} after {equal['conv_epochs']} epochs each, but {per_epoch}. "
+            f"{training}, {outcome}. {setup}.")
 
 
 def code_size_sentence(rows: list[dict], chosen: int, where: str, final: dict | None = None) -> str:

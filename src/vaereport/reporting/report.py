@@ -62,6 +62,12 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
         "decoder_answer": choice_answers.decoder_answer(arch.q1_decoder, arch.q1_decoder_verdict, arch.q1_verdict,
                                                         arch.where(), train_seconds[0], arch.q1_equal_time),
         "decoder_summary": choice_answers.decoder_summary(arch.q1_decoder_verdict, arch.q1_equal_time),
+        "q2_architecture_clause": choice_answers.q2_architecture_clause(arch.q2_verdict, arch.q2_equal_time)
+        if arch.q2_verdict else "",
+        "q2_equal_time_answer": choice_answers.q2_equal_time_sentence(arch.q2_equal_time, arch.where())
+        if arch.q2_verdict and arch.q2_verdict["conv_better"] else "",
+        "q2_equal_time_clause": choice_answers.equal_time_clause(arch.q2_equal_time, "VAE")
+        if arch.q2_verdict and arch.q2_verdict["conv_better"] else "",
         "code_size_answer": choice_answers.code_size_sentence(
             arch.code_rows, q2r_params["latent_dim"], "@sec-robust-code" if arch.own else "@tbl-code-sizes",
             {"epochs": q2r_params["epochs"], "active_units": q2r.metrics["vae_code_stats"]["active_units"]})

@@ -339,12 +339,13 @@ def architecture_q1(cells: dict[str, CellRun], parameter: str = "architecture") 
     return rows if len(rows) > 1 and all(r["validation_neg_elbo"] is not None for r in rows) else []
 
 
-def architecture_q2(cells: dict[str, CellRun]) -> list[dict]:
-    """Q2's representation cells that differ only in `architecture` (mlp first): held-out losses and errors of the
-    VAE and the DAE, seconds per epoch, and the label-only selection's accuracy on the held-out images at each
-    budget of their downstream cells; conv rows add paired conv − mlp differences (per image, per subset)."""
-    runs = [c for c in sweep(cells, Q2R, "architecture") if "validation" in c.metrics]
-    runs = sorted(runs, key=lambda c: c.node.params["architecture"] != "mlp")
+def architecture_q2(cells: dict[str, CellRun], parameter: str = "architecture") -> list[dict]:
+    """Q2's representation cells that differ only in `parameter` ('architecture', mlp first; or 'epochs'): held-out
+    losses and errors of the VAE and the DAE, seconds per epoch, and the label-only selection's accuracy on the
+    held-out images at each budget of their downstream cells; other rows add paired other − first differences
+    (per image, per subset)."""
+    runs = [c for c in sweep(cells, Q2R, parameter) if "validation" in c.metrics]
+    runs = sorted(runs, key=lambda c: c.node.params[parameter] != "mlp")
     if len(runs) < 2:
         return []
     readers = [downstream(cells, c) for c in runs]
@@ -378,22 +379,57 @@ def equal_time_q1(cells: dict[str, CellRun]) -> dict | None:
     `epochs` (the dense mirror; the longest run is the equal-time one) against the cell of the convolutional decoder
     on the same encoder and images. Returns the epochs and training seconds of both and `paired`, the dense −
     convolutional held-out −ELBO per image (None without those cells or their held-out losses)."""
-    longer = sweep(cells, Q1, "epochs")
     conv = [c for c in sweep(cells, Q1, "decoder_architecture") if c.node.params["decoder_architecture"] == "conv"]
-    if len(longer) < 2 or not conv:
+    pair = _equal_time_pair(sweep(cells, Q1, "epochs"), conv, ("epochs", "decoder_architecture"))
+    if pair is None or pair[0].node.params.get("decoder_architecture") != "mirror":
         return None
-    dense, conv = longer[-1], conv[0]
-    same = lambda p: {k: v for k, v in p.items() if k not in ("epochs", "decoder_architecture")}
-    if same(dense.node.params) != same(conv.node.params) or dense.node.params.get("decoder_architecture") != "mirror":
-        return None
+    dense, conv = pair
     decoder = dense.node.params["decoders"][0]
     paired = _paired_images(conv.folder, dense.folder, decoder)
     if paired is None:
         return None
-    seconds = [_train_seconds(c.folder, decoder) for c in (dense, conv)]
-    return {"epochs": dense.node.params["epochs"], "conv_epochs": conv.node.params["epochs"],
-            "seconds": seconds[0], "conv_seconds": seconds[1], "decoder": decoder, "paired": paired,
+    return {**_equal_time_cost(dense, conv, (decoder,)), "decoder": decoder, "paired": paired,
             "dense_better": paired["high"] < 0, "conv_better": paired["low"] > 0}
+
+
+def equal_time_q2(cells: dict[str, CellRun]) -> dict | None:
+    """The dense VAE and DAE given the convolutional models' training time: the Q2 cells that differ only in
+    `epochs` (the longest is the equal-time one) against the convolutional cell on the same images. `paired`
+    (VAE) and `dae_paired`: dense − convolutional held-out loss per image; `accuracy`: (code, budget) -> dense −
+    convolutional accuracy of the label-only selection, paired over the shared labelled subsets; `dense_better` /
+    `conv_better` follow the VAE's interval."""
+    conv = [c for c in sweep(cells, Q2R, "architecture") if c.node.params["architecture"] == "conv"]
+    pair = _equal_time_pair(sweep(cells, Q2R, "epochs"), conv, ("epochs", "architecture"))
+    if pair is None:
+        return None
+    dense, conv = pair
+    paired = {name: _paired_images(conv.folder, dense.folder, name) for name in ("VAE", "DAE")}
+    if None in paired.values():
+        return None
+    readers = [downstream(cells, c) for c in (conv, dense)]
+    accuracy = {}
+    if all(readers):
+        for rep in ("vae", "dae"):
+            accuracy.update({(rep, l): d for l, d in _paired_subsets(readers[0], readers[1], rep).items()})
+    return {**_equal_time_cost(dense, conv, ("VAE", "DAE")), "paired": paired["VAE"], "dae_paired": paired["DAE"],
+            "accuracy": accuracy, "dense_better": paired["VAE"]["high"] < 0, "conv_better": paired["VAE"]["low"] > 0}
+
+
+def _equal_time_pair(longer: list[CellRun], conv: list[CellRun], differing: tuple[str, ...]):
+    """(the longest dense run of an epochs sweep, the convolutional cell) when they differ only in `differing`."""
+    if len(longer) < 2 or not conv:
+        return None
+    same = lambda c: {k: v for k, v in c.node.params.items() if k not in differing}
+    return (longer[-1], conv[0]) if same(longer[-1]) == same(conv[0]) else None
+
+
+def _equal_time_cost(dense: CellRun, conv: CellRun, models: tuple[str, ...]) -> dict:
+    """The epochs and training seconds (summed over `models`; None if not recorded) of both runs."""
+    def seconds(c):
+        values = [_train_seconds(c.folder, m) for m in models]
+        return None if None in values else sum(values)
+    return {"epochs": dense.node.params["epochs"], "conv_epochs": conv.node.params["epochs"],
+            "seconds": seconds(dense), "conv_seconds": seconds(conv)}
 
 
 def _train_seconds(folder: Path, model: str) -> float | None:

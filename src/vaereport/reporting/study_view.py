@@ -119,6 +119,8 @@ class MeasuredChoices:
         self.q1_longer = robustness.architecture_q1(cells, "epochs")  # the dense decoder given the conv one's time
         self.q1_equal_time = robustness.equal_time_q1(cells)
         self.q2_verdict = robustness.architecture_verdict(self.q2, "VAE")
+        self.q2_longer = robustness.architecture_q2(cells, "epochs")  # the dense models given the conv ones' time
+        self.q2_equal_time = robustness.equal_time_q2(cells)
         self.available = bool(self.q1 or self.q2)
         self.sigma = robustness.sigma_rows(cells)
         self.best_sigma = robustness.best_sigma(self.sigma, "validation_neg_elbo")
