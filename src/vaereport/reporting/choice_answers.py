@@ -1,6 +1,8 @@
-"""Sentences that state a setting of the report's models and the measurement behind it, decided from a sweep's
-facts (`robustness.setting_facts`): a setting is "kept" unless another value's paired interval over the labelled
-subsets lies wholly above it. Each function returns one sentence (Markdown) and is tested branch by branch.
+"""Sentences that state a setting or an architecture of the report's models and the measurement behind it:
+the Q2 settings from a sweep's facts (`robustness.setting_facts`; a setting stands unless another value's paired
+interval over the labelled subsets lies wholly above it), the layers from the dense-against-convolutional cells,
+weighed at equal training time where the convolutional layers fit better per epoch. Each function returns
+Markdown and is tested branch by branch.
 """
 
 from __future__ import annotations
