@@ -206,9 +206,7 @@ def decoder_answer(rows: list[dict], verdict: dict | None, joint: dict | None, w
         diff = f"the convolutional decoder's negative ELBO is lower by {_nats(verdict['paired'])}"
     else:
         first = f"{head}: {other} fits held-out digits no better by a resolved margin{cost}.**"
-        d = verdict["paired"]
-        diff = (f"convolutional − dense decoder in negative ELBO is {fmt(d['mean'], 1)} nats (95 % interval "
-                f"{fmt(d['low'], 1)} to {fmt(d['high'], 1)})")
+        diff = f"convolutional − dense decoder in negative ELBO is {_signed_nats(verdict['paired'])}"
     return (f"{first} Only the decoder was changed: both models have the dense encoder and the "
             f"{dense['decoder'].capitalize()} likelihood, trained for {dense['epochs']} epochs and scored on "
             f"{fmt(dense['n_validation'])} held-out training images ({where}); {diff} per image, paired over the images, "
@@ -314,9 +312,7 @@ def _decoder_at_equal_time(head: str, other: str, verdict: dict, equal: dict, se
         outcome = f"the dense decoder's negative ELBO is still higher by {_nats(equal['paired'])}"
     else:
         first = f"{head}: {budget}, {other} fits held-out digits no better by a resolved margin.**"
-        d = equal["paired"]
-        outcome = (f"dense − convolutional in negative ELBO is {fmt(d['mean'], 1)} nats (95 % interval "
-                   f"{fmt(d['low'], 1)} to {fmt(d['high'], 1)})")
+        outcome = f"dense − convolutional in negative ELBO is {_signed_nats(equal['paired'])}"
     return (f"{first} Per epoch the convolutional decoder fits better, its negative ELBO lower by "
             f"{_nats(verdict['paired'])} after {equal['conv_epochs']} epochs each, but {per_epoch}. "
             f"{training}, {outcome}. {setup}.")
