@@ -439,7 +439,17 @@ def architecture_view(conv_minus_mlp: float, own: bool = False):
           for a, s, p in (("mlp", 8.0, None), ("conv", 40.0, d))]
     return SimpleNamespace(q1=q1, q2=q2, q1_verdict=robustness.architecture_verdict(q1), q1_decoder=[], q1_decoder_verdict=None,
                            q2_verdict=robustness.architecture_verdict(q2, "VAE"), available=True, own=own, source="study_smoke",
+                           q1_longer=[], q2_longer=[], q1_equal_time=None, q2_equal_time=None,
                            where=lambda: "@sec-robust-arch" if own else "the study")
+
+
+def with_architecture(ctx: dict, arch) -> dict:
+    """The report context with `arch` as its measured architecture comparison, and the sentences drawn from it."""
+    from vaereport.reporting import report
+
+    ctx["arch"] = arch
+    ctx.update(report.architecture_sentences(arch, ctx["train_seconds"]))
+    return ctx
 
 
 @pytest.mark.integration
@@ -447,11 +457,12 @@ def test_architecture_answers_follow_the_measured_comparison(smoke_context):
     from types import SimpleNamespace
 
     # no study cells yet (whatever other tests have run in the shared smoke build)
-    smoke_context["arch"] = SimpleNamespace(q1=[], q2=[], q1_verdict=None, q2_verdict=None, available=False,
-                                            q1_decoder=[], q1_decoder_verdict=None,
-                                            own=False, source="study_smoke", where=lambda: "the study")
+    with_architecture(smoke_context, SimpleNamespace(q1=[], q2=[], q1_verdict=None, q2_verdict=None, available=False,
+                                                     q1_decoder=[], q1_decoder_verdict=None, q1_longer=[], q2_longer=[],
+                                                     q1_equal_time=None, q2_equal_time=None,
+                                                     own=False, source="study_smoke", where=lambda: "the study"))
     assert "No convolutional model was measured for this report." in prose(smoke_context)
-    smoke_context["arch"] = architecture_view(-3.0)
+    with_architecture(smoke_context, architecture_view(-3.0))
     text = prose(smoke_context).replace("\u00a0", " ")
     assert ("**(b) Fully connected, although the Keras VAE example's convolutional encoder and decoder fit held-out digits better: "
             "on a CPU it costs 4.0 times the training time.**") in text
@@ -461,17 +472,27 @@ def test_architecture_answers_follow_the_measured_comparison(smoke_context):
     assert "The dense models are kept because with convolutional models" in text
     assert ("; in the label-only selection's accuracy the difference is "
             "resolved on VAE codes with 100 labels, 2.0 points (95 % interval 1.0 to 3.0); on DAE codes") in text
+    equal = architecture_view(-3.0)
+    equal.q2_equal_time = {"epochs": 29, "conv_epochs": 5, "seconds": 140.0, "conv_seconds": 143.0,
+                           "paired": {"mean": -1.0, "low": -1.2, "high": -0.8}, "dae_paired": {"mean": -0.5, "low": -0.7, "high": -0.3},
+                           "accuracy": {}, "dense_better": True, "conv_better": False}
+    text = prose(with_architecture(smoke_context, equal)).replace("\u00a0", " ")
+    assert "but for the same training time the dense ones fit better.**" in text
+    assert "Trained for 29 epochs in 140 s, against 143 s for the convolutional models' 5" in text
+    assert "The dense models are kept because" not in text
+    assert "given about its training time (29 epochs instead of 5), the dense VAE's is lower by 1.0 nats" in text
+    with_architecture(smoke_context, architecture_view(-3.0))
     smoke_context["arch"].q2[1]["paired"][("vae", 100)] = {"mean": 0.0, "low": -0.01, "high": 0.01, "n": 5}
     text = prose(smoke_context).replace("\u00a0", " ")
     assert "the difference is resolved only on DAE codes with 100 labels" in text
     assert "1,000 labels, 2.0 points (95 % interval 1.0 to 3.0); the other interval includes zero." in text
-    smoke_context["arch"] = architecture_view(3.0)
+    with_architecture(smoke_context, architecture_view(3.0))
     text = prose(smoke_context).replace("\u00a0", " ")
     assert "**(b) Fully connected: measured against the Keras VAE example's convolutional encoder and decoder, it fits held-out " \
            "digits better in 25 % of the training time.**" in text
     assert "convolutional layers fit held-out garments worse at 5.0 times the time per epoch.**" in text
     assert "convolutional VAE's held-out negative ELBO is higher by 3.0 nats (95 % interval 2.0 to 4.0) at 5.0 times the time per epoch" in text
-    smoke_context["arch"] = architecture_view(0.0)
+    with_architecture(smoke_context, architecture_view(0.0))
     text = prose(smoke_context)
     assert "fit held-out digits no better by a resolved margin" in text and "is not resolved as lower or higher" in text
     assert answer_first_problems(text) == []

@@ -36,6 +36,22 @@ log = logging.getLogger("vaereport")
 TEMPLATE = REPORT_DIR / "report.qmd"
 
 
+def architecture_sentences(arch, train_seconds: tuple[float, float]) -> dict[str, str]:
+    """The sentences on the layers from `arch` (a `MeasuredChoices`): 1.2(b)'s answer and Summary clause, 2.1(b)'s
+    clause on the layers, its equal-time evidence and the Summary's equal-time clause ('' where not measured)."""
+    conv_wins_q2 = bool(arch.q2_verdict and arch.q2_verdict["conv_better"])
+    return {
+        "decoder_answer": choice_answers.decoder_answer(arch.q1_decoder, arch.q1_decoder_verdict, arch.q1_verdict,
+                                                        arch.where(), train_seconds[0], arch.q1_equal_time),
+        "decoder_summary": choice_answers.decoder_summary(arch.q1_decoder_verdict, arch.q1_equal_time),
+        "q2_architecture_clause": choice_answers.q2_architecture_clause(arch.q2_verdict, arch.q2_equal_time)
+        if arch.q2_verdict else "",
+        "q2_equal_time_answer": choice_answers.q2_equal_time_sentence(arch.q2_equal_time, arch.where())
+        if conv_wins_q2 else "",
+        "q2_equal_time_clause": choice_answers.equal_time_clause(arch.q2_equal_time, "VAE") if conv_wins_q2 else "",
+    }
+
+
 def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[str, str] | None = None) -> dict:
     """What the template sees: a view per analysis (of `runs[analysis]` where given, else the profile's own
     run) and `experiment`, the analyses whose run is not the profile's own (analysis -> run id)."""
@@ -59,15 +75,7 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
         "setting_answers": choice_answers.setting_answers(
             arch.settings, q2r_params, "@tbl-settings" if arch.own else "the study's report, section 'Corruption and likelihood'"),
         "settings_table": choice_answers.settings_table(arch.settings, q2r_params),
-        "decoder_answer": choice_answers.decoder_answer(arch.q1_decoder, arch.q1_decoder_verdict, arch.q1_verdict,
-                                                        arch.where(), train_seconds[0], arch.q1_equal_time),
-        "decoder_summary": choice_answers.decoder_summary(arch.q1_decoder_verdict, arch.q1_equal_time),
-        "q2_architecture_clause": choice_answers.q2_architecture_clause(arch.q2_verdict, arch.q2_equal_time)
-        if arch.q2_verdict else "",
-        "q2_equal_time_answer": choice_answers.q2_equal_time_sentence(arch.q2_equal_time, arch.where())
-        if arch.q2_verdict and arch.q2_verdict["conv_better"] else "",
-        "q2_equal_time_clause": choice_answers.equal_time_clause(arch.q2_equal_time, "VAE")
-        if arch.q2_verdict and arch.q2_verdict["conv_better"] else "",
+        **architecture_sentences(arch, train_seconds),
         "code_size_answer": choice_answers.code_size_sentence(
             arch.code_rows, q2r_params["latent_dim"], "@sec-robust-code" if arch.own else "@tbl-code-sizes",
             {"epochs": q2r_params["epochs"], "active_units": q2r.metrics["vae_code_stats"]["active_units"]})
