@@ -170,7 +170,7 @@ def test_where_the_convolutional_decoder_fits_better_per_epoch_equal_training_ti
     per_epoch = decoder_verdict(-5.5, -5.9, -5.1)
     dense = choice_answers.decoder_answer(decoder_rows(), per_epoch, None, "@tbl-choices", 600.0,
                                           equal_time(-3.0, -3.4, -2.6))
-    assert dense.startswith("**(b) Dense, the encoder's mirror, with logits as output: for the same training time it fits "
+    assert dense.startswith("**(b) Dense, the encoder's mirror, with logits as output: in no more training time it fits "
                             "held-out digits better than the Keras VAE example's transposed-convolution decoder on the "
                             "same dense encoder.** Per epoch the convolutional decoder fits better, its negative ELBO "
                             "lower by 5.5 nats (95 % interval 5.1 to 5.9) after 5 epochs each, but an epoch took 9.2 s "
@@ -181,10 +181,10 @@ def test_where_the_convolutional_decoder_fits_better_per_epoch_equal_training_ti
                                            equal_time(-3.0, -3.4, -2.6, seconds=80.0))
     assert longer.startswith("**(b) Dense, the encoder's mirror, with logits as output: trained longer it fits")
     conv = choice_answers.decoder_answer(decoder_rows(), per_epoch, None, "", 600.0, equal_time(1.0, 0.5, 1.5))
-    assert "against the measured fit: even for the same training time, it fits held-out digits worse" in conv
+    assert "against the measured fit: even in no more training time, it fits held-out digits worse" in conv
     assert "the dense decoder's negative ELBO is still higher by 1.0 nats (95 % interval 0.5 to 1.5)" in conv
     tie = choice_answers.decoder_answer(decoder_rows(), per_epoch, None, "", 600.0, equal_time(0.2, -0.3, 0.7))
-    assert ("for the same training time, the Keras VAE example's transposed-convolution decoder on the same dense "
+    assert ("in no more training time, the Keras VAE example's transposed-convolution decoder on the same dense "
             "encoder fits held-out digits no better by a resolved margin.**") in tie
     assert "dense − convolutional in negative ELBO is 0.2 nats (95 % interval −0.3 to 0.7)" in tie
 
@@ -193,7 +193,7 @@ def test_the_decoder_summary_adds_the_equal_time_verdict_only_where_the_convolut
     per_epoch = decoder_verdict(-5.5, -5.9, -5.1, ratio=4.9)
     assert choice_answers.decoder_summary(per_epoch, equal_time(-3.0, -3.4, -2.6)) == (
         "the convolutional decoder alone, on the dense encoder, gives a held-out negative ELBO lower by 5.5 nats (95 % "
-        "interval 5.1 to 5.9) at 4.9 times the time per epoch; given about its training time (24 epochs instead of 5), "
+        "interval 5.1 to 5.9) at 4.9 times the time per epoch; given no more than its training time (24 epochs instead of 5), "
         "the dense decoder's is lower by 3.0 nats (95 % interval 2.6 to 3.4)")
     worse = choice_answers.decoder_summary(decoder_verdict(1.2, 0.8, 1.6), equal_time(-3.0, -3.4, -2.6))
     assert worse.endswith("higher by 1.2 nats (95 % interval 0.8 to 1.6) at 4.0 times the time per epoch")
@@ -212,10 +212,10 @@ def test_the_q2_layers_clause_weighs_the_per_epoch_fit_against_equal_training_ti
     assert choice_answers.q2_architecture_clause(per_epoch) == (
         "convolutional layers fit held-out garments better but cost 5.8 times the time per epoch")
     assert choice_answers.q2_architecture_clause(per_epoch, q2_equal_time(-1.0, -1.2, -0.8)) == (
-        "convolutional layers fit held-out garments better per epoch at 5.8 times the time per epoch, but for the same "
+        "convolutional layers fit held-out garments better per epoch at 5.8 times the time per epoch, but in no more "
         "training time the dense ones fit better")
     assert choice_answers.q2_architecture_clause(per_epoch, q2_equal_time(1.0, 0.8, 1.2)) == (
-        "convolutional layers fit held-out garments better, per epoch at 5.8 times the time per epoch and for the same "
+        "convolutional layers fit held-out garments better, per epoch at 5.8 times the time per epoch and in no more "
         "training time")
     assert choice_answers.q2_architecture_clause(per_epoch, q2_equal_time(0.1, -0.2, 0.4, seconds=200.0)).endswith(
         "; trained longer neither fits better by a resolved margin")
@@ -237,7 +237,7 @@ def test_the_q2_equal_time_sentence_gives_both_losses_and_the_resolved_accuracie
     assert none.endswith("; in the label-only selection's accuracy no difference is resolved.")
     assert choice_answers.q2_equal_time_sentence(None, "") == ""
     assert choice_answers.equal_time_clause(q2_equal_time(-1.0, -1.2, -0.8), "VAE") == (
-        "; given about its training time (29 epochs instead of 5), the dense VAE's is lower by 1.0 nats (95 % interval "
+        "; given no more than its training time (29 epochs instead of 5), the dense VAE's is lower by 1.0 nats (95 % interval "
         "0.8 to 1.2)")
 
 

@@ -232,11 +232,10 @@ def _elbo_change(d: dict, lower: bool, higher: bool) -> str:
 
 
 def _same_time(equal: dict) -> str:
-    """'for the same training time' where the dense run took at most 10 % longer than the convolutional one,
-    else 'trained longer'."""
-    same = equal["seconds"] is not None and equal["conv_seconds"] is not None and \
-        equal["seconds"] <= 1.1 * equal["conv_seconds"]
-    return "for the same training time" if same else "trained longer"
+    """'in no more training time' where the dense run took no longer than the convolutional one, else 'trained
+    longer'."""
+    same = equal["seconds"] is not None and equal["conv_seconds"] is not None and equal["seconds"] <= equal["conv_seconds"]
+    return "in no more training time" if same else "trained longer"
 
 
 def _equal_time_training(equal: dict, whose: str) -> str:
@@ -248,11 +247,11 @@ def _equal_time_training(equal: dict, whose: str) -> str:
 
 
 def equal_time_clause(equal: dict | None, model: str) -> str:
-    """The Summary's clause after a per-epoch verdict: '; given about its training time (24 epochs instead of 5),
+    """The Summary's clause after a per-epoch verdict: '; given no more than its training time (17 epochs instead of 5),
     the dense decoder's is lower by …' ('' without `equal`)."""
     if equal is None:
         return ""
-    return (f"; given about its training time ({equal['epochs']} epochs instead of {equal['conv_epochs']}), the dense "
+    return (f"; given no more than its training time ({equal['epochs']} epochs instead of {equal['conv_epochs']}), the dense "
             f"{model}'s is {_elbo_change(equal['paired'], equal['dense_better'], equal['conv_better'])}")
 
 
@@ -302,7 +301,7 @@ def _signed_nats(d: dict) -> str:
 
 def _decoder_at_equal_time(head: str, other: str, verdict: dict, equal: dict, setup: str, per_epoch: str) -> str:
     """1.2(b) when the convolutional decoder fits better per epoch: the verdict is the dense decoder's given about
-    the convolutional decoder's training time (at most 10 % more counts as the same time)."""
+    the convolutional decoder's training time."""
     budget, training = _same_time(equal), _equal_time_training(equal, "convolutional decoder's")
     if equal["dense_better"]:
         first = f"{head}: {budget} it fits held-out digits better than {other}.**"
