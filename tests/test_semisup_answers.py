@@ -45,6 +45,11 @@ def test_benefit_yes_everywhere_has_no_trailing_clause():
     F = answers.facts(metrics([diff("pca/chosen", BEST, 100, 0.05, 0.01, 0.09), diff("vae/chosen", BEST, 100, -0.05, -0.09, -0.01)]),
                       "uniform")
     assert answers.benefit_answer(F).endswith("by +5.0 points [1.0, 9.0]; 1 was below it")
+    F = answers.facts(metrics([diff("pca/chosen", BEST, 100, 0.05, 0.01, 0.09), diff("vae/chosen", BEST, 100, -0.05, -0.09, -0.01),
+                               diff("dae/chosen", BEST, 100, -0.05, -0.09, -0.01)]), "uniform")
+    assert answers.benefit_answer(F) == ("Mostly no: only 1 of the 3 comparisons beat the label-only selection on raw "
+                                         "pixels given the same labels, at 100 labels (the largest: the label-only "
+                                         "selection on PCA of pixels, +5.0 points [1.0, 9.0]); 2 were below it")
 
 
 def test_benefit_no_when_every_interval_includes_zero_or_favours_pixels():

@@ -52,8 +52,11 @@ def setting_sentence(facts: dict | None, setting: str, label, name, table: str, 
     if facts["differences"] and all(d["mean"] < 0 for d in facts["differences"].values()):
         beyond = (f"beyond its interval, accuracy was lower with {lower}" if lower
                   else f"no other {setting}'s difference is beyond its interval")
+        ties = [(v, l) for (v, l), d in sorted(facts["differences"].items()) if round(100 * d["mean"], 1) == 0]
+        tied = (f", level to one decimal with {and_list([f'{label(v)} at {fmt(l)} labels' for v, l in ties])}"
+                if ties else "")
         return (f"The {name(chosen)} is chosen: {trained_on}, it gave the {code} the highest mean accuracy at every "
-                f"label budget ({table}); {beyond}.")
+                f"label budget{tied} ({table}); {beyond}.")
     subject = f"{label(others[0])} did not give" if len(others) == 1 else "none of the others gave"
     tail = f"; accuracy was lower with {lower}" if lower else ""
     ahead = [(vl, d) for vl, d in facts["differences"].items() if d["mean"] > 0 and d["low"] is not None]
@@ -289,7 +292,7 @@ def q2_equal_time_sentence(equal: dict | None, where: str) -> str:
             accuracy += f"; the other {len(open_)} intervals include zero" if len(open_) > 1 else "; the other interval includes zero"
     else:
         accuracy = "in the label-only selection's accuracy no difference is resolved" if open_ else ""
-    training = _equal_time_training(equal, "convolutional models'")
+    training = _equal_time_training(equal, "convolutional models'").replace(" s, against", " s (VAE and DAE together), against", 1)
     return (f"{training} ({where}), {losses}"
             f"{'; ' + accuracy if accuracy else ''}.")
 

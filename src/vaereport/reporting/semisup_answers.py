@@ -102,8 +102,9 @@ def _largest(found: list[dict]) -> dict:
 
 def benefit_answer(F: dict) -> str:
     """Was it beneficial to use the unlabelled images? Yes where some method that uses them (a code or PCA, a graph
-    over all images, a pretrained encoder) beat the label-only selection on raw pixels given the same labels; if
-    none did, the largest difference is named with its interval, so that "not shown" is not read as "no"."""
+    over all images, a pretrained encoder) beat the label-only selection on raw pixels given the same labels —
+    "Mostly no" where more comparisons fell below it than rose above it; if none did, the largest difference is
+    named with its interval, so that "not shown" is not read as "no"."""
     gains = F["gains"]
     single = f" ({budgets_text(F['single'])} labels: one subset, no interval)" if F["single"] else ""
     if not gains:
@@ -118,11 +119,16 @@ def benefit_answer(F: dict) -> str:
     helped = sorted({v["budget"] for v in gains})
     top = _largest([v for v in gains if v["budget"] == helped[0]])
     at = f"with {fmt(top['budget'])} labels " if len(helped) > 1 else ""
-    text = (f"Yes, in {len(gains)} of the {F['n_versus']} comparisons, at {budgets_text(helped)} labels: {at}"
-            f"{method_on_input(top['method'], top['input'])} beat the label-only selection on raw pixels given the "
-            f"same labels by {points(top)}")
-    rest = [l for l in F["budgets"] if l not in helped and l not in F["single"]]
     n = len(F["losses"])
+    if len(gains) < n:  # more comparisons fell below the yardstick than rose above it
+        text = (f"Mostly no: only {len(gains)} of the {F['n_versus']} comparisons beat the label-only selection on raw "
+                f"pixels given the same labels, at {budgets_text(helped)} labels ({at}the largest: "
+                f"{method_on_input(top['method'], top['input'])}, {points(top)})")
+    else:
+        text = (f"Yes, in {len(gains)} of the {F['n_versus']} comparisons, at {budgets_text(helped)} labels: {at}"
+                f"{method_on_input(top['method'], top['input'])} beat the label-only selection on raw pixels given the "
+                f"same labels by {points(top)}")
+    rest = [l for l in F["budgets"] if l not in helped and l not in F["single"]]
     below = f"; {n} {'was' if n == 1 else 'were'} below it" if n else ""
     return text + below + (f"; at {budgets_text(rest)} labels none was above it" if rest else "") + single
 
