@@ -91,7 +91,9 @@ def test_representation_depends_on_the_method_when_inputs_lead_under_different_m
     F = answers.facts(metrics(paired, means, inputs=("vae", "dae")), "uniform")
     assert answers.representation_answer(F, ["chosen", "poisson"]) == (
         "It depends on the method: ahead of every other input by a paired interval were VAE codes with Poisson "
-        "learning at 300 labels; DAE codes with the label-only selection at 300 labels")
+        "learning at 300 labels; DAE codes with the label-only selection at 300 labels. Between the two codes, DAE "
+        "codes were ahead by a paired interval in 1 of the 2 like-for-like comparisons with an interval (the label-only "
+        "selection at 300 labels), VAE codes in 1 (Poisson learning at 300 labels)")
 
 
 def test_representation_unresolved_lead_says_so():
