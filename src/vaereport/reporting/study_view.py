@@ -91,7 +91,7 @@ class StudyView:
         """Figure markdown; the caption links the index of the cells it was drawn from."""
         from ..study.cells import CELLS, INDEX
 
-        return f"![{caption} [cells]({CELLS}/{analysis}/{INDEX})]({self.rel}/figures/{name}.png){{#{ident}}}"
+        return f"![{caption} [list of the short runs]({CELLS}/{analysis}/{INDEX})]({self.rel}/figures/{name}.png){{#{ident}}}"
 
 
 # The study profile whose grid measures a profile's choices (its own grid, else this one's).
