@@ -241,10 +241,10 @@ def _same_time(equal: dict) -> str:
     return "in no more training time" if same else "trained longer"
 
 
-def _equal_time_training(equal: dict, whose: str) -> str:
+def _equal_time_training(equal: dict, whose: str, what: str = "") -> str:
     """'Trained for 24 epochs in 60 s, against 62 s for the convolutional decoder's 5' (`whose`: 'convolutional
-    decoder's')."""
-    times = (f" in {fmt(equal['seconds'], 0)} s, against {fmt(equal['conv_seconds'], 0)} s for the {whose} "
+    decoder's'; `what`, e.g. ' (VAE and DAE together)', follows the dense run's seconds)."""
+    times = (f" in {fmt(equal['seconds'], 0)} s{what}, against {fmt(equal['conv_seconds'], 0)} s for the {whose} "
              f"{equal['conv_epochs']}" if equal["seconds"] is not None and equal["conv_seconds"] is not None else "")
     return f"Trained for {equal['epochs']} epochs{times}"
 
@@ -292,14 +292,14 @@ def q2_equal_time_sentence(equal: dict | None, where: str) -> str:
             accuracy += f"; the other {len(open_)} intervals include zero" if len(open_) > 1 else "; the other interval includes zero"
     else:
         accuracy = "in the label-only selection's accuracy no difference is resolved" if open_ else ""
-    training = _equal_time_training(equal, "convolutional models'").replace(" s, against", " s (VAE and DAE together), against", 1)
+    training = _equal_time_training(equal, "convolutional models'", " (VAE and DAE together)")
     return (f"{training} ({where}), {losses}"
             f"{'; ' + accuracy if accuracy else ''}.")
 
 
 def _signed_nats(d: dict) -> str:
     """'−1.2 nats (95 % interval −1.6 to −0.8)'."""
-    return f"{fmt(d['mean'], 1)} nats (95 % interval {fmt(d['low'], 1)} to {fmt(d['high'], 1)})"
+    return f"{fmt(d['mean'], 1)} nats ({_interval(d, scale=1)})"
 
 
 def _decoder_at_equal_time(head: str, other: str, verdict: dict, equal: dict, setup: str, per_epoch: str) -> str:

@@ -280,9 +280,14 @@ def best_sigma(rows: list[dict], key: str) -> float | None:
 
 
 # ---------------------------------------------------------------- architecture (mlp against conv)
+def _timings(folder: Path) -> dict:
+    """The run's timings.json (model -> its training seconds, seconds per epoch, ...; {} if not recorded)."""
+    return json.loads((folder / "timings.json").read_text()) if (folder / "timings.json").is_file() else {}
+
+
 def _seconds_per_epoch(folder: Path, models: tuple[str, ...]) -> float | None:
     """The mean training seconds per epoch of `models` in the run's timings.json (None if not recorded)."""
-    timings = json.loads((folder / "timings.json").read_text()) if (folder / "timings.json").is_file() else {}
+    timings = _timings(folder)
     values = [timings[m]["seconds_per_epoch"] for m in models if "seconds_per_epoch" in timings.get(m, {})]
     return float(np.mean(values)) if len(values) == len(models) else None
 
@@ -426,16 +431,10 @@ def _equal_time_pair(longer: list[CellRun], conv: list[CellRun], differing: tupl
 def _equal_time_cost(dense: CellRun, conv: CellRun, models: tuple[str, ...]) -> dict:
     """The epochs and training seconds (summed over `models`; None if not recorded) of both runs."""
     def seconds(c):
-        values = [_train_seconds(c.folder, m) for m in models]
+        values = [_timings(c.folder).get(m, {}).get("train_seconds") for m in models]
         return None if None in values else sum(values)
     return {"epochs": dense.node.params["epochs"], "conv_epochs": conv.node.params["epochs"],
             "seconds": seconds(dense), "conv_seconds": seconds(conv)}
-
-
-def _train_seconds(folder: Path, model: str) -> float | None:
-    """The training seconds of `model` in the run's timings.json (None if not recorded)."""
-    timings = json.loads((folder / "timings.json").read_text()) if (folder / "timings.json").is_file() else {}
-    return timings.get(model, {}).get("train_seconds")
 
 
 def architecture_verdict(rows: list[dict], paired: str | None = None) -> dict | None:
