@@ -88,6 +88,22 @@ def test_the_full_profile_measures_its_choices_once_per_distinct_cell():
     longer = {n.analysis: n.params["epochs"] for n in nodes if not n.own and n.params.get("epochs", 0) > 5}
     assert longer == {"q1_vae_mnist": 17, "q2_representations": 29}
     assert all(n.params["validation_size"] == 10000 for n in nodes if not n.own and n.analysis != "q2_semisupervised")
+    seeds = {n.id: n.params["seed"] for n in nodes if n.analysis == "q2_representations" and n.params["epochs"] == 29}
+    assert sorted(seeds.values()) == [1, 2, 3]  # the seed study's trainings; seed 2's is also the equal-time run
+    graph_cells = [n for n in nodes if n.analysis == "q2_semisupervised" and not n.own and n.params["graph_methods"]]
+    assert sorted(n.upstream["q2_representations"] for n in graph_cells) == sorted(seeds)  # the upstream filter
+
+
+def test_a_downstream_block_runs_only_on_the_upstream_cells_it_names():
+    base = load_params("q2s", "full")
+    spec = [{"budgets": [[100]], "upstream": {"epochs": [5]}}, {"budgets": [[100, 300]], "upstream": {"epochs": [29]}}]
+    cells = grid.expand("q2s", base, spec, "test")
+    assert [c.reads([{"epochs": 5}]) for c in cells] == [True, False]
+    assert [c.reads([{"epochs": 29}]) for c in cells] == [False, True]
+    with pytest.raises(ParameterError, match="'upstream' names epoch, which no upstream analysis"):
+        grid.expand("q2s", base, {"budgets": [[100]], "upstream": {"epoch": [5]}}, "test")
+    with pytest.raises(ParameterError, match="must map upstream parameter names"):
+        grid.expand("q2s", base, {"budgets": [[100]], "upstream": [5]}, "test")
 
 
 def test_local_cluster_layout_one_worker_per_core_and_per_cell_ready_or_as_asked():
@@ -180,19 +196,43 @@ def test_held_out_elbo_of_code_sizes_is_compared_by_paired_intervals():
     assert findings.code_size_facts(rows, chosen=8)["elbo"]["chosen"]["verdict"] == "above"
 
 
-def _seed_row(budget, verdict, own_low, own_high):
-    return {"budget": budget, "verdict": verdict, "per_seed": {2: {"mean": 0.0, "low": own_low, "high": own_high}}}
+def _seed_row(budget, verdict, own_low, own_high, method="chosen"):
+    return {"method": method, "budget": budget, "verdict": verdict,
+            "per_seed": {2: {"mean": 0.0, "low": own_low, "high": own_high}}}
 
 
 def test_seed_facts_compare_with_the_report_seed_under_the_same_settings():
     from vaereport.reporting import findings
 
     rows = [_seed_row(100, "undecided", -0.1, -0.05), _seed_row(1000, "vae", -0.01, 0.02),
-            _seed_row(60000, "vae", None, None)]
+            _seed_row(60000, "vae", None, None), _seed_row(100, "dae", -0.1, -0.05, "poisson")]
     facts = findings.seed_facts(rows, report_seed=2)
-    assert facts["lost"] == [100] and facts["gained"] == [1000] and facts["reversed"] == []
-    assert facts["vae_ahead"] == [1000, 60000] and facts["undecided"] == [100]
-    assert 60000 not in facts["single"]  # a single run has no verdict to compare
+    assert facts["lost"] == [("chosen", 100)] and facts["gained"] == [("chosen", 1000)] and facts["reversed"] == []
+    assert facts["agree"] == [("poisson", 100)]
+    assert ("chosen", 60000) not in facts["single"]  # a single run has no verdict to compare
+
+
+def test_seed_rows_pair_each_method_over_the_subsets_every_seed_scored(monkeypatch):
+    cells = {}
+    seeds = {1: 0.00, 2: 0.01, 3: -0.01}
+    acc = {}
+    for seed, shift in seeds.items():  # the VAE 2 points ahead with the selection; Poisson only at 100 labels
+        a = {}
+        for r in range(5):
+            for l in (100, 1000):
+                a[("chosen", l, r, "vae")], a[("chosen", l, r, "dae")] = 0.70 + shift + 0.001 * r, 0.68
+            a[("poisson", 100, r, "vae")], a[("poisson", 100, r, "dae")] = 0.60, 0.60 + 0.002 * (r - 2) + shift
+        acc[seed] = a
+    runs = [(type("C", (), {"node": type("N", (), {"params": {"seed": s}})()})(), f"s{s}") for s in seeds]
+    monkeypatch.setattr(robustness, "sweep", lambda cells, analysis, parameter: [c for c, _ in runs])
+    monkeypatch.setattr(robustness, "downstream", lambda cells, c: type("S", (), {"folder": f"s{c.node.params['seed']}"})())
+    monkeypatch.setattr(robustness, "_accuracy_by_subset", lambda folder, method="chosen": {
+        k[1:]: v for k, v in acc[int(folder[1:])].items() if k[0] == method})
+    rows = robustness.seed_rows(cells)
+    assert [(r["method"], r["budget"]) for r in rows] == [("chosen", 100), ("chosen", 1000), ("poisson", 100)]
+    assert rows[0]["mean"] == pytest.approx(0.022) and rows[0]["n_seeds"] == 3 and rows[0]["n_subsets"] == 5
+    assert rows[2]["mean"] == pytest.approx(0.0) and rows[2]["verdict"] == "undecided"
+    assert set(rows[0]["per_seed"]) == {1, 2, 3}
 
 
 def test_sigma_facts_follow_the_numbers():

@@ -342,8 +342,10 @@ def _interrupt(signum, frame):
     """Ctrl-C / SIGTERM: silence the notebook's log stream (no traceback wall), then unwind."""
     global _received_signal
     _received_signal = signum
-    logging.getLogger("papermill").setLevel(logging.CRITICAL)
-    logging.getLogger("traitlets").setLevel(logging.CRITICAL)
+    # asyncio too: nbclient's kernel-alive poll can fail with DeadKernelError after the kernel is killed, and
+    # asyncio logs that never-retrieved task's traceback when it is collected, after the CLI's last line.
+    for name in ("papermill", "traitlets", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     from .execution import kernel
 
     kernel.interrupt()

@@ -3,7 +3,8 @@
 A grid is a mapping parameter -> list of values (their Cartesian product), or a list of such mappings
 whose cells are united: `[{latent_dim: [4, 8, 16]}, {seed: [1, 2, 3]}]` is 3 + 3 cells, less the ones
 they share. Every cell is the profile's parameter set with the grid's values put in, validated before
-anything runs.
+anything runs. A block of a downstream analysis may name the upstream cells it runs on:
+`{budgets: [[100, 300]], upstream: {epochs: [29]}}` runs only on the upstream cells trained for 29 epochs.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..errors import ParameterError, did_you_mean
 from .params import params_file, profile_grid, profile_values, validate
 
 BASE_CELL = "base"  # the name of the only cell of a grid whose cells do not differ
+UPSTREAM = "upstream"  # a block's reserved key: upstream parameter -> the values of the cells it runs on
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,11 @@ class Cell:
     name: str
     params: dict
     varying: dict  # the parameters that differ between the grid's cells -> this cell's values
+    upstream: dict | None = None  # upstream parameter -> values: the upstream cells this cell runs on (None: all)
+
+    def reads(self, upstream_params: list[dict]) -> bool:
+        """Whether this cell runs on upstream cells with these parameter sets."""
+        return all(p[k] in values for k, values in (self.upstream or {}).items() for p in upstream_params if k in p)
 
 
 def parse_grid_options(options: list[str]) -> dict[str, list]:
@@ -60,7 +67,13 @@ def normalise(spec: Any, origin: str) -> list[dict[str, list]]:
         if not isinstance(block, dict) or not block:
             raise ParameterError(f"{origin}: a grid must map parameter names to lists of values, e.g. "
                                  f"{{latent_dim: [8, 16]}}; got {block!r}.")
-        for name, values in block.items():
+        where = block.get(UPSTREAM, {})
+        if UPSTREAM in block and (not isinstance(where, dict) or not where):
+            raise ParameterError(f"{origin}: a grid's '{UPSTREAM}' must map upstream parameter names to lists of "
+                                 f"values, e.g. {UPSTREAM}: {{epochs: [29]}}; got {where!r}.")
+        for name, values in [*block.items(), *where.items()]:
+            if name == UPSTREAM:
+                continue
             if not isinstance(values, list):
                 raise ParameterError(f"{origin}: grid parameter '{name}' must have a list of values, e.g. "
                                      f"{name}: [{values!r}]; got {values!r}.")
@@ -74,8 +87,10 @@ def expand(analysis: str, base: dict, spec: Any, origin: str) -> list[Cell]:
     """The distinct cells of the grid `spec` applied to the parameter set `base`, in grid order."""
     spec_of = analyses.get(analysis)
     name, schema = spec_of.name, spec_of.schema
-    resolved: list[dict] = []
+    resolved: list[tuple[dict, dict | None]] = []
     for block in normalise(spec, origin):
+        block = dict(block)
+        reads = _upstream_filter(spec_of, block.pop(UPSTREAM, None), origin)
         unknown = sorted(set(block) - set(schema))
         if unknown:
             hints = "".join(did_you_mean(u, schema) for u in unknown)
@@ -85,10 +100,23 @@ def expand(analysis: str, base: dict, spec: Any, origin: str) -> list[Cell]:
             setting = dict(zip(block, values))
             where = f"{origin}, grid cell {' '.join(f'{k}={json.dumps(v)}' for k, v in setting.items())}"
             params = validate(name, {**base, **setting}, where)
-            if params not in resolved:
-                resolved.append(params)
-    varying = [k for k in schema if len({json.dumps(p[k]) for p in resolved}) > 1]
-    return [Cell(name, cell_name({k: p[k] for k in varying}), p, {k: p[k] for k in varying}) for p in resolved]
+            if (params, reads) not in resolved:
+                resolved.append((params, reads))
+    varying = [k for k in schema if len({json.dumps(p[k]) for p, _ in resolved}) > 1]
+    return [Cell(name, cell_name({k: p[k] for k in varying}), p, {k: p[k] for k in varying}, reads)
+            for p, reads in resolved]
+
+
+def _upstream_filter(spec_of, where: dict | None, origin: str) -> dict | None:
+    """A block's `upstream:` mapping, its names checked against the upstream analyses' parameters."""
+    if where is None:
+        return None
+    known = {k for up in spec_of.upstream for k in analyses.get(up).schema}
+    unknown = sorted(set(where) - known)
+    if unknown:
+        raise ParameterError(f"{origin}: '{UPSTREAM}' names {', '.join(unknown)}, which no upstream analysis of "
+                             f"{spec_of.name} has; valid names: {', '.join(sorted(known)) or 'none'}.")
+    return where
 
 
 def _value_text(value: Any) -> str:

@@ -69,29 +69,36 @@ def code_size(rows: list[dict], chosen: int):
     return fig
 
 
-def seed_differences(rows: list[dict]):
-    """VAE − DAE accuracy difference per label budget: each autoencoder seed's mean over the labelled
-    subsets (small markers, subsets-only 95 % intervals) and the mean over seeds with the interval that
-    also counts the seed (black)."""
-    fig, ax = plt.subplots(figsize=(style.PAGE_WIDTH, 2.8))
+def seed_differences(rows: list[dict], method_labels: dict[str, str] | None = None):
+    """VAE − DAE accuracy difference per label budget, one panel per method of `rows` (`robustness.seed_rows`):
+    each autoencoder seed's mean over the labelled subsets (small markers, subsets-only 95 % intervals) and the
+    mean over seeds with the interval that also counts the seed (black)."""
+    methods = list(dict.fromkeys(r.get("method", "chosen") for r in rows)) or ["chosen"]
+    widths = [max(1, sum(r.get("method", "chosen") == m for r in rows)) for m in methods]
+    fig, axes = plt.subplots(1, len(methods), figsize=(style.PAGE_WIDTH, 2.8), sharey=True, squeeze=False,
+                             gridspec_kw={"width_ratios": widths})
     seeds = list(rows[0]["per_seed"]) if rows else []
-    x = np.arange(len(rows))
-    for j, seed in enumerate(seeds):
-        off = (j - (len(seeds) - 1) / 2) * 0.12 - 0.15
-        mean = np.array([100 * r["per_seed"][seed]["mean"] for r in rows])
-        err = error_bars(mean, [r["per_seed"][seed]["low"] for r in rows], [r["per_seed"][seed]["high"] for r in rows],
-                         scale=100)
-        ax.errorbar(x + off, mean, yerr=err, fmt="o", ms=3, capsize=2, color=style.PALETTE[(j + 2) % 7],
-                    label=f"autoencoder seed {seed} (subsets only)")
-    mean = np.array([100 * r["mean"] for r in rows])
-    err = error_bars(mean, [r["low"] for r in rows], [r["high"] for r in rows], scale=100)
-    ax.errorbar(x + 0.25, mean, yerr=err, fmt="D", ms=5, capsize=3, lw=1.6, color="black",
-                label="mean over seeds (seeds and subsets)")
-    ax.axhline(0, color="0.3", lw=0.8)
-    ax.set_xticks(x, [f"{r['budget']:,} labels" for r in rows])
-    ax.set(ylabel="VAE − DAE accuracy (points)")
-    ax.grid(axis="x", visible=False)
-    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=2, frameon=False, fontsize=8)
+    for ax, method in zip(axes[0], methods):
+        mine = [r for r in rows if r.get("method", "chosen") == method]
+        x = np.arange(len(mine))
+        for j, seed in enumerate(seeds):
+            off = (j - (len(seeds) - 1) / 2) * 0.12 - 0.15
+            mean = np.array([100 * r["per_seed"][seed]["mean"] for r in mine])
+            err = error_bars(mean, [r["per_seed"][seed]["low"] for r in mine],
+                             [r["per_seed"][seed]["high"] for r in mine], scale=100)
+            ax.errorbar(x + off, mean, yerr=err, fmt="o", ms=3, capsize=2, color=style.PALETTE[(j + 2) % 7],
+                        label=f"autoencoder seed {seed} (subsets only)")
+        mean = np.array([100 * r["mean"] for r in mine])
+        err = error_bars(mean, [r["low"] for r in mine], [r["high"] for r in mine], scale=100)
+        ax.errorbar(x + 0.25, mean, yerr=err, fmt="D", ms=5, capsize=3, lw=1.6, color="black",
+                    label="mean over seeds (seeds and subsets)")
+        ax.axhline(0, color="0.3", lw=0.8)
+        ax.set_xticks(x, [f"{r['budget']:,}" for r in mine])
+        ax.set_xlim(-0.6, len(mine) - 0.4)
+        ax.set(xlabel="labels", title=(method_labels or {}).get(method, method))
+        ax.grid(axis="x", visible=False)
+    axes[0][0].set(ylabel="VAE − DAE accuracy (points)")
+    fig.legend(*axes[0][0].get_legend_handles_labels(), loc="outside lower center", ncol=2, frameon=False, fontsize=8)
     return fig
 
 

@@ -8,7 +8,7 @@ Markdown and is tested branch by branch.
 from __future__ import annotations
 
 from .formatting import and_list, fmt
-from .semisup_answers import at_budgets
+from .semisup_answers import at_budgets, method_label
 
 CODE_LABELS = {"vae": "VAE codes", "dae": "DAE codes"}
 CORRUPTION_NAMES = {"gaussian": "Gaussian", "masking": "masking"}
@@ -123,39 +123,77 @@ def settings_table(settings: dict[str, list[dict]], params: dict) -> str:
     return "\n".join(lines)
 
 
-def _seed_verdicts(rows: list[dict], undecided: str) -> list[str]:
-    """'the DAE codes lead at 100 labels', ..., then `undecided` + 'at <the other budgets>' (`seed_rows`' verdicts)."""
-    by_verdict = {v: [r["budget"] for r in rows if r["verdict"] == v] for v in ("vae", "dae", "undecided")}
-    clauses = [f"the {v.upper()} codes lead {at_budgets(by_verdict[v])}" for v in ("vae", "dae") if by_verdict[v]]
-    if by_verdict["undecided"]:
-        clauses.append(f"{undecided} {at_budgets(by_verdict['undecided'])}")
-    return clauses
+def _by_method(rows: list[dict]) -> dict[str, list[dict]]:
+    """`seed_rows` grouped by method, in their order (rows without a method are the label-only selection's)."""
+    grouped: dict[str, list[dict]] = {}
+    for r in rows:
+        grouped.setdefault(r.get("method", "chosen"), []).append(r)
+    return grouped
+
+
+def _seed_verdicts(rows: list[dict], undecided: str, numbers: bool = False) -> str:
+    """Per method: 'with Poisson learning, the DAE codes lead at 100 labels and no difference is resolved at 300
+    labels' (`seed_rows`' verdicts; `numbers` adds each resolved difference); methods joined by semicolons, and the
+    method named only when there are several."""
+    grouped = _by_method(rows)
+    parts = []
+    for method, mine in grouped.items():
+        clauses = []
+        for v in ("vae", "dae"):
+            led = [r for r in mine if r["verdict"] == v]
+            if led:
+                sizes = "; ".join(f"{fmt(100 * r['mean'], 1)} points, {_interval(r)}" for r in led) if numbers else ""
+                clauses.append(f"the {v.upper()} codes lead {at_budgets([r['budget'] for r in led])}"
+                               + (f" ({sizes})" if sizes else ""))
+        open_ = [r["budget"] for r in mine if r["verdict"] == "undecided"]
+        if open_:
+            clauses.append(f"{undecided} {at_budgets(open_)}")
+        named = f"with {method_label(method)}, " if len(grouped) > 1 else ""
+        parts.append(named + and_list(clauses))
+    return "; ".join(parts)
 
 
 def seed_sentence(rows: list[dict], settings: dict, where: str) -> str:
-    """2.3's sentence on the autoencoders' training seed, from `robustness.seed_rows` (per budget: VAE − DAE
-    accuracy over seeds and subsets, `verdict` 'vae' / 'dae' / 'undecided') and `robustness.seed_settings`; without
-    a seed sweep, that the intervals cover one seed."""
+    """2.3's sentence on the autoencoders' training seed, from `robustness.seed_rows` (per method and budget: VAE −
+    DAE accuracy over seeds and subsets, `verdict` 'vae' / 'dae' / 'undecided') and `robustness.seed_settings`;
+    without a seed sweep, that the intervals cover one seed."""
     if not rows:
         return "The intervals are over the labelled subsets, with one training seed per autoencoder."
-    differences = "; ".join(
-        f"{fmt(100 * r['mean'], 1)} points" + (f" ({_interval(r)})" if r["low"] is not None else " (no interval)")
-        + f" at {fmt(r['budget'])} labels" for r in rows)
-    verdicts = _seed_verdicts(rows, "no difference is resolved")
     seeds = and_list([str(s) for s in settings["seeds"]])
     return (f"The intervals of @tbl-q2-accuracy are over the labelled subsets of one pair of autoencoders. With the "
-            f"pair trained again from seeds {seeds} ({settings['epochs']}-epoch models, {where}), the VAE codes' accuracy "
-            f"minus the DAE codes' is {differences}, with intervals over seeds and subsets together, simultaneous over "
-            f"the budgets: {', '.join(verdicts)}.")
+            f"pair trained again from seeds {seeds} ({settings['epochs']}-epoch models, {where}) and intervals over "
+            f"seeds and subsets together, VAE against DAE codes: "
+            f"{_seed_verdicts(rows, 'no difference is resolved', numbers=True)}.")
 
 
 def seed_caveat(rows: list[dict], settings: dict) -> str:
-    """The Summary's clause after 2.3's representation answer: what VAE − DAE is once the autoencoders' seed is
-    counted ('' without a seed sweep)."""
+    """What VAE − DAE is once the autoencoders' seed is counted, for the Summary's clause after 2.3's representation
+    answer and the seed section's first sentence ('' without a seed sweep)."""
     if not rows:
         return ""
     return (f"Counting the autoencoders' training seed ({len(settings['seeds'])} trainings of "
-            f"{settings['epochs']} epochs), {', '.join(_seed_verdicts(rows, 'VAE against DAE codes is not resolved'))}.")
+            f"{settings['epochs']} epochs), {_seed_verdicts(rows, 'VAE against DAE codes is not resolved')}.")
+
+
+def seed_single_sentence(facts: dict, report_seed: int) -> str:
+    """How the seed-aware verdicts compare with the report's seed alone under the same settings, from
+    `findings.seed_facts` ('' if that seed has no verdict to compare)."""
+    if not facts["single"]:
+        return ""
+
+    def where(pairs: list[tuple]) -> str:
+        grouped: dict[str, list[int]] = {}
+        for method, budget in pairs:
+            grouped.setdefault(method, []).append(budget)
+        return ", ".join(f"{at_budgets(b)} with {method_label(m)}" for m, b in grouped.items())
+
+    clauses = [text + where(facts[k]) for k, text in (
+        ("agree", "the verdict is the same "), ("lost", "the difference it resolves is no longer resolved once the "
+                                                        "seed is counted "),
+        ("gained", f"the seeds together resolve a difference that seed {report_seed} alone did not "),
+        ("reversed", "the verdict reverses ")) if facts[k]]
+    return (f"Compared with the report's seed {report_seed} alone under these settings (its interval covers only the "
+            f"subsets): {'; '.join(clauses)}.")
 
 
 def _nats(d: dict) -> str:

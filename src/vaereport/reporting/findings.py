@@ -470,25 +470,24 @@ def _fd_overlap(a: dict, b: dict) -> bool:
 
 
 def seed_facts(rows: list[dict], report_seed: int) -> dict:
-    """The seed-aware VAE − DAE verdict per budget ('vae', 'dae' or 'undecided'), and how it compares with the
-    verdict of the report's own seed alone under the same settings (its subsets-only interval): budgets where
-    that single pair's verdict is lost ('lost': it had one, the seed-aware interval includes zero), gained
-    (it had none, the seeds together have one) or reversed. A single run (no interval) has no verdict."""
-    verdicts = {r["budget"]: r["verdict"] for r in rows}
+    """The seed-aware VAE − DAE verdicts ('vae', 'dae' or 'undecided') per (method, budget) of `seed_rows`, and how
+    they compare with the verdict of the report's own seed alone under the same settings (its subsets-only
+    interval): the (method, budget) pairs where that single pair's verdict is lost ('lost': it had one, the
+    seed-aware interval includes zero), gained (it had none, the seeds together have one), reversed, or kept
+    ('agree'). A single run (no interval) has no verdict."""
+    where = lambda r: (r.get("method", "chosen"), r["budget"])  # noqa: E731
+    verdicts = {where(r): r["verdict"] for r in rows}
     single = {}
     for r in rows:
         own = r["per_seed"].get(report_seed)
         if own is not None and own["low"] is not None:
-            single[r["budget"]] = leader(own["low"], own["high"])
-    compare = lambda test: [l for l, v in single.items() if test(v, verdicts[l])]  # noqa: E731
-    return {"by_budget": {r["budget"]: r for r in rows}, "verdicts": verdicts,
-            "vae_ahead": [l for l, v in verdicts.items() if v == "vae"],
-            "dae_ahead": [l for l, v in verdicts.items() if v == "dae"],
-            "undecided": [l for l, v in verdicts.items() if v == "undecided"],
+            single[where(r)] = leader(own["low"], own["high"])
+    compare = lambda test: [k for k, v in single.items() if test(v, verdicts[k])]  # noqa: E731
+    return {"verdicts": verdicts, "single": single,
             "lost": compare(lambda one, all_: one != "undecided" and all_ == "undecided"),
             "gained": compare(lambda one, all_: one == "undecided" and all_ != "undecided"),
             "reversed": compare(lambda one, all_: "undecided" not in (one, all_) and one != all_),
-            "agree": compare(lambda one, all_: one == all_), "single": single}
+            "agree": compare(lambda one, all_: one == all_)}
 
 
 def sigma_facts(rows: list[dict]) -> dict:

@@ -28,7 +28,7 @@ from ..execution.store import profile_run_dir
 from ..paths import PROJECT_ROOT, REPORT_DIR, profile_dir
 from ..science.semisup import REPRESENTATION_LABELS
 from . import choice_answers, findings, semisup_answers
-from .formatting import capitalize_first, fmt, md_table, pct, pct_sig, sig
+from .formatting import and_list, capitalize_first, fmt, md_table, pct, pct_sig, sig
 from .study_view import MeasuredChoices, StudyView, latent_widget
 from .views import AnalysisView
 
@@ -80,10 +80,8 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
             arch.code_rows, q2r_params["latent_dim"], "@sec-robust-code" if arch.own else "@tbl-code-sizes",
             {"epochs": q2r_params["epochs"], "active_units": q2r.metrics["vae_code_stats"]["active_units"]})
         if arch.code_rows and q2r.available else "",
-        "seed_answer": choice_answers.seed_sentence(study.seeds if study.available else [],
-                                                    study.seed_settings if study.available else {}, "@sec-robust-seed"),
-        "seed_caveat": choice_answers.seed_caveat(study.seeds if study.available else [],
-                                                  study.seed_settings if study.available else {}),
+        **seed_sentences(study.seeds if study.available else [], study.seed_settings if study.available else {},
+                         q2r_params.get("seed")),
         "measured_sigma": arch.best_sigma,
         "measured_code_sizes": arch.code_sizes,
         "analyses": analyses.existing(),  # each one's section and Summary lines, in order
@@ -94,6 +92,20 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
                         {**provenance.machine(), "gpus": []}),
         "fmt": fmt, "pct": pct, "md_table": md_table, "findings": findings, "answers": semisup_answers,
         "labels": {"classifier": findings.LABELS, "representation": REPRESENTATION_LABELS},
+    }
+
+
+def seed_sentences(rows: list[dict], settings: dict, report_seed: int | None) -> dict:
+    """The seed study's sentences (`robustness.seed_rows` / `seed_settings`), for 2.3, the Summary and its section."""
+    methods = list(dict.fromkeys(r.get("method", "chosen") for r in rows))
+    return {
+        "seed_answer": choice_answers.seed_sentence(rows, settings, "@sec-robust-seed"),
+        "seed_caveat": choice_answers.seed_caveat(rows, settings),
+        "seed_single": choice_answers.seed_single_sentence(findings.seed_facts(rows, report_seed), report_seed)
+        if rows else "",
+        "seed_methods_text": and_list([semisup_answers.method_label(m) for m in methods if m != "chosen"])
+        if len(methods) > 1 else "",
+        "seed_method_labels": {m: semisup_answers.method_title(m) for m in methods},
     }
 
 

@@ -161,40 +161,50 @@ def crossed_interval(d: np.ndarray, level: float = 0.95) -> tuple[float, float, 
     return mean, mean - half, mean + half
 
 
-def _accuracy_by_subset(folder: Path) -> dict[tuple, float]:
+def _accuracy_by_subset(folder: Path, method: str = "chosen") -> dict[tuple, float]:
+    """(budget, repetition, representation) -> accuracy of `method` (a classifier, 'chosen', a graph method or
+    'finetune') on each labelled subset of the uniform draws."""
     import pandas as pd
 
     t = _headline_protocol(pd.read_csv(folder / "tables" / "accuracy_by_cell.csv"))
-    t = t[t.classifier == "chosen"]
+    t = t[t.classifier == method]
     return {(int(r.budget), int(r.repetition), r.representation): float(r.accuracy) for r in t.itertuples()}
 
 
-def seed_rows(cells: dict[str, CellRun]) -> list[dict]:
-    """Per label budget: the VAE − DAE accuracy difference (chosen classifiers) for each autoencoder seed
-    (mean over the shared labelled subsets, with the subsets-only interval) and pooled over seeds with the
-    interval that counts both sources of randomness; the pooled intervals hold simultaneously over the budgets
-    (Bonferroni, as for the report's other paired differences)."""
-    from ..science.semisup import t_interval
+SEED_METHODS = ("chosen", "poisson", "finetune")  # the label-only selection, then the methods that use the images
 
+
+def seed_rows(cells: dict[str, CellRun]) -> list[dict]:
+    """Per method of `SEED_METHODS` that the seed cells ran, and per label budget: the VAE − DAE accuracy difference
+    for each autoencoder seed (mean over the shared labelled subsets, with the subsets-only interval) and pooled
+    over seeds with the interval that counts both sources of randomness; each method's pooled intervals hold
+    simultaneously over its budgets (Bonferroni, as for the report's other paired differences)."""
     runs = [(c, downstream(cells, c)) for c in sweep(cells, Q2R, "seed")]
     runs = [(c, s) for c, s in runs if s is not None]
     if len(runs) < 2:
         return []
-    acc = {c.node.params["seed"]: _accuracy_by_subset(s.folder) for c, s in runs}
     rows = []
-    budgets = runs[0][1].metrics["budgets"]
-    for l in budgets:
-        reps = sorted({r for (b, r, _) in next(iter(acc.values())) if b == l})
-        d = np.array([[a[(l, r, "vae")] - a[(l, r, "dae")] for r in reps] for a in acc.values()])
-        per_seed = {}
-        for seed, row in zip(acc, d):
-            m, half = t_interval(row)
-            per_seed[seed] = {"mean": m, "low": findings.finite_or_none(m - half),
-                              "high": findings.finite_or_none(m + half)}
-        mean, low, high = crossed_interval(d, level=1 - 0.05 / len(budgets))
-        rows.append({"budget": l, "n_seeds": d.shape[0], "n_subsets": d.shape[1], "mean": mean, "low": low,
-                     "high": high, "per_seed": per_seed, "verdict": findings.leader(low, high)})
+    for method in SEED_METHODS:
+        acc = {c.node.params["seed"]: _accuracy_by_subset(s.folder, method) for c, s in runs}
+        budgets = sorted({b for a in acc.values() for (b, _, _) in a})
+        rows += [_seed_row(method, l, acc, level=1 - 0.05 / len(budgets)) for l in budgets]
     return rows
+
+
+def _seed_row(method: str, budget: int, acc: dict[int, dict], level: float) -> dict:
+    """One `seed_rows` row from `acc`, seed -> `_accuracy_by_subset`, over the subsets every seed scored on both codes."""
+    from ..science.semisup import t_interval
+
+    reps = sorted(set.intersection(*({r for (b, r, rep) in a if b == budget and (b, r, "dae") in a and rep == "vae"}
+                                     for a in acc.values())))
+    d = np.array([[a[(budget, r, "vae")] - a[(budget, r, "dae")] for r in reps] for a in acc.values()])
+    per_seed = {}
+    for seed, row in zip(acc, d):
+        m, half = t_interval(row)
+        per_seed[seed] = {"mean": m, "low": findings.finite_or_none(m - half), "high": findings.finite_or_none(m + half)}
+    mean, low, high = crossed_interval(d, level=level)
+    return {"method": method, "budget": budget, "n_seeds": d.shape[0], "n_subsets": d.shape[1], "mean": mean,
+            "low": low, "high": high, "per_seed": per_seed, "verdict": findings.leader(low, high)}
 
 
 def seed_settings(cells: dict[str, CellRun]) -> dict:
@@ -203,7 +213,10 @@ def seed_settings(cells: dict[str, CellRun]) -> dict:
     s = downstream(cells, runs[0]) if runs else None
     return {"seeds": [c.node.params["seed"] for c in runs], "latent_dim": runs[0].node.params["latent_dim"] if runs else None,
             "epochs": runs[0].node.params["epochs"] if runs else None,
-            "classifiers": s.node.params["classifiers"] if s else [], "n_seeds": s.node.params["n_seeds"] if s else None}
+            "classifiers": s.node.params["classifiers"] if s else [], "n_seeds": s.node.params["n_seeds"] if s else None,
+            "n_train": runs[0].node.params["train_subset"] if runs else None,
+            "graph_neighbors": s.node.params["graph_neighbors"] if s else None,
+            "finetune_steps": s.node.params["finetune_steps"] if s else None}
 
 
 # ---------------------------------------------------------------- corruption level, likelihood

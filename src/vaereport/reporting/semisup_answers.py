@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..science.graph_ssl import METHOD_LABELS
 from ..science.semisup import CLASSIFIER_LABELS, PROTOCOLS, REPRESENTATION_LABELS, YARDSTICK_NAME
 from .findings import interval_verdict
-from .formatting import and_list, fmt
+from .formatting import and_list, capitalize_first, fmt
 
 
 def method_label(method: str) -> str:
@@ -22,6 +22,11 @@ def method_label(method: str) -> str:
     if method in METHOD_LABELS:
         return METHOD_LABELS[method]
     return "the fixed MLP" if method == "mlp" else CLASSIFIER_LABELS[method]
+
+
+def method_title(method: str) -> str:
+    """'Label-only selection', 'Poisson learning', 'Fine-tuning': a method's name as a heading or table entry."""
+    return capitalize_first(method_label(method).removeprefix("the "))
 
 
 def points(d: dict) -> str:

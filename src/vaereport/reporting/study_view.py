@@ -58,7 +58,7 @@ class StudyView:
         read = {c.node.id: c.meta["key"] for c in self.cells.values()}
         key = cache.combine({"cells": cache.sha256_text(json.dumps(read, sort_keys=True)), "chosen": str(chosen),
                              "code": cache.code_component(["reporting.report", "reporting.robustness",
-                                                           "figures.robustness_plots", "outputs"]),
+                                                           "figures.robustness_plots", "reporting.semisup_answers", "outputs"]),
                              "matplotlib": provenance.package_versions().get("matplotlib", "")})
         record = self.dir / "figures.json"
         names = [n for n, wanted in (("code_size", self.code), ("seed_differences", self.seeds),
@@ -71,7 +71,10 @@ class StudyView:
         if self.code:
             drawn["code_size"] = rp.code_size(self.code, chosen)
         if self.seeds:
-            drawn["seed_differences"] = rp.seed_differences(self.seeds)
+            from .semisup_answers import method_title
+
+            methods = {r.get("method", "chosen") for r in self.seeds}
+            drawn["seed_differences"] = rp.seed_differences(self.seeds, {m: method_title(m) for m in methods})
         if self.sigma:
             grids, recon = {}, {}
             for r in self.sigma:

@@ -70,6 +70,8 @@ def build_graph(profile: str, targets: list[str] | None = None, cli_grid: dict |
             if own_upstream:
                 settings.append((own_params, None, True, {}))
             for c in cells or ([] if own_upstream else [grid.Cell(name, grid.BASE_CELL, own_params, {})]):
+                if not c.reads([n.params for n in combo]):
+                    continue
                 if own_upstream and ups and c.name == grid.BASE_CELL and not any(n.varying for n in combo) \
                         and not (mine and cli_grid):
                     continue  # a profile's grid of one cell sets how its analysis reads the upstream grids' cells
