@@ -61,12 +61,12 @@ def test_the_settings_table_marks_the_report_value_and_shows_each_budget(monkeyp
                              ("dae", 100): {"mean_accuracy": acc}, ("dae", 1000): {"mean_accuracy": 0.8}}}
     monkeypatch.setattr(robustness, "_paired_subsets",
                         lambda base, other, rep: {100: {"mean": -0.01, "low": -0.03, "high": 0.01, "n": 20}})
-    table = choice_answers.settings_table({"likelihood": [row("bernoulli", 0.61), row("gaussian", 0.6)]},
+    table = choice_answers.settings_table({"likelihood": [row("bernoulli", 0.61), row(("gaussian", 0.1), 0.6)]},
                                           {"likelihood": "bernoulli"})
     lines = table.splitlines()
     assert lines[0] == "| Setting | Value | VAE 100 | VAE 1,000 | DAE 100 | DAE 1,000 | Active units | MSE VAE | MSE DAE |"
-    assert lines[2] == "| likelihood | bernoulli (report) | 61.0 | – | 61.0 | 80.0 | 9 | 0.0123 | – |"
-    assert lines[3].startswith("| likelihood | gaussian | 60.0 (−1.0 [−3.0, 1.0]) | – | 60.0 |")  # judged by VAE codes
+    assert lines[2] == "| likelihood | Bernoulli (report) | 61.0 | – | 61.0 | 80.0 | 9 | 0.0123 | – |"
+    assert lines[3].startswith("| likelihood | Gaussian (σ = 0.1) | 60.0 (−1.0 [−3.0, 1.0]) | – | 60.0 |")  # judged by VAE codes
 
 
 def test_setting_facts_pair_each_value_with_the_report_value(monkeypatch):
@@ -307,3 +307,28 @@ def test_the_code_size_sentence_states_the_label_free_pick_and_where_the_labels_
     assert other.startswith("Code size 64 was fixed before training: among the code sizes 4, 16 and 64, each trained for 5 "
                             "epochs (@tbl-code-sizes), size 16 gives the VAE's lowest held-out negative ELBO, 2.0 nats "
                             "(95 % interval 1.5 to 2.5, paired) below size 64's.")
+
+
+def test_the_likelihood_sentence_names_every_gaussian_sigma_trained(monkeypatch):
+    monkeypatch.setattr(robustness, "_paired_subsets",
+                        lambda base, other, rep: {100: {"mean": -0.01, "low": -0.03, "high": 0.01, "n": 5}})
+    rows = [{"value": v, "reader": v, "budgets": [100], "epochs": 5, "n_validation": 10000}
+            for v in ("bernoulli", ("gaussian", 0.05), ("gaussian", 0.1), ("gaussian", 0.2))]
+    params = {"likelihood": "bernoulli", "gaussian_sigma": 0.1, "corruption": "gaussian", "corruption_level": 0.3}
+    text = choice_answers.setting_answers({"likelihood": rows}, params, "@tbl-settings")["likelihood"]
+    assert text.startswith("The Bernoulli likelihood is chosen: of the likelihoods Bernoulli, Gaussian (σ = 0.05), "
+                           "Gaussian (σ = 0.1) and Gaussian (σ = 0.2), each trained for 5 epochs")
+    assert robustness.setting_value({"likelihood": "gaussian", "gaussian_sigma": 0.2}, "likelihood") == ("gaussian", 0.2)
+    assert robustness.setting_value({"likelihood": "bernoulli", "gaussian_sigma": 0.2}, "likelihood") == "bernoulli"
+
+
+def test_the_encoder_sentence_follows_the_paired_interval():
+    rows = [{"epochs": 5}, {"epochs": 5}]
+    worse = {"paired": {"mean": 2.0, "low": 1.5, "high": 2.5}, "time_ratio": 3.0, "conv_better": False, "mlp_better": True}
+    assert choice_answers.encoder_sentence(rows, worse, "@sec-robust-arch") == (
+        "Swapped alone, with the dense decoder kept, the convolutional encoder fits held-out digits worse, by 2.0 nats "
+        "(95 % interval 1.5 to 2.5) per image, at 3.0 times the time per epoch (5 epochs each, @sec-robust-arch).")
+    open_ = {**worse, "paired": {"mean": -0.2, "low": -0.5, "high": 0.1}, "mlp_better": False}
+    assert "neither better nor worse by a resolved margin (−0.2 nats (95 % interval −0.5 to 0.1))" in \
+        choice_answers.encoder_sentence(rows, open_, "@sec-robust-arch")
+    assert choice_answers.encoder_sentence([], None, "@sec-robust-arch") == ""

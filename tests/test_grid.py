@@ -83,8 +83,9 @@ def test_grid_on_the_command_line_replaces_the_profile_grid_of_that_analysis():
 def test_the_full_profile_measures_its_choices_once_per_distinct_cell():
     nodes = graph.build_graph("full")
     count = {a: sum(n.analysis == a for n in nodes) for a in ("q1_vae_mnist", "q2_representations", "q2_semisupervised")}
-    # Q1: own, σ x3, mlp/conv, conv decoder, the dense decoder at equal time; Q2: own, 9 distinct settings, equal time
-    assert count == {"q1_vae_mnist": 8, "q2_representations": 11, "q2_semisupervised": 11}
+    # Q1: own, σ x3, mlp/conv, conv encoder, conv decoder, the dense decoder at equal time; Q2: own, 9 distinct 5-epoch
+    # settings (code size x3, corruption +2, likelihood +1, Gaussian σ +2, conv +1), 3 seeds at 29 epochs
+    assert count == {"q1_vae_mnist": 9, "q2_representations": 13, "q2_semisupervised": 13}
     longer = {n.analysis: n.params["epochs"] for n in nodes if not n.own and n.params.get("epochs", 0) > 5}
     assert longer == {"q1_vae_mnist": 17, "q2_representations": 29}
     assert all(n.params["validation_size"] == 10000 for n in nodes if not n.own and n.analysis != "q2_semisupervised")

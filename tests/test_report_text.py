@@ -437,7 +437,7 @@ def architecture_view(conv_minus_mlp: float, own: bool = False):
            "paired": {"VAE": p, "DAE": p, **{(rep, l): None if p is None else acc for rep in ("vae", "dae")
                                              for l in (100, 1000)}}}
           for a, s, p in (("mlp", 8.0, None), ("conv", 40.0, d))]
-    return SimpleNamespace(q1=q1, q2=q2, q1_verdict=robustness.architecture_verdict(q1), q1_decoder=[], q1_decoder_verdict=None,
+    return SimpleNamespace(q1=q1, q2=q2, q1_verdict=robustness.architecture_verdict(q1), q1_decoder=[], q1_decoder_verdict=None, q1_encoder=[], q1_encoder_verdict=None,
                            q2_verdict=robustness.architecture_verdict(q2, "VAE"), available=True, own=own, source="study_smoke",
                            q1_longer=[], q2_longer=[], q1_equal_time=None, q2_equal_time=None,
                            where=lambda: "@sec-robust-arch" if own else "the study")
@@ -458,7 +458,7 @@ def test_architecture_answers_follow_the_measured_comparison(smoke_context):
 
     # no study cells yet (whatever other tests have run in the shared smoke build)
     with_architecture(smoke_context, SimpleNamespace(q1=[], q2=[], q1_verdict=None, q2_verdict=None, available=False,
-                                                     q1_decoder=[], q1_decoder_verdict=None, q1_longer=[], q2_longer=[],
+                                                     q1_decoder=[], q1_decoder_verdict=None, q1_encoder=[], q1_encoder_verdict=None, q1_longer=[], q2_longer=[],
                                                      q1_equal_time=None, q2_equal_time=None,
                                                      own=False, source="study_smoke", where=lambda: "the study"))
     assert "No convolutional model was measured for this report." in prose(smoke_context)

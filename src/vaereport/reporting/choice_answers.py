@@ -52,7 +52,8 @@ def setting_sentence(facts: dict | None, setting: str, label, name, table: str, 
     if facts["differences"] and all(d["mean"] < 0 for d in facts["differences"].values()):
         beyond = (f"beyond its interval, accuracy was lower with {lower}" if lower
                   else f"no other {setting}'s difference is beyond its interval")
-        ties = [(v, l) for (v, l), d in sorted(facts["differences"].items()) if round(100 * d["mean"], 1) == 0]
+        in_order = sorted(facts["differences"].items(), key=lambda kv: (str(kv[0][0]), kv[0][1]))
+        ties = [(v, l) for (v, l), d in in_order if round(100 * d["mean"], 1) == 0]
         tied = (f", level to one decimal with {and_list([f'{label(v)} at {fmt(l)} labels' for v, l in ties])}"
                 if ties else "")
         return (f"The {name(chosen)} is chosen: {trained_on}, it gave the {code} the highest mean accuracy at every "
@@ -69,21 +70,27 @@ def setting_sentence(facts: dict | None, setting: str, label, name, table: str, 
             f"interval at any label budget ({table}){tail}.")
 
 
+def likelihood_label(value) -> str:
+    """'Bernoulli', or 'Gaussian (σ = 0.1)' for a `robustness.setting_value` ('gaussian', 0.1)."""
+    if isinstance(value, (tuple, list)):
+        return f"{value[0].capitalize()} (σ = {value[1]})"
+    return str(value).capitalize()
+
+
 def setting_answers(settings: dict[str, list[dict]], params: dict, table: str) -> dict[str, str]:
     """The sentences on the DAE's corruption level (judged by the DAE codes) and the likelihood (judged by the VAE
     codes), from the sweeps' rows (`MeasuredChoices.settings`) and the report's Q2 parameters."""
-    from .robustness import setting_facts
+    from .robustness import setting_facts, setting_value
 
-    sigma = params.get("gaussian_sigma")
-    likelihood = lambda v: f"Gaussian (σ = {sigma})" if v == "gaussian" else str(v).capitalize()
     specs = {"corruption": ("corruption_level", "dae", "corruption level", str,
                             lambda v: f"{CORRUPTION_NAMES.get(params.get('corruption'), 'input')} corruption of level {v}"),
-             "likelihood": ("likelihood", "vae", "likelihood", likelihood, lambda v: f"{likelihood(v)} likelihood")}
+             "likelihood": ("likelihood", "vae", "likelihood", likelihood_label, lambda v: f"{likelihood_label(v)} likelihood")}
     reasons = {("likelihood", "bernoulli"): ("it has no noise scale to choose, which a Gaussian likelihood adds, and it "
                                              "is the likelihood of the MNIST model of Q1")}
     answers = {}
     for key, (parameter, code, setting, label, name) in specs.items():
-        rows, chosen = settings.get(parameter) or [], params.get(parameter)
+        rows = settings.get(parameter) or []
+        chosen = setting_value(params, parameter) if parameter in params else None
         facts = setting_facts(rows, chosen, code) if rows and chosen is not None else None
         trained = [r["value"] for r in rows] if rows and facts is None else None
         answers[key] = setting_sentence(facts, setting, label, name, table, chosen, trained, reasons.get((key, chosen)))
@@ -95,7 +102,7 @@ def settings_table(settings: dict[str, list[dict]], params: dict) -> str:
     accuracy on each code at each budget — on the code that judges the setting (DAE codes for the corruption, VAE
     codes for the likelihood), with the paired difference from the report's value and its interval — the VAE's
     active units and the held-out reconstruction error per pixel ('' without a sweep)."""
-    from .robustness import setting_facts
+    from .robustness import setting_facts, setting_value
 
     names = {"corruption_level": "DAE corruption", "likelihood": "likelihood"}
     judged_by = {"corruption_level": "dae", "likelihood": "vae"}
@@ -103,13 +110,14 @@ def settings_table(settings: dict[str, list[dict]], params: dict) -> str:
     if not rows:
         return ""
     budgets = rows[0][1]["budgets"]
-    facts = {p: setting_facts(settings.get(p) or [], params.get(p), judged_by[p]) for p in names}
+    facts = {p: setting_facts(settings.get(p) or [], setting_value(params, p), judged_by[p]) for p in names}
+    label = {"corruption_level": str, "likelihood": likelihood_label}
     head = (["Setting", "Value"] + [f"{code} {fmt(l)}" for code in ("VAE", "DAE") for l in budgets]
             + ["Active units", "MSE VAE", "MSE DAE"])
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join([":--"] * 2 + ["--:"] * (len(head) - 2)) + "|"]
     for parameter, r in rows:
-        mark = " (report)" if r["value"] == params.get(parameter) else ""
-        cells = [names[parameter], f"{r['value']}{mark}"]
+        mark = " (report)" if r["value"] == setting_value(params, parameter) else ""
+        cells = [names[parameter], f"{label[parameter](r['value'])}{mark}"]
         for code in ("vae", "dae"):
             for l in budgets:
                 a = r["accuracy"].get((code, l))
@@ -200,6 +208,23 @@ def _nats(d: dict) -> str:
     """'1.2 nats (95 % interval 0.8 to 1.6)' for the size of a paired difference of held-out −ELBO per image."""
     low, high = sorted((abs(d["low"]), abs(d["high"])))
     return f"{fmt(abs(d['mean']), 1)} nats (95 % interval {fmt(low, 1)} to {fmt(high, 1)})"
+
+
+def encoder_sentence(rows: list[dict], verdict: dict | None, where: str) -> str:
+    """1.1(b)'s sentence on the encoder swapped alone, from `robustness.encoder_q1` (the dense VAE, then the
+    convolutional encoder on the dense decoder) and their `architecture_verdict`; '' without that cell."""
+    if not rows or verdict is None or verdict["paired"] is None:
+        return ""
+    d, ratio = verdict["paired"], verdict["time_ratio"]
+    cost = f", at {fmt(ratio, 1)} times the time per epoch" if ratio else ""
+    if verdict["conv_better"]:
+        result = f"fits held-out digits better, by {_nats(d)} per image{cost}"
+    elif verdict["mlp_better"]:
+        result = f"fits held-out digits worse, by {_nats(d)} per image{cost}"
+    else:
+        result = f"fits held-out digits neither better nor worse by a resolved margin ({_signed_nats(d)}){cost}"
+    return (f"Swapped alone, with the dense decoder kept, the convolutional encoder {result} "
+            f"({rows[1]['epochs']} epochs each, {where}).")
 
 
 def decoder_answer(rows: list[dict], verdict: dict | None, joint: dict | None, where: str,

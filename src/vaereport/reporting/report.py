@@ -37,10 +37,12 @@ TEMPLATE = REPORT_DIR / "report.qmd"
 
 
 def architecture_sentences(arch, train_seconds: tuple[float, float]) -> dict[str, str]:
-    """The sentences on the layers from `arch` (a `MeasuredChoices`): 1.2(b)'s answer and Summary clause, 2.1(b)'s
-    clause on the layers, its equal-time evidence and the Summary's equal-time clause ('' where not measured)."""
+    """The sentences on the layers from `arch` (a `MeasuredChoices`): 1.1(b)'s sentence on the encoder alone, 1.2(b)'s
+    answer and Summary clause, 2.1(b)'s clause on the layers, its equal-time evidence and the Summary's equal-time
+    clause ('' where not measured)."""
     conv_wins_q2 = bool(arch.q2_verdict and arch.q2_verdict["conv_better"])
     return {
+        "encoder_answer": choice_answers.encoder_sentence(arch.q1_encoder, arch.q1_encoder_verdict, arch.where()),
         "decoder_answer": choice_answers.decoder_answer(arch.q1_decoder, arch.q1_decoder_verdict, arch.q1_verdict,
                                                         arch.where(), train_seconds[0], arch.q1_equal_time),
         "decoder_summary": choice_answers.decoder_summary(arch.q1_decoder_verdict, arch.q1_equal_time),

@@ -66,13 +66,17 @@ def kept_cells(profile: str) -> dict[str, CellRun]:
 
 
 def sweep(cells: dict[str, CellRun], analysis: str, parameter: str) -> list[CellRun]:
-    """The largest set of grid cells of `analysis` that differ only in `parameter`, ordered by its value."""
+    """The largest set of grid cells of `analysis` that differ only in `parameter`, ordered by its value; of sets
+    equally large, the one whose other parameters are most often the profile's own run's (e.g. the decoder swapped
+    on the report's dense encoder rather than on a convolutional one)."""
     groups: dict[str, list[CellRun]] = {}
     for c in cells.values():
         if c.node.analysis == analysis and parameter in c.node.varying:
             rest = {k: v for k, v in c.node.params.items() if k != parameter}
             groups.setdefault(json.dumps(rest, sort_keys=True), []).append(c)
-    best = max(groups.values(), key=len, default=[])
+    own = next((c.node.params for c in cells.values() if c.node.analysis == analysis and c.node.own), {})
+    shared = lambda g: sum(own.get(k) == v for k, v in g[0].node.params.items() if k != parameter)  # noqa: E731
+    best = max(groups.values(), key=lambda g: (len(g), shared(g)), default=[])
     return sorted(best, key=lambda c: c.node.params[parameter]) if len(best) > 1 else []
 
 
@@ -224,17 +228,23 @@ SETTINGS = ("corruption_level", "likelihood")  # the Q2 settings judged by their
 
 
 def setting_rows(cells: dict[str, CellRun], parameter: str) -> list[dict]:
-    """Q2's representation cells that differ only in `parameter`, ordered by its value: per value, the label-only
+    """Q2's representation cells that differ only in `parameter` (for the likelihood, also the Gaussian's σ), ordered
+    by its value (`setting_value`): per value, the label-only
     selection's accuracy on each code at each budget of its downstream cell (None before that cell has run), the
     VAE's active units and the held-out reconstruction error per pixel of both models. `reader` is the downstream
     cell, for `setting_facts`."""
+    runs = sweep(cells, Q2R, parameter)
+    if parameter == "likelihood":  # the Gaussian likelihood at each σ trained
+        runs += [c for c in sweep(cells, Q2R, "gaussian_sigma") if c.node.params["likelihood"] == "gaussian"
+                 and c.node.id not in {r.node.id for r in runs}]
+        runs.sort(key=lambda c: (c.node.params["likelihood"], c.node.params["gaussian_sigma"]))
     rows = []
-    for c in sweep(cells, Q2R, parameter):
+    for c in runs:
         s = downstream(cells, c)
         if s is None:
             continue
         v = c.metrics.get("validation", {})
-        rows.append({"value": c.node.params[parameter], "epochs": c.node.params["epochs"],
+        rows.append({"value": setting_value(c.node.params, parameter), "epochs": c.node.params["epochs"],
                      "n_validation": c.metrics["data"].get("n_validation", 0), "budgets": s.metrics["budgets"],
                      "active_units": c.metrics["vae_code_stats"]["active_units"],
                      "vae_mse": v.get("VAE", {}).get("mse_per_pixel"), "dae_mse": v.get("DAE", {}).get("mse_per_pixel"),
@@ -242,6 +252,13 @@ def setting_rows(cells: dict[str, CellRun], parameter: str) -> list[dict]:
                                   for rep in ("vae", "dae") for l in s.metrics["budgets"]},
                      "reader": s})
     return rows if len(rows) > 1 else []
+
+
+def setting_value(params: dict, parameter: str):
+    """A Q2 setting's value as its sweep compares it: a Gaussian likelihood with its σ, ('gaussian', 0.1)."""
+    if parameter == "likelihood" and params.get("likelihood") == "gaussian":
+        return ("gaussian", params["gaussian_sigma"])
+    return params.get(parameter)
 
 
 def setting_facts(rows: list[dict], chosen, representation: str) -> dict | None:
@@ -343,6 +360,22 @@ def architecture_q1(cells: dict[str, CellRun], parameter: str = "architecture") 
     convolutional decoder)."""
     runs = sweep(cells, Q1, parameter)
     runs = sorted(runs, key=lambda c: c.node.params[parameter] not in ("mlp", "mirror"))
+    return _q1_rows(runs)
+
+
+def encoder_q1(cells: dict[str, CellRun]) -> list[dict]:
+    """The encoder alone: `architecture_q1`'s rows for the dense VAE and the cell with the convolutional encoder and
+    the dense decoder ('conv+mlp') on the same images ([] without that cell)."""
+    q1 = [c for c in cells.values() if c.node.analysis == Q1 and not c.node.own]
+    layers = lambda c: (c.node.params["architecture"], c.node.params["decoder_architecture"])  # noqa: E731
+    rest = lambda c: {k: v for k, v in c.node.params.items() if k not in ("architecture", "decoder_architecture")}  # noqa: E731
+    swapped = next((c for c in q1 if layers(c) == ("conv", "mlp")), None)
+    dense = next((c for c in q1 if swapped and layers(c) == ("mlp", "mirror") and rest(c) == rest(swapped)), None)
+    return _q1_rows([dense, swapped]) if dense else []
+
+
+def _q1_rows(runs: list[CellRun]) -> list[dict]:
+    """`architecture_q1`'s rows for `runs`, the first the reference of the paired differences."""
     rows = []
     for c in runs:
         decoder = c.node.params["decoders"][0]

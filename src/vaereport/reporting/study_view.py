@@ -119,6 +119,8 @@ class MeasuredChoices:
         self.q1_verdict = robustness.architecture_verdict(self.q1)
         self.q1_decoder = robustness.architecture_q1(cells, "decoder_architecture")
         self.q1_decoder_verdict = robustness.architecture_verdict(self.q1_decoder)
+        self.q1_encoder = robustness.encoder_q1(cells)  # the convolutional encoder on the dense decoder
+        self.q1_encoder_verdict = robustness.architecture_verdict(self.q1_encoder)
         self.q1_longer = robustness.architecture_q1(cells, "epochs")  # the dense decoder given the conv one's time
         self.q1_equal_time = robustness.equal_time_q1(cells)
         self.q2_verdict = robustness.architecture_verdict(self.q2, "VAE")
