@@ -211,6 +211,14 @@ scores = pd.DataFrame([{"images": label, "n": len(images), "mean_confidence": fl
                         "frechet_distance": fd[label]["fd"], "fd_se": fd[label]["se"]}
                        for label, images in candidates.items()])
 out.table(scores, "generation_scores")
+# With held-out training images (the study's cells), the same samples are also scored against them: a choice of
+# setting may weigh generation, and no choice sees the test images.
+if len(x_val):
+    val_feats, _ = features_and_confidence(reference, x_val)
+    val_fd = bootstrap_frechet({label: features[label] for label in generated}, val_feats, n_boot=P["n_bootstrap"],
+                               seed=P["seed"])
+    out.record(validation_generation={label: {"frechet_distance": val_fd[label]["fd"], "fd_se": val_fd[label]["se"],
+                                              "n_reference": len(x_val)} for label in generated})
 out.record(
     models={name: {"test": r["test"], "final_train_loss": r["history"]["loss"][-1],
                    "curve": curve_summary(r["history"], r["per_image"][curve_set[name]], held_out=curve_set[name],

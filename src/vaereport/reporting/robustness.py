@@ -225,11 +225,13 @@ def seed_settings(cells: dict[str, CellRun]) -> dict:
 
 # ---------------------------------------------------------------- corruption level, likelihood
 SETTINGS = ("corruption_level", "likelihood")  # the Q2 settings judged by their codes' accuracy
+PRIOR_SAMPLES = "VAE, z ~ N(0, I)"  # the generated images whose Fréchet distance to held-out images judges generation
 
 
 def setting_rows(cells: dict[str, CellRun], parameter: str) -> list[dict]:
     """Q2's representation cells that differ only in `parameter` (for the likelihood, also the Gaussian's σ), ordered
-    by its value (`setting_value`): per value, the label-only
+    by its value (`setting_value`): per value, the Fréchet distance of the VAE's samples from the prior to the
+    held-out training images (`prior_fd`, None if not measured), the label-only
     selection's accuracy on each code at each budget of its downstream cell (None before that cell has run), the
     VAE's active units and the held-out reconstruction error per pixel of both models. `reader` is the downstream
     cell, for `setting_facts`."""
@@ -248,6 +250,7 @@ def setting_rows(cells: dict[str, CellRun], parameter: str) -> list[dict]:
                      "n_validation": c.metrics["data"].get("n_validation", 0), "budgets": s.metrics["budgets"],
                      "active_units": c.metrics["vae_code_stats"]["active_units"],
                      "vae_mse": v.get("VAE", {}).get("mse_per_pixel"), "dae_mse": v.get("DAE", {}).get("mse_per_pixel"),
+                     "prior_fd": c.metrics.get("validation_generation", {}).get(PRIOR_SAMPLES),
                      "accuracy": {(rep, l): chosen_accuracy(s.metrics, rep, l)
                                   for rep in ("vae", "dae") for l in s.metrics["budgets"]},
                      "reader": s})
