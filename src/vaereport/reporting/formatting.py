@@ -13,6 +13,8 @@ def fmt(value, digits: int = 1) -> str:
         text = f"{value:,.0f}"
     else:
         text = f"{value:,.{digits}f}"
+    if text.startswith("-") and not text.strip("-0.,"):  # rounds to zero: no sign
+        text = text[1:]
     return text.replace("-", "\u2212")  # a typographic minus, as in the maths
 
 

@@ -83,7 +83,7 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
             {"epochs": q2r_params["epochs"], "active_units": q2r.metrics["vae_code_stats"]["active_units"]})
         if arch.code_rows and q2r.available else "",
         **seed_sentences(study.seeds if study.available else [], study.seed_settings if study.available else {},
-                         q2r_params.get("seed")),
+                         q2r_params.get("seed"), views["q2_semisupervised"]),
         "measured_sigma": arch.best_sigma,
         "measured_code_sizes": arch.code_sizes,
         "analyses": analyses.existing(),  # each one's section and Summary lines, in order
@@ -97,12 +97,15 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
     }
 
 
-def seed_sentences(rows: list[dict], settings: dict, report_seed: int | None) -> dict:
-    """The seed study's sentences (`robustness.seed_rows` / `seed_settings`), for 2.3, the Summary and its section."""
+def seed_sentences(rows: list[dict], settings: dict, report_seed: int | None, q2s: "AnalysisView") -> dict:
+    """The seed study's sentences (`robustness.seed_rows` / `seed_settings`), for 2.3, the Summary and its section;
+    the caveat says which VAE − DAE verdicts of the report's own models (`q2s`) hold once the seed is counted."""
     methods = list(dict.fromkeys(r.get("method", "chosen") for r in rows))
+    main = (semisup_answers.code_leads(semisup_answers.facts(q2s.metrics, "uniform"), methods)
+            if q2s.available and rows else None)
     return {
         "seed_answer": choice_answers.seed_sentence(rows, settings, "@sec-robust-seed"),
-        "seed_caveat": choice_answers.seed_caveat(rows, settings),
+        "seed_caveat": choice_answers.seed_caveat(rows, settings, main),
         "seed_single": choice_answers.seed_single_sentence(findings.seed_facts(rows, report_seed), report_seed)
         if rows else "",
         "seed_methods_text": and_list([semisup_answers.method_label(m) for m in methods if m != "chosen"])

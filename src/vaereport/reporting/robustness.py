@@ -218,7 +218,7 @@ def seed_settings(cells: dict[str, CellRun]) -> dict:
     return {"seeds": [c.node.params["seed"] for c in runs], "latent_dim": runs[0].node.params["latent_dim"] if runs else None,
             "epochs": runs[0].node.params["epochs"] if runs else None,
             "classifiers": s.node.params["classifiers"] if s else [], "n_seeds": s.node.params["n_seeds"] if s else None,
-            "n_train": runs[0].node.params["train_subset"] if runs else None,
+            "n_train": runs[0].metrics["data"]["n_train"] if runs else None,
             "graph_neighbors": s.node.params["graph_neighbors"] if s else None,
             "finetune_steps": s.node.params["finetune_steps"] if s else None}
 
@@ -478,12 +478,13 @@ def _equal_time_pair(longer: list[CellRun], conv: list[CellRun], differing: tupl
 
 
 def _equal_time_cost(dense: CellRun, conv: CellRun, models: tuple[str, ...]) -> dict:
-    """The epochs and training seconds (summed over `models`; None if not recorded) of both runs."""
+    """The epochs and training seconds (summed over `models`; None if not recorded) of both runs, and the dense
+    run's number of training images."""
     def seconds(c):
         values = [_timings(c.folder).get(m, {}).get("train_seconds") for m in models]
         return None if None in values else sum(values)
-    return {"epochs": dense.node.params["epochs"], "conv_epochs": conv.node.params["epochs"],
-            "seconds": seconds(dense), "conv_seconds": seconds(conv)}
+    return {"epochs": dense.node.params["epochs"], "n_train": dense.metrics["data"]["n_train"],
+            "conv_epochs": conv.node.params["epochs"], "seconds": seconds(dense), "conv_seconds": seconds(conv)}
 
 
 def architecture_verdict(rows: list[dict], paired: str | None = None) -> dict | None:

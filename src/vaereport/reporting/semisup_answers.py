@@ -237,25 +237,30 @@ def representation_answer(F: dict, methods: list[str]) -> str:
             f"{_codes_tally(F, methods)}")
 
 
-def _codes_tally(F: dict, methods: list[str]) -> str:
-    """'. Between the two codes, DAE codes were ahead in 7 of the 12 like-for-like comparisons with an interval
-    (…), VAE codes in 4 (…)' ('' without VAE-against-DAE comparisons)."""
-    ahead: dict[str, list[tuple[str, int]]] = {"dae": [], "vae": []}
-    n = 0
+def code_leads(F: dict, methods: list[str]) -> dict[tuple[str, int], str]:
+    """(method, budget) -> 'vae', 'dae' or 'undecided': which code was ahead of the other by a paired interval with
+    the same method and labelled subsets (only the comparisons that have an interval)."""
+    leads = {}
     for m in methods:
         for l in F["budgets"]:
             for a, b in (("vae", "dae"), ("dae", "vae")):  # the pair's first input is `a`; 'above' means a leads
                 d = F["between"].get((f"{a}/{m}", f"{b}/{m}", l))
                 if d is not None and d["ci95_low"] is not None:
-                    n += 1
-                    if d["verdict"] in ("above", "below"):
-                        ahead[a if d["verdict"] == "above" else b].append((m, l))
-    if not n:
+                    leads[(m, l)] = {"above": a, "below": b}.get(d["verdict"], "undecided")
+    return leads
+
+
+def _codes_tally(F: dict, methods: list[str]) -> str:
+    """'. Between the two codes, DAE codes were ahead in 7 of the 12 like-for-like comparisons with an interval
+    (…), VAE codes in 4 (…)' ('' without VAE-against-DAE comparisons)."""
+    leads = code_leads(F, methods)
+    if not leads:
         return ""
+    ahead = {rep: [k for k, v in leads.items() if v == rep] for rep in ("dae", "vae")}
     first, second = sorted(ahead, key=lambda rep: -len(ahead[rep]))
     where = lambda rep: f" ({_where(ahead[rep])})" if ahead[rep] else ""  # noqa: E731
     return (f". Between the two codes, {REPRESENTATION_LABELS[first]} were ahead by a paired interval in "
-            f"{len(ahead[first])} of the {n} like-for-like comparisons with an interval{where(first)}, "
+            f"{len(ahead[first])} of the {len(leads)} like-for-like comparisons with an interval{where(first)}, "
             f"{REPRESENTATION_LABELS[second]} in {len(ahead[second])}{where(second)}")
 
 
