@@ -50,12 +50,15 @@ def setting_sentence(facts: dict | None, setting: str, label, name, table: str, 
     worse = [(v, [l for u, l in facts["worse"] if u == v]) for v in others]
     lower = ", ".join(f"{label(v)} {at_budgets(sorted(ls))}" for v, ls in worse if ls)
     if facts["differences"] and all(d["mean"] < 0 for d in facts["differences"].values()):
-        beyond = (f"beyond its interval, accuracy was lower with {lower}" if lower
-                  else f"no other {setting}'s difference is beyond its interval")
+        beyond = f"beyond its interval, accuracy was lower with {lower}"
         in_order = sorted(facts["differences"].items(), key=lambda kv: (str(kv[0][0]), kv[0][1]))
         ties = [(v, l) for (v, l), d in in_order if round(100 * d["mean"], 1) == 0]
         tied = (f", level to one decimal with {and_list([f'{label(v)} at {fmt(l)} labels' for v, l in ties])}"
                 if ties else "")
+        if not lower:  # the highest means, but no value separated: say first that the setting matters little
+            return (f"The {name(chosen)} is chosen, though no other {setting} is separated from it beyond its "
+                    f"interval: {trained_on}, it gave the {code} the highest mean accuracy at every label "
+                    f"budget{tied} ({table}).")
         return (f"The {name(chosen)} is chosen: {trained_on}, it gave the {code} the highest mean accuracy at every "
                 f"label budget{tied} ({table}); {beyond}.")
     subject = f"{label(others[0])} did not give" if len(others) == 1 else "none of the others gave"
