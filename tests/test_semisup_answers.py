@@ -180,3 +180,11 @@ def test_fine_tuning_is_compared_with_the_same_network_from_random_weights():
         "the VAE's encoder +2.0 points [1.0, 3.0] at 100, +1.0 points [-1.0, 3.0] at 300 labels (intervals "
         "simultaneous over the budgets).")
     assert answers.finetune_detail(answers.facts(metrics([]), "uniform")) == ""
+
+
+def test_the_representation_answer_names_the_leads_the_seed_does_not_keep(monkeypatch):
+    monkeypatch.setattr(answers, "_representation_answer", lambda F, methods: "It depends on the method")
+    assert answers.representation_answer({}, []) == "It depends on the method"
+    assert answers.representation_answer({}, [], [("finetune", 100), ("finetune", 300)]) == (
+        "It depends on the method; counting the autoencoders' training seed, the lead with fine-tuning at 100 and 300 "
+        "labels is no longer resolved")

@@ -106,7 +106,7 @@ def code_size_rows(cells: dict[str, CellRun]) -> list[dict]:
                "vae_mse": m["reconstruction"]["VAE"]["mse_per_pixel"], "dae_mse": m["reconstruction"]["DAE"]["mse_per_pixel"],
                "vae_neg_elbo": m["models"]["VAE"]["test"]["loss"], "active_units": m["vae_code_stats"]["active_units"],
                "vae_validation_neg_elbo": m.get("validation", {}).get("VAE", {}).get("loss"),
-               "n_validation": m["data"].get("n_validation", 0), "folder": c.folder,
+               "n_validation": m["data"].get("n_validation", 0), "n_train": m["data"]["n_train"], "folder": c.folder,
                "vae_fd": gen["VAE, z ~ N(0, I)"], "dae_fd": gen["DAE, code ~ fitted Gaussian"],
                "budgets": s.metrics["budgets"] if s else [], "classifiers": s.node.params["classifiers"] if s else [],
                "accuracy": {}, "selection": {}}

@@ -216,11 +216,20 @@ def _where(cells: list[tuple[str, int]]) -> str:
     return and_list([f"{and_list(ms)} at {budgets_text(list(ls))} labels" for ls, ms in by_budgets.items()])
 
 
-def representation_answer(F: dict, methods: list[str]) -> str:
+def representation_answer(F: dict, methods: list[str], seed_lost: list | None = None) -> str:
     """Which representation worked best? Like for like (the same method and labelled subsets for every input:
     `methods`, e.g. the label-only selection, each graph solver and fine-tuning): the inputs that were ahead of
     every other input by a paired interval, and where. One such input is the answer; several make it depend on
-    the method; none, no answer."""
+    the method; none, no answer. `seed_lost`: the (method, budget) pairs whose VAE − DAE lead is no longer
+    resolved once the autoencoders' training seed is counted, named at the end."""
+    answer = _representation_answer(F, methods)
+    if seed_lost:
+        answer += (f"; counting the autoencoders' training seed, the lead with {_where(seed_lost)} is no longer "
+                   f"resolved")
+    return answer
+
+
+def _representation_answer(F: dict, methods: list[str]) -> str:
     if not any(F["means"].get((rep, m, l)) is not None for m in methods for l in F["budgets"] for rep in F["inputs"]):
         return "No representation could be compared"
     leaders = _resolved_leaders(F, methods)
