@@ -386,3 +386,11 @@ def test_a_number_that_rounds_to_zero_has_no_sign():
 
     assert [fmt(-0.0004, 1), fmt(-0.04, 1), fmt(-0.0, 2)] == ["0.0", "0.0", "0.00"]
     assert [fmt(-0.06, 1), fmt(-1200.0, 0), fmt(-10)] == ["\u22120.1", "\u22121,200", "\u221210"]
+
+
+def test_seed_lost_names_the_leads_that_do_not_hold():
+    rows = [{"method": "chosen", "budget": 100, "verdict": "dae"}, {"method": "finetune", "budget": 100, "verdict": "undecided"},
+            {"method": "poisson", "budget": 300, "verdict": "dae"}, {"method": "poisson", "budget": 100, "verdict": "vae"}]
+    main = {("chosen", 100): "dae", ("finetune", 100): "vae", ("poisson", 300): "vae"}
+    assert choice_answers.seed_lost(rows, main) == [("finetune", 100), ("poisson", 300)]
+    assert choice_answers.seed_lost(rows, None) == []

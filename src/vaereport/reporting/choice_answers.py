@@ -7,6 +7,7 @@ Markdown and is tested branch by branch.
 
 from __future__ import annotations
 
+from .findings import verdict_change
 from .formatting import and_list, fmt
 from .semisup_answers import at_budgets, method_label
 
@@ -238,14 +239,20 @@ def seed_caveat(rows: list[dict], settings: dict, main: dict | None = None) -> s
     return head + "; ".join(_held_verdicts(method, mine, main) for method, mine in _by_method(rows).items()) + "."
 
 
+def seed_lost(rows: list[dict], main: dict | None) -> list[tuple[str, int]]:
+    """The (method, budget) pairs of `seed_rows` where a lead of the report's own models (`main`, as for
+    `seed_caveat`) does not hold once the seed is counted (lost or reversed)."""
+    return [(r["method"], r["budget"]) for r in rows if main and verdict_change(
+        main.get((r["method"], r["budget"]), "undecided"), r["verdict"]) in ("lost", "reversed")]
+
+
 def _held_verdicts(method: str, rows: list[dict], main: dict) -> str:
     """'with Poisson learning, the VAE codes' lead at 100 and 300 labels holds' / '… is no longer resolved' /
     'the lead reverses …' / 'the DAE codes lead …, which the report's models left unresolved' / 'neither code leads …'."""
     cases: dict[tuple[str, str], list[int]] = {}
     for r in rows:
         before, now = main.get((method, r["budget"]), "undecided"), r["verdict"]
-        case = ("holds" if before == now != "undecided" else "lost" if now == "undecided" != before
-                else "neither" if before == now else "new" if before == "undecided" else "reversed")
+        case = verdict_change(before, now)
         cases.setdefault((case, now if case in ("holds", "new") else before), []).append(r["budget"])
     words = {"holds": "the {rep} codes' lead {at} holds", "lost": "the {rep} codes' lead {at} is no longer resolved",
              "new": "the {rep} codes lead {at}, which the report's models left unresolved",

@@ -469,6 +469,17 @@ def _fd_overlap(a: dict, b: dict) -> bool:
     return abs(a["frechet_distance"] - b["frechet_distance"]) <= 1.96 * (a["fd_se"] ** 2 + b["fd_se"] ** 2) ** 0.5
 
 
+def verdict_change(before: str, now: str) -> str:
+    """How a VAE − DAE verdict ('vae', 'dae' or 'undecided') changes once more randomness is counted: 'holds' (the
+    same lead), 'lost' (a lead, now undecided), 'new' (undecided, now a lead), 'reversed' or 'neither' (undecided
+    both times)."""
+    if before == now:
+        return "neither" if now == "undecided" else "holds"
+    if now == "undecided":
+        return "lost"
+    return "new" if before == "undecided" else "reversed"
+
+
 def seed_facts(rows: list[dict], report_seed: int) -> dict:
     """The seed-aware VAE − DAE verdicts ('vae', 'dae' or 'undecided') per (method, budget) of `seed_rows`, and how
     they compare with the verdict of the report's own seed alone under the same settings (its subsets-only
@@ -482,12 +493,9 @@ def seed_facts(rows: list[dict], report_seed: int) -> dict:
         own = r["per_seed"].get(report_seed)
         if own is not None and own["low"] is not None:
             single[where(r)] = leader(own["low"], own["high"])
-    compare = lambda test: [k for k, v in single.items() if test(v, verdicts[k])]  # noqa: E731
-    return {"verdicts": verdicts, "single": single,
-            "lost": compare(lambda one, all_: one != "undecided" and all_ == "undecided"),
-            "gained": compare(lambda one, all_: one == "undecided" and all_ != "undecided"),
-            "reversed": compare(lambda one, all_: "undecided" not in (one, all_) and one != all_),
-            "agree": compare(lambda one, all_: one == all_)}
+    compare = lambda *changes: [k for k, v in single.items() if verdict_change(v, verdicts[k]) in changes]  # noqa: E731
+    return {"verdicts": verdicts, "single": single, "lost": compare("lost"), "gained": compare("new"),
+            "reversed": compare("reversed"), "agree": compare("holds", "neither")}
 
 
 def sigma_facts(rows: list[dict]) -> dict:

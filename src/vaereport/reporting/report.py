@@ -108,8 +108,7 @@ def seed_sentences(rows: list[dict], settings: dict, report_seed: int | None, q2
         "seed_caveat": choice_answers.seed_caveat(rows, settings, main),
         "seed_single": choice_answers.seed_single_sentence(findings.seed_facts(rows, report_seed), report_seed)
         if rows else "",
-        "seed_lost": [(r["method"], r["budget"]) for r in rows if main and main.get((r["method"], r["budget"]),
-                                                                                     "undecided") not in ("undecided", r["verdict"])],
+        "seed_lost": choice_answers.seed_lost(rows, main),
         "seed_methods_text": and_list([semisup_answers.method_label(m) for m in methods if m != "chosen"])
         if len(methods) > 1 else "",
         "seed_method_labels": {m: semisup_answers.method_title(m) for m in methods},

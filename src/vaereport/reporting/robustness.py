@@ -218,13 +218,12 @@ def seed_settings(cells: dict[str, CellRun]) -> dict:
     return {"seeds": [c.node.params["seed"] for c in runs], "latent_dim": runs[0].node.params["latent_dim"] if runs else None,
             "epochs": runs[0].node.params["epochs"] if runs else None,
             "classifiers": s.node.params["classifiers"] if s else [], "n_seeds": s.node.params["n_seeds"] if s else None,
-            "n_train": runs[0].metrics["data"]["n_train"] if runs else None,
-            "graph_neighbors": s.node.params["graph_neighbors"] if s else None,
-            "finetune_steps": s.node.params["finetune_steps"] if s else None}
+            "n_train": runs[0].metrics["data"]["n_train"] if runs else None}
 
 
 # ---------------------------------------------------------------- corruption level, likelihood
-SETTINGS = ("corruption_level", "likelihood")  # the Q2 settings judged by their codes' accuracy
+SETTINGS = ("corruption_level", "likelihood")  # the Q2 settings judged by their codes' accuracy (the likelihood also by
+#                                                generation, `choice_answers.likelihood_sentence`)
 PRIOR_SAMPLES = "VAE, z ~ N(0, I)"  # the generated images whose Fréchet distance to held-out images judges generation
 
 
