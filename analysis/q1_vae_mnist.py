@@ -63,9 +63,10 @@ for likelihood in P["decoders"]:
     vae = build_vae(P["latent_dim"], P["hidden"], likelihood, sigma=P["gaussian_sigma"], seed=P["seed"],
                     architecture=P["architecture"], decoder_architecture=decoder_architecture)
     # The test loss is measured after every epoch (per image, for paired comparisons between epochs) to draw
-    # the held-out curve; nothing is chosen from it. The model after the last epoch is the one evaluated.
+    # the held-out curve (the study's cells, which draw none, measure the last epoch only); nothing is chosen
+    # from it. The model after the last epoch is the one evaluated.
     run = fit(vae, x_train, epochs=P["epochs"], batch_size=P["batch_size"], learning_rate=P["learning_rate"],
-              label=f"VAE {likelihood}", held_out={"test": (x_test, x_test)})
+              label=f"VAE {likelihood}", held_out={"test": (x_test, x_test)}, held_out_curve=P["held_out_curve"])
     vae.save(out.model_path(f"vae_{likelihood}"))
     models[likelihood] = vae
     history = run["history"]
@@ -93,10 +94,12 @@ if validation_losses:
 
 # %% [markdown]
 # ## A tighter estimate of log p(x): the importance-weighted bound with k samples per test image
+#
+# With k = 0 (the study's cells, which compare no bound) it is not computed.
 
 # %%
 iwae = {}
-for likelihood, model in models.items():
+for likelihood, model in (models.items() if P["iwae_samples"] else ()):
     per_image = iwae_log_likelihood(model, x_test, k=P["iwae_samples"], seed=P["seed"])
     iwae[likelihood] = {"k": P["iwae_samples"], "mean_log_likelihood": float(per_image.mean()),
                         "sem": float(per_image.std(ddof=1) / np.sqrt(len(per_image)))}

@@ -29,6 +29,7 @@ import pandas as pd
 from vaereport.figures import plots
 from vaereport.data import load_dataset
 from vaereport.science.determinism import seed_everything
+from vaereport.execution.memo import memoised
 from vaereport.science.genmetrics import (bootstrap_frechet, features_and_confidence, fit_gaussian,
                                   train_reference_classifier)
 from vaereport.science.losses import kl_per_unit, reconstruction_nll
@@ -63,8 +64,8 @@ builders = {
     "VAE": lambda: build_vae(**arch),
     "DAE": lambda: build_dae(**arch, corruption=P["corruption"], corruption_level=P["corruption_level"]),
 }
-# Held-out curves (measured after every epoch, used for nothing else): the test images as they are, and for
-# the DAE also one fixed, seeded corruption of them, the task it is trained on.
+# Held-out curves (measured after every epoch, or the last only in the study's cells; used for nothing else): the
+# test images as they are, and for the DAE also one fixed, seeded corruption of them, the task it is trained on.
 x_test_corrupted = np.asarray(corrupt(x_test, P["corruption"], P["corruption_level"],
                                       np.array([P["seed"], 0], dtype="int32")))
 held_out = {"VAE": {"test": (x_test, x_test)},
@@ -74,7 +75,8 @@ for name, build in builders.items():
     seed_everything(P["seed"])
     model = build()
     runs[name] = fit(model, x_train, epochs=P["epochs"], batch_size=P["batch_size"],
-                     learning_rate=P["learning_rate"], label=name, held_out=held_out[name])
+                     learning_rate=P["learning_rate"], label=name, held_out=held_out[name],
+                     held_out_curve=P["held_out_curve"])
     history = runs[name]["history"]  # the last point of the clean test-image curve is the model's test loss
     runs[name]["test"] = {term: history[f"test_{term}"][-1] for term in ("loss", "reconstruction", "kl")
                           if f"test_{term}" in history}
@@ -190,10 +192,12 @@ out.figure(plots.sample_panels({label: as_img(g[:12]) for label, g in generated.
 # ## Scoring the generated images with a reference classifier trained on the training images
 
 # %%
-# Trained on the autoencoders' training images until its accuracy on a held-out tenth of them stops improving.
-reference, reference_training = train_reference_classifier(x_train, fashion.y_train[: len(x_train)],
-                                                           max_epochs=P["reference_epochs"],
-                                                           patience=P["reference_patience"], seed=P["seed"])
+# Trained on the autoencoders' training images until its accuracy on a held-out tenth of them stops improving,
+# from its own seed: one yardstick for every autoencoder seed. Runs that train it identically (the study's
+# cells) train it once and read it back.
+reference, reference_training = memoised(train_reference_classifier, x=x_train, y=fashion.y_train[: len(x_train)],
+                                         max_epochs=P["reference_epochs"], patience=P["reference_patience"],
+                                         seed=P["reference_seed"])
 ref_accuracy = float(np.mean(np.argmax(predict(reference, x_test), axis=1) == y_test))
 half = rng.permutation(len(x_test))
 ref_idx, real_idx = half[: len(x_test) // 2], half[len(x_test) // 2:][:n]

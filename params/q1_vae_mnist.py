@@ -19,8 +19,8 @@ SCHEMA: dict[str, Param] = {
     "n_reconstructions": Param("int", "1..20", lambda v: 1 <= v <= 20, "test digits reconstructed"),
     "digit_classifier_epochs": positive_int("at most this many epochs of the classifier that names the digit a "
                                             "reconstruction shows"),
-    "iwae_samples": Param("int", "1..5000", lambda v: 1 <= v <= 5000,
-                          "importance samples per test image for the IWAE estimate of log p(x)"),
+    "iwae_samples": Param("int", "0..5000", lambda v: 0 <= v <= 5000,
+                          "importance samples per test image for the IWAE estimate of log p(x) (0: not computed)"),
     "gap_radius": Param("float", "0 < r <= 3", lambda v: 0 < v <= 3,
                         "gaps are searched within this many prior standard deviations of the origin"),
     "gap_ratio_threshold": Param("float", "0 < t < 1", lambda v: 0 < v < 1,

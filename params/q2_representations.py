@@ -20,6 +20,8 @@ SCHEMA: dict[str, Param] = {
     "n_generated": Param("int", f"{FEATURE_DIM + 1}..10000 (more than the reference features, for a full-rank covariance)",
                          lambda v: FEATURE_DIM < v <= 10000, "images generated per method for the scores"),
     "reference_epochs": positive_int("at most this many epochs of the reference classifier for generation scores"),
+    "reference_seed": Param("int", ">= 0", lambda v: v >= 0, "seed of the reference classifier (its own, so that "
+                            "every autoencoder seed is scored with the same features)"),
     "reference_patience": positive_int("the reference classifier stops after this many epochs without a better "
                                        "accuracy on its held-out tenth of the training images"),
     "n_bootstrap": Param("int", "20..5000", lambda v: 20 <= v <= 5000,

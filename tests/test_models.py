@@ -192,3 +192,24 @@ def test_the_schema_offers_the_architectures_the_builders_know():
 
     for architecture in analyses.get("q1").schema["architecture"].options:
         assert build_vae(2, [16], "bernoulli", architecture=architecture).encoder.count_params() > 0
+
+
+def test_a_held_out_curve_measured_at_the_end_only_has_the_full_curves_last_point():
+    """The study's cells measure the test loss after the last epoch only: the same value, bit for bit, as the last
+    point of the curve measured after every epoch (the evaluation's seed is stateless, training draws nothing
+    from it)."""
+    from vaereport.science.determinism import seed_everything
+    from vaereport.science.training import fit
+
+    x = np.random.default_rng(0).random((300, 784), dtype=np.float32)
+    runs = {}
+    for every in (True, False):
+        seed_everything(3)
+        runs[every] = fit(build_vae(2, [8], "bernoulli", seed=3), x[:200], epochs=3, batch_size=50,
+                          learning_rate=1e-3, label="curve", held_out={"test": (x[200:], x[200:])},
+                          held_out_curve=every)
+    full, last = runs[True], runs[False]
+    assert len(full["history"]["test_loss"]) == 3 and len(last["history"]["test_loss"]) == 1
+    assert last["history"]["test_loss"][0] == full["history"]["test_loss"][-1]
+    assert last["history"]["loss"] == full["history"]["loss"]
+    np.testing.assert_array_equal(last["per_image"]["test"][0], full["per_image"]["test"][-1])

@@ -53,4 +53,6 @@ TRAINING = {
     "batch_size": positive_int("mini-batch size"),
     "learning_rate": Param("float", "> 0", lambda v: v > 0, "Adam learning rate"),
     "train_subset": TRAIN_SUBSET,
+    "held_out_curve": Param("bool", "true or false", doc="the test loss after every epoch (the held-out curve); "
+                                                         "false: after the last epoch only"),
 }

@@ -47,7 +47,8 @@ def training_curves(histories: dict[str, dict[str, list[float]]], unit: str = "n
             for held, (label, ls) in HELD_OUT_STYLES.items():
                 if f"{held}_{term}" in hist:
                     color = style.CURVE_COLORS[held]
-                    ax.plot(epochs, hist[f"{held}_{term}"], ls, color=color, label=label)
+                    values = hist[f"{held}_{term}"]  # a curve measured at the last epoch only is one point
+                    ax.plot(epochs[len(epochs) - len(values):], values, ls, color=color, label=label)
                     last = hist[f"{held}_{term}"][-1]  # the value the tables report, written at its point
                     ax.plot(epochs[-1], last, "o", ms=3, color=color)
                     # right of the last point, in a margin no curve enters

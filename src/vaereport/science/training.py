@@ -82,23 +82,28 @@ class PerImageLoss:
 
 
 class HeldOutLoss(keras.callbacks.Callback):
-    """Evaluates the model on held-out sets at the end of every epoch (never used to choose anything).
+    """Evaluates the model on held-out sets at the end of every epoch, or with `every_epoch=False` of the last
+    one only (never used to choose anything).
 
     `sets[name] = (encoder inputs, clean targets)`, both (n, 784). The per-epoch means of each loss term are
-    kept in `history[f"{name}_{term}"]`, and the per-image total loss of every epoch in `per_image[name]`
-    (epochs, n), for paired comparisons between epochs. A VAE's estimate uses one z per image drawn from a
-    stateless generator keyed by (seed, epoch, set).
+    kept in `history[f"{name}_{term}"]`, and the per-image total loss of every measured epoch in
+    `per_image[name]` (epochs measured, n), for paired comparisons between epochs. A VAE's estimate uses one z
+    per image drawn from a stateless generator keyed by (seed, epoch, set), so the last epoch's values do not
+    depend on whether the others were measured.
     """
 
-    def __init__(self, sets: dict[str, tuple[np.ndarray, np.ndarray]], seed: int = 0, batch_size: int = 500):
+    def __init__(self, sets: dict[str, tuple[np.ndarray, np.ndarray]], seed: int = 0, batch_size: int = 500,
+                 every_epoch: bool = True):
         super().__init__()
-        self.sets, self.seed, self.batch_size = sets, seed, batch_size
+        self.sets, self.seed, self.batch_size, self.every_epoch = sets, seed, batch_size, every_epoch
         self.history: dict[str, list[float]] = {}
         self.per_image: dict[str, list[np.ndarray]] = {name: [] for name in sets}
         self.evaluator: PerImageLoss | None = None
         self.seconds = 0.0  # time spent evaluating, kept out of the training throughput
 
     def on_epoch_end(self, epoch, logs=None):
+        if not self.every_epoch and epoch + 1 < self.params["epochs"]:
+            return
         started = time.perf_counter()
         self.evaluator = self.evaluator or PerImageLoss(self.model, self.batch_size)
         for i, (name, (inputs, clean)) in enumerate(self.sets.items()):
@@ -131,12 +136,14 @@ def compile_model(model: keras.Model, learning_rate: float) -> keras.Model:
 
 
 def fit(model: keras.Model, x: np.ndarray, *, epochs: int, batch_size: int, learning_rate: float,
-        label: str, held_out: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> dict:
+        label: str, held_out: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+        held_out_curve: bool = True) -> dict:
     """Train on flattened images (n, 784); returns the per-epoch history (training terms averaged over
-    each epoch's batches, held-out terms measured at its end, see `HeldOutLoss`), the per-image held-out
-    losses of every epoch (`per_image[set]`, (epochs, n)) and the wall time."""
+    each epoch's batches, held-out terms measured at its end, see `HeldOutLoss`; without `held_out_curve` at the
+    last epoch's only), the per-image held-out losses of every measured epoch (`per_image[set]`, (epochs, n))
+    and the wall time."""
     compile_model(model, learning_rate)
-    held = HeldOutLoss(held_out or {}, seed=getattr(model, "seed", 0))
+    held = HeldOutLoss(held_out or {}, seed=getattr(model, "seed", 0), every_epoch=held_out_curve)
     callbacks = [held, EpochProgress(label, epochs)]
     started = time.perf_counter()
     if isinstance(model, DenoisingAE):
@@ -247,9 +254,10 @@ def curves_table(histories: dict[str, dict[str, list[float]]]):
 
     rows = []
     for model, hist in histories.items():
+        epochs = len(hist["loss"])
         for key, values in hist.items():
             split, term = key.split("_", 1) if "_" in key and key.split("_", 1)[0] in ("test", "corrupted") \
                 else ("train", key)
             rows += [{"model": model, "epoch": e, "split": split, "term": term, "value": v}
-                     for e, v in enumerate(values, 1)]
+                     for e, v in enumerate(values, epochs - len(values) + 1)]  # a curve measured at the end only
     return pd.DataFrame(rows)
