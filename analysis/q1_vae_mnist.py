@@ -81,7 +81,8 @@ for likelihood in P["decoders"]:
            if validation is not None else {}),
         "final_train_neg_elbo": history["loss"][-1], "history": history,
         "curve": curve_summary(history, run["per_image"]["test"],
-                               repeat_means=repeat_means(vae, x_test, x_test, seed=P["seed"])),
+                               repeat_means=repeat_means(vae, x_test, x_test, seed=P["seed"]))
+        if P["held_out_curve"] else None,
         "train_test_gap": train_test_gap(vae, likelihood, x_train, x_test, seed=P["seed"]),
         "n_parameters": vae.encoder.count_params() + vae.decoder.count_params(),
     }

@@ -88,7 +88,8 @@ out.figure(plots.training_curves({k: r["history"] for k, r in runs.items()}), "t
 curve_set = {"VAE": "test", "DAE": "corrupted"}  # each model's held-out curve on its own training task
 # The VAE's held-out loss is a one-sample Monte-Carlo estimate (its noise measured by repeating the final
 # evaluation with other sampling seeds); the DAE's is deterministic.
-repeats = {"VAE": repeat_means(models["VAE"], x_test, x_test, seed=P["seed"]), "DAE": None}
+repeats = {"VAE": repeat_means(models["VAE"], x_test, x_test, seed=P["seed"]) if P["held_out_curve"] else None,
+           "DAE": None}
 out.table(curves_table({k: r["history"] for k, r in runs.items()}), "loss_curves")
 # The held-out training images, if any: each model's loss on its own task (the DAE's from one seeded corruption)
 # and the per-pixel squared error of the reconstruction from the clean image.
@@ -226,7 +227,7 @@ if len(x_val):
 out.record(
     models={name: {"test": r["test"], "final_train_loss": r["history"]["loss"][-1],
                    "curve": curve_summary(r["history"], r["per_image"][curve_set[name]], held_out=curve_set[name],
-                                          repeat_means=repeats[name]),
+                                          repeat_means=repeats[name]) if P["held_out_curve"] else None,
                    "train_test_gap": train_test_gap(models[name], P["likelihood"], x_train, x_test, seed=P["seed"]),
                    "history": r["history"],
                    "n_parameters": models[name].encoder.count_params() + models[name].decoder.count_params()}

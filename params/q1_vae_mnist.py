@@ -1,7 +1,7 @@
 """The parameters of `analysis/q1_vae_mnist.py`: what is valid (the values are in `q1_vae_mnist.yaml`), and the
 headline numbers `vaereport runs` shows for a run."""
 
-from vaereport.config.schema import TRAINING, Param, choice, choices, positive_float, positive_int
+from vaereport.config.schema import TRAINING, Param, training_constraints, choice, choices, positive_float, positive_int
 from vaereport.science.constants import ARCHITECTURES
 
 SCHEMA: dict[str, Param] = {
@@ -30,11 +30,10 @@ SCHEMA: dict[str, Param] = {
 
 def constraints(p: dict) -> str | None:
     """What is wrong with a combination of valid values (None: nothing), checked before anything runs."""
-    n_train = p["train_subset"] or 60000
-    if p["validation_size"] >= n_train:
-        return (f"validation_size={p['validation_size']} leaves no training images out of {n_train}; "
-                "lower validation_size or raise train_subset")
-    return None
+    if not p["iwae_samples"] and not p["validation_size"]:
+        return ("iwae_samples=0 (no IWAE bound) is for runs scored on held-out training images, whose report states "
+                "no bound; set validation_size > 0 or iwae_samples >= 1")
+    return training_constraints(p)
 
 
 def headline(m: dict) -> dict:

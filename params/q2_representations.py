@@ -1,7 +1,7 @@
 """The parameters of `analysis/q2_representations.py`: what is valid (the values are in `q2_representations.yaml`), and the
 headline numbers `vaereport runs` shows for a run."""
 
-from vaereport.config.schema import TRAINING, Param, choice, positive_float, positive_int
+from vaereport.config.schema import TRAINING, Param, training_constraints, choice, positive_float, positive_int
 from vaereport.science.constants import FEATURE_DIM
 
 SCHEMA: dict[str, Param] = {
@@ -33,11 +33,7 @@ SCHEMA: dict[str, Param] = {
 
 def constraints(p: dict) -> str | None:
     """What is wrong with a combination of valid values (None: nothing), checked before anything runs."""
-    n_train = p["train_subset"] or 60000
-    if p["validation_size"] >= n_train:
-        return (f"validation_size={p['validation_size']} leaves no training images out of {n_train}; "
-                "lower validation_size or raise train_subset")
-    return None
+    return training_constraints(p)
 
 
 def headline(m: dict) -> dict:

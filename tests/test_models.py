@@ -194,7 +194,8 @@ def test_the_schema_offers_the_architectures_the_builders_know():
         assert build_vae(2, [16], "bernoulli", architecture=architecture).encoder.count_params() > 0
 
 
-def test_a_held_out_curve_measured_at_the_end_only_has_the_full_curves_last_point():
+@pytest.mark.parametrize("model", ["vae", "dae"])
+def test_a_held_out_curve_measured_at_the_end_only_has_the_full_curves_last_point(model):
     """The study's cells measure the test loss after the last epoch only: the same value, bit for bit, as the last
     point of the curve measured after every epoch (the evaluation's seed is stateless, training draws nothing
     from it)."""
@@ -202,14 +203,17 @@ def test_a_held_out_curve_measured_at_the_end_only_has_the_full_curves_last_poin
     from vaereport.science.training import fit
 
     x = np.random.default_rng(0).random((300, 784), dtype=np.float32)
+    held_out = {"test": (x[200:], x[200:]), "corrupted": (np.clip(x[200:] + 0.3, 0, 1), x[200:])}
+    build = {"vae": lambda: build_vae(2, [8], "bernoulli", seed=3),
+             "dae": lambda: build_dae(2, [8], "bernoulli", seed=3, corruption="gaussian", corruption_level=0.3)}[model]
     runs = {}
     for every in (True, False):
         seed_everything(3)
-        runs[every] = fit(build_vae(2, [8], "bernoulli", seed=3), x[:200], epochs=3, batch_size=50,
-                          learning_rate=1e-3, label="curve", held_out={"test": (x[200:], x[200:])},
-                          held_out_curve=every)
+        runs[every] = fit(build(), x[:200], epochs=3, batch_size=50, learning_rate=1e-3, label="curve",
+                          held_out=held_out, held_out_curve=every)
     full, last = runs[True], runs[False]
     assert len(full["history"]["test_loss"]) == 3 and len(last["history"]["test_loss"]) == 1
-    assert last["history"]["test_loss"][0] == full["history"]["test_loss"][-1]
     assert last["history"]["loss"] == full["history"]["loss"]
-    np.testing.assert_array_equal(last["per_image"]["test"][0], full["per_image"]["test"][-1])
+    for name in held_out:
+        assert last["history"][f"{name}_loss"][0] == full["history"][f"{name}_loss"][-1]
+        np.testing.assert_array_equal(last["per_image"][name][0], full["per_image"][name][-1])

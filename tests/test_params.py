@@ -50,6 +50,8 @@ def test_parse_override_keeps_yaml_types():
     ("q1_vae_mnist", "decoders=bernoulli", r"must be a list of strings.*e.g. -p decoders=\[bernoulli,gaussian\]"),
     ("q1_vae_mnist", "architecture=cnn", r"'cnn' is not a value of 'architecture'; choose from mlp, conv"),
     ("q2_semisupervised", "classifiers=[logreg, svm]", r"did you mean 'svm_rbf'"),
+    ("q2_representations", "held_out_curve=false", r"is for runs scored on held-out training images.*set validation_size"),
+    ("q1_vae_mnist", "iwae_samples=0", r"no IWAE bound.*set validation_size > 0 or iwae_samples >= 1"),
 ])
 def test_mistakes_name_the_fix(analysis, override, match):
     with pytest.raises(ParameterError, match=match) as info:

@@ -56,3 +56,15 @@ TRAINING = {
     "held_out_curve": Param("bool", "true or false", doc="the test loss after every epoch (the held-out curve); "
                                                          "false: after the last epoch only"),
 }
+
+
+def training_constraints(p: dict) -> str | None:
+    """What is wrong with a combination of the training values and `validation_size` (None: nothing)."""
+    n_train = p["train_subset"] or 60000
+    if p["validation_size"] >= n_train:
+        return (f"validation_size={p['validation_size']} leaves no training images out of {n_train}; "
+                "lower validation_size or raise train_subset")
+    if not p["held_out_curve"] and not p["validation_size"]:
+        return ("held_out_curve=false (the test loss after the last epoch only) is for runs scored on held-out "
+                "training images, whose report draws no curve; set validation_size > 0 or held_out_curve=true")
+    return None

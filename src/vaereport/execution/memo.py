@@ -22,6 +22,7 @@ import numpy as np
 from ..paths import build_root
 from .atomic import tag, write_text
 from .cache import code_component, normalised_code, sha256_text
+from .lock import build_lock
 from .provenance import package_versions
 
 
@@ -41,8 +42,8 @@ def argument_digest(value) -> str:
 def function_code(train: Callable) -> str:
     """A hash of the code `train` runs: its package module and what that imports (parsed), or, for a function
     outside the package, its own source."""
-    if train.__module__.startswith("vaereport."):
-        return code_component([train.__module__.removeprefix("vaereport.")])
+    if train.__module__.startswith("vaereport."):  # also the thread settings every analysis trains under
+        return code_component([train.__module__.removeprefix("vaereport."), "science.determinism"])
     return sha256_text(normalised_code(textwrap.dedent(inspect.getsource(train))))
 
 
@@ -55,21 +56,23 @@ def memo_key(train: Callable, arguments: dict) -> str:
 
 def memoised(train: Callable, **arguments):
     """`train(**arguments)`, which returns (a Keras model, a JSON-able record), run only if no run before it
-    did with the same arguments and code; otherwise the saved model and record are read back."""
+    did with the same arguments and code; otherwise the saved model and record are read back. Runs that need the
+    same entry at once wait for the one that trains it. A read-back leaves the global random state as it was
+    (training leaves it where `train` did), so code after the call must not draw from it."""
     import keras
 
     key = memo_key(train, arguments)
     folder = memo_dir() / train.__name__
     model_file, record_file = folder / f"{key}.keras", folder / f"{key}.json"
-    if model_file.exists() and record_file.exists():
-        return keras.models.load_model(model_file, compile=False), json.loads(record_file.read_text())
-    model, record = train(**arguments)
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{key}{tag()}.keras"  # Keras saves only to a name ending in .keras
-    try:
-        model.save(tmp)
-        os.replace(tmp, model_file)
-    finally:
-        tmp.unlink(missing_ok=True)
-    write_text(record_file, json.dumps(record, sort_keys=True))  # last: an entry is whole once its record exists
+    with build_lock(folder, name=f".{key}.lock"):
+        if model_file.exists() and record_file.exists():
+            return keras.models.load_model(model_file, compile=False), json.loads(record_file.read_text())
+        model, record = train(**arguments)
+        tmp = folder / f".{key}{tag()}.keras"  # Keras saves only to a name ending in .keras
+        try:
+            model.save(tmp)
+            os.replace(tmp, model_file)
+        finally:
+            tmp.unlink(missing_ok=True)
+        write_text(record_file, json.dumps(record, sort_keys=True))  # last: an entry is whole once its record exists
     return model, record

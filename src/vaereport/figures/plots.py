@@ -23,7 +23,7 @@ def _zoom_on_late_epochs(ax, series: list[list[float]]) -> None:
     """Y-range from the lowest value to the highest after the first tenth of the epochs, so that the
     train/held-out gap of the later epochs is visible (the first epochs' higher losses are cut off)."""
     values = np.concatenate([np.asarray(s, dtype=float) for s in series])
-    late = np.concatenate([np.asarray(s, dtype=float)[len(s) // 10 + 1:] for s in series])
+    late = np.concatenate([np.asarray(s, dtype=float)[min(len(s) // 10 + 1, len(s) - 1):] for s in series])
     if len(late) and np.all(np.isfinite(values)):
         low, high = values.min(), late.max()
         pad = 0.05 * (high - low) or 1.0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .findings import verdict_change
 from .formatting import and_list, fmt
-from .semisup_answers import at_budgets, method_label
+from .semisup_answers import at_budgets, method_label, method_on_input
 
 CODE_LABELS = {"vae": "VAE codes", "dae": "DAE codes"}
 CORRUPTION_NAMES = {"gaussian": "Gaussian", "masking": "masking"}
@@ -237,6 +237,45 @@ def seed_caveat(rows: list[dict], settings: dict, main: dict | None = None) -> s
     if main is None:
         return head + f"{_seed_verdicts(rows, 'VAE against DAE codes is not resolved')}."
     return head + "; ".join(_held_verdicts(method, mine, main) for method, mine in _by_method(rows).items()) + "."
+
+
+def benefit_seed_sentence(F: dict, spread: dict, settings: dict, where: str) -> str:
+    """Whether 2.3's verdicts against the yardstick (`semisup_answers.facts`: `gains` above it, `losses` below) hold
+    once the autoencoders' training seed is counted: a verdict on a code the seed runs retrained (same method, code
+    and budget in `robustness.seed_spread`) holds when its interval still excludes zero after moving against the
+    verdict by the largest change of that code's accuracy between seeds. Names the verdicts that do not hold and
+    counts those on codes the seed runs did not repeat; '' without a seed sweep or a verdict it covers."""
+    decided = [(v, v in F["gains"]) for v in F["gains"] + F["losses"] if v["input"] in ("vae", "dae")]
+    covered = [(v, above, spread[(v["method"], v["input"], v["budget"])]["spread"]) for v, above in decided
+               if (v["method"], v["input"], v["budget"]) in spread]
+    if not covered:
+        return ""
+    holds = [(v, above, s) for v, above, s in covered if (v["ci95_low"] - s > 0 if above else v["ci95_high"] + s < 0)]
+    counts = [_of(sum(1 for _, a, _ in holds if a == above), n) + f" {side}"
+              for above, side in ((True, "above the yardstick"), (False, "below it"))
+              if (n := sum(1 for _, a, _ in covered if a == above))]
+    lost = [f"{method_on_input(v['method'], v['input'])} with {fmt(v['budget'])} labels" for v, above, s in covered
+            if (v, above, s) not in holds]
+    uncovered = [v for v, _ in decided if (v["method"], v["input"], v["budget"]) not in spread]
+    widest = max(s for _, _, s in covered)
+    text = (f"Counting the autoencoders' training seed ({len(settings['seeds'])} trainings of {settings['epochs']} "
+            f"epochs, {where}), a code's accuracy under one method and budget moved by up to {fmt(100 * widest, 1)} "
+            f"points between seeds; moved that far against its verdict, {and_list(counts)} that these runs cover "
+            f"keep their verdict")
+    if lost:
+        text += f" ({and_list(lost)} {'does' if len(lost) == 1 else 'do'} not)"
+    if uncovered:
+        methods = and_list(sorted({method_label(v["method"]) for v in uncovered}))
+        text += (f"; the {len(uncovered)} with {methods}, which the seed runs did not repeat, "
+                 f"{'is' if len(uncovered) == 1 else 'are'} not covered")
+    return text + "."
+
+
+def _of(k: int, n: int) -> str:
+    """'2 of the 3', 'all 3', 'the one', 'none of the 2'."""
+    if k == n:
+        return "the one" if n == 1 else f"all {n}"
+    return f"{'none' if k == 0 else k} of the {n}"
 
 
 def seed_lost(rows: list[dict], main: dict | None) -> list[tuple[str, int]]:

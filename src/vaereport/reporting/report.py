@@ -84,6 +84,9 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
         if arch.code_rows and q2r.available else "",
         **seed_sentences(study.seeds if study.available else [], study.seed_settings if study.available else {},
                          q2r_params.get("seed"), views["q2_semisupervised"]),
+        "benefit_seed": choice_answers.benefit_seed_sentence(
+            semisup_answers.facts(views["q2_semisupervised"].metrics, "uniform"), study.seed_spread,
+            study.seed_settings, "@sec-robust-seed") if study.available and views["q2_semisupervised"].available else "",
         "measured_sigma": arch.best_sigma,
         "measured_code_sizes": arch.code_sizes,
         "analyses": analyses.existing(),  # each one's section and Summary lines, in order

@@ -178,13 +178,18 @@ def _accuracy_by_subset(folder: Path, method: str = "chosen") -> dict[tuple, flo
 SEED_METHODS = ("chosen", "poisson", "finetune")  # the label-only selection, then the methods that use the images
 
 
+def _seed_runs(cells: dict[str, CellRun]) -> list[tuple[CellRun, CellRun]]:
+    """(autoencoder cell, its Q2.3 cell) of the seed sweep, for those whose Q2.3 cell has run."""
+    runs = [(c, downstream(cells, c)) for c in sweep(cells, Q2R, "seed")]
+    return [(c, s) for c, s in runs if s is not None]
+
+
 def seed_rows(cells: dict[str, CellRun]) -> list[dict]:
     """Per method of `SEED_METHODS` that the seed cells ran, and per label budget: the VAE − DAE accuracy difference
     for each autoencoder seed (mean over the shared labelled subsets, with the subsets-only interval) and pooled
     over seeds with the interval that counts both sources of randomness; each method's pooled intervals hold
     simultaneously over its budgets (Bonferroni, as for the report's other paired differences)."""
-    runs = [(c, downstream(cells, c)) for c in sweep(cells, Q2R, "seed")]
-    runs = [(c, s) for c, s in runs if s is not None]
+    runs = _seed_runs(cells)
     if len(runs) < 2:
         return []
     rows = []
@@ -209,6 +214,25 @@ def _seed_row(method: str, budget: int, acc: dict[int, dict], level: float) -> d
     mean, low, high = crossed_interval(d, level=level)
     return {"method": method, "budget": budget, "n_seeds": d.shape[0], "n_subsets": d.shape[1], "mean": mean,
             "low": low, "high": high, "per_seed": per_seed, "verdict": findings.leader(low, high)}
+
+
+def seed_spread(cells: dict[str, CellRun]) -> dict[tuple, dict]:
+    """(method, code, budget) -> how far the code's accuracy moved between the autoencoder seeds: each seed's mean
+    over the labelled subsets every seed scored (`per_seed`) and `spread`, the highest minus the lowest; for each
+    method of `SEED_METHODS` the seed cells ran ({} with fewer than two seeds)."""
+    runs = _seed_runs(cells)
+    if len(runs) < 2:
+        return {}
+    out = {}
+    for method in SEED_METHODS:
+        acc = {c.node.params["seed"]: _accuracy_by_subset(s.folder, method) for c, s in runs}
+        for key in sorted({(l, rep) for a in acc.values() for (l, _, rep) in a}):
+            reps = set.intersection(*({r for (b, r, code) in a if (b, code) == key} for a in acc.values()))
+            if reps:
+                per_seed = {seed: float(np.mean([a[(key[0], r, key[1])] for r in sorted(reps)])) for seed, a in acc.items()}
+                out[(method, key[1], key[0])] = {"per_seed": per_seed, "n_subsets": len(reps),
+                                                 "spread": max(per_seed.values()) - min(per_seed.values())}
+    return out
 
 
 def seed_settings(cells: dict[str, CellRun]) -> dict:

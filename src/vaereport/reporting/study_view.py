@@ -31,6 +31,7 @@ class StudyView:
         self.code = robustness.code_size_rows(cells)
         self.seeds = robustness.seed_rows(cells)
         self.seed_settings = robustness.seed_settings(cells)
+        self.seed_spread = robustness.seed_spread(cells)
         self.sigma = robustness.sigma_rows(cells)
         self.best_sigma = {k: robustness.best_sigma(self.sigma, k) for k in ("validation_neg_elbo", "validation_mse")}
         at_best = [r for r in self.sigma if r["sigma"] == self.best_sigma["validation_neg_elbo"]]
