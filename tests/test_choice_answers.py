@@ -415,4 +415,8 @@ def test_a_verdict_against_the_yardstick_holds_when_the_seeds_change_cannot_cros
         "above the yardstick and the one below it that these runs cover keep their verdict (the DAE's encoder "
         "fine-tuned on the labelled images with 300 labels does not); the 1 with Laplace learning, which the seed runs "
         "did not repeat, is not covered.")
+    assert choice_answers.benefit_seed_clause({"gains": gains, "losses": losses}, spread) == (
+        "Counting the autoencoders' training seed, 1 of the 2 above the yardstick and the one below it that the seed "
+        "runs cover keep their verdict.")
     assert choice_answers.benefit_seed_sentence({"gains": gains, "losses": losses}, {}, {}, "") == ""
+    assert choice_answers.benefit_seed_clause({"gains": gains, "losses": losses}, {}) == ""

@@ -234,6 +234,12 @@ def test_seed_rows_pair_each_method_over_the_subsets_every_seed_scored(monkeypat
     assert rows[0]["mean"] == pytest.approx(0.022) and rows[0]["n_seeds"] == 3 and rows[0]["n_subsets"] == 5
     assert rows[2]["mean"] == pytest.approx(0.0) and rows[2]["verdict"] == "undecided"
     assert set(rows[0]["per_seed"]) == {1, 2, 3}
+    spread = robustness.seed_spread(cells)  # each code's accuracy per seed over the same subsets
+    assert set(spread) == {("chosen", "vae", 100), ("chosen", "dae", 100), ("chosen", "vae", 1000),
+                           ("chosen", "dae", 1000), ("poisson", "vae", 100), ("poisson", "dae", 100)}
+    assert spread[("chosen", "vae", 100)]["spread"] == pytest.approx(0.02)  # seed 2 (+0.01) against seed 3 (−0.01)
+    assert spread[("chosen", "dae", 1000)]["spread"] == pytest.approx(0.0)
+    assert spread[("poisson", "vae", 100)]["per_seed"] == {1: 0.60, 2: 0.60, 3: 0.60}
 
 
 def test_sigma_facts_follow_the_numbers():

@@ -239,36 +239,55 @@ def seed_caveat(rows: list[dict], settings: dict, main: dict | None = None) -> s
     return head + "; ".join(_held_verdicts(method, mine, main) for method, mine in _by_method(rows).items()) + "."
 
 
-def benefit_seed_sentence(F: dict, spread: dict, settings: dict, where: str) -> str:
+def benefit_seed_check(F: dict, spread: dict) -> dict | None:
     """Whether 2.3's verdicts against the yardstick (`semisup_answers.facts`: `gains` above it, `losses` below) hold
     once the autoencoders' training seed is counted: a verdict on a code the seed runs retrained (same method, code
     and budget in `robustness.seed_spread`) holds when its interval still excludes zero after moving against the
-    verdict by the largest change of that code's accuracy between seeds. Names the verdicts that do not hold and
-    counts those on codes the seed runs did not repeat; '' without a seed sweep or a verdict it covers."""
+    verdict by the largest change of that code's accuracy between seeds. `covered` and `holds` are (verdict, above,
+    change) triples, `uncovered` the verdicts on codes the seed runs did not repeat; None if none is covered."""
     decided = [(v, v in F["gains"]) for v in F["gains"] + F["losses"] if v["input"] in ("vae", "dae")]
     covered = [(v, above, spread[(v["method"], v["input"], v["budget"])]["spread"]) for v, above in decided
                if (v["method"], v["input"], v["budget"]) in spread]
     if not covered:
+        return None
+    return {"covered": covered, "widest": max(s for _, _, s in covered),
+            "holds": [(v, above, s) for v, above, s in covered
+                      if (v["ci95_low"] - s > 0 if above else v["ci95_high"] + s < 0)],
+            "uncovered": [v for v, _ in decided if (v["method"], v["input"], v["budget"]) not in spread]}
+
+
+def _kept_counts(check: dict) -> str:
+    """'all 3 above the yardstick and 12 of the 14 below it'."""
+    return and_list([_of(sum(1 for _, a, _ in check["holds"] if a == above), n) + f" {side}"
+                     for above, side in ((True, "above the yardstick"), (False, "below it"))
+                     if (n := sum(1 for _, a, _ in check["covered"] if a == above))])
+
+
+def benefit_seed_sentence(F: dict, spread: dict, settings: dict, where: str) -> str:
+    """2.3's sentence on `benefit_seed_check`: how far the seed moved the codes' accuracy, how many verdicts keep
+    theirs, which do not, and how many the seed runs did not cover ('' without a seed sweep or a covered verdict)."""
+    check = benefit_seed_check(F, spread)
+    if check is None:
         return ""
-    holds = [(v, above, s) for v, above, s in covered if (v["ci95_low"] - s > 0 if above else v["ci95_high"] + s < 0)]
-    counts = [_of(sum(1 for _, a, _ in holds if a == above), n) + f" {side}"
-              for above, side in ((True, "above the yardstick"), (False, "below it"))
-              if (n := sum(1 for _, a, _ in covered if a == above))]
-    lost = [f"{method_on_input(v['method'], v['input'])} with {fmt(v['budget'])} labels" for v, above, s in covered
-            if (v, above, s) not in holds]
-    uncovered = [v for v, _ in decided if (v["method"], v["input"], v["budget"]) not in spread]
-    widest = max(s for _, _, s in covered)
     text = (f"Counting the autoencoders' training seed ({len(settings['seeds'])} trainings of {settings['epochs']} "
-            f"epochs, {where}), a code's accuracy under one method and budget moved by up to {fmt(100 * widest, 1)} "
-            f"points between seeds; moved that far against its verdict, {and_list(counts)} that these runs cover "
-            f"keep their verdict")
+            f"epochs, {where}), a code's accuracy under one method and budget moved by up to "
+            f"{fmt(100 * check['widest'], 1)} points between seeds; moved that far against its verdict, "
+            f"{_kept_counts(check)} that these runs cover keep their verdict")
+    lost = [f"{method_on_input(v['method'], v['input'])} with {fmt(v['budget'])} labels"
+            for v, above, s in check["covered"] if (v, above, s) not in check["holds"]]
     if lost:
         text += f" ({and_list(lost)} {'does' if len(lost) == 1 else 'do'} not)"
-    if uncovered:
-        methods = and_list(sorted({method_label(v["method"]) for v in uncovered}))
-        text += (f"; the {len(uncovered)} with {methods}, which the seed runs did not repeat, "
-                 f"{'is' if len(uncovered) == 1 else 'are'} not covered")
+    if check["uncovered"]:
+        n, methods = len(check["uncovered"]), and_list(sorted({method_label(v["method"]) for v in check["uncovered"]}))
+        text += f"; the {n} with {methods}, which the seed runs did not repeat, {'is' if n == 1 else 'are'} not covered"
     return text + "."
+
+
+def benefit_seed_clause(F: dict, spread: dict) -> str:
+    """The Summary's sentence after 2.3's benefit answer: how many of the verdicts the seed runs cover keep theirs."""
+    check = benefit_seed_check(F, spread)
+    return (f"Counting the autoencoders' training seed, {_kept_counts(check)} that the seed runs cover keep their "
+            f"verdict." if check else "")
 
 
 def _of(k: int, n: int) -> str:

@@ -84,9 +84,7 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
         if arch.code_rows and q2r.available else "",
         **seed_sentences(study.seeds if study.available else [], study.seed_settings if study.available else {},
                          q2r_params.get("seed"), views["q2_semisupervised"]),
-        "benefit_seed": choice_answers.benefit_seed_sentence(
-            semisup_answers.facts(views["q2_semisupervised"].metrics, "uniform"), study.seed_spread,
-            study.seed_settings, "@sec-robust-seed") if study.available and views["q2_semisupervised"].available else "",
+        **benefit_seed_sentences(study, views["q2_semisupervised"]),
         "measured_sigma": arch.best_sigma,
         "measured_code_sizes": arch.code_sizes,
         "analyses": analyses.existing(),  # each one's section and Summary lines, in order
@@ -98,6 +96,17 @@ def context(profile: str, runs: dict[str, Path] | None = None, experiment: dict[
         "fmt": fmt, "pct": pct, "md_table": md_table, "findings": findings, "answers": semisup_answers,
         "labels": {"classifier": findings.LABELS, "representation": REPRESENTATION_LABELS},
     }
+
+
+def benefit_seed_sentences(study: "StudyView", q2s: "AnalysisView") -> dict:
+    """2.3's body sentence and Summary clause on whether the verdicts against the yardstick hold across the
+    autoencoders' seeds (`choice_answers.benefit_seed_check`); '' without a seed sweep or Q2.3 run."""
+    if not (study.available and q2s.available and "pixels" in q2s.metrics["inputs"]):
+        return {"benefit_seed": "", "benefit_seed_clause": ""}
+    F = semisup_answers.facts(q2s.metrics, "uniform")
+    return {"benefit_seed": choice_answers.benefit_seed_sentence(F, study.seed_spread, study.seed_settings,
+                                                                 "@sec-robust-seed"),
+            "benefit_seed_clause": choice_answers.benefit_seed_clause(F, study.seed_spread)}
 
 
 def seed_sentences(rows: list[dict], settings: dict, report_seed: int | None, q2s: "AnalysisView") -> dict:
