@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, run_folder
 
 from vaereport.config import analyses
 
@@ -63,3 +63,17 @@ def test_results_do_not_depend_on_the_thread_budget(smoke_build, smoke_copy):
     result = run_cli("run", "q2s", "--profile", "smoke", "--force", env={**env, "VAEREPORT_THREADS": "1"})
     assert result.returncode == 0, result.stderr[-2000:]
     assert results_of(copy / "q2_semisupervised") == results_of(smoke / "q2_semisupervised")
+
+
+def test_a_read_back_reference_classifier_gives_the_bytes_of_a_trained_one(tmp_path):
+    """The Fréchet features' classifier that an earlier run trained is read back (execution.memo): a run that reads
+    it writes the same bytes as the same run that trains it."""
+    def run_q2r(build, *overrides):
+        result = run_cli("run", "q2r", "--profile", "tiny", *overrides, env={"VAEREPORT_BUILD_DIR": str(build)})
+        assert result.returncode == 0, result.stderr[-2000:]
+        return run_folder(build, "q2_representations", "tiny")
+
+    trained = results_of(run_q2r(tmp_path / "trains", "-p", "n_bootstrap=21"))
+    run_q2r(tmp_path / "reads")  # trains the classifier, then the same run with other bootstrap draws reads it back
+    assert len(list((tmp_path / "reads" / "memo").rglob("*.keras"))) == 1
+    assert results_of(run_q2r(tmp_path / "reads", "-p", "n_bootstrap=21")) == trained
