@@ -178,10 +178,15 @@ def _accuracy_by_subset(folder: Path, method: str = "chosen") -> dict[tuple, flo
 SEED_METHODS = ("chosen", "poisson", "finetune")  # the label-only selection, then the methods that use the images
 
 
-def _seed_runs(cells: dict[str, CellRun]) -> list[tuple[CellRun, CellRun]]:
-    """(autoencoder cell, its Q2.3 cell) of the seed sweep, for those whose Q2.3 cell has run."""
+def _seed_accuracy(cells: dict[str, CellRun]) -> dict[str, dict[int, dict]]:
+    """Method of `SEED_METHODS` -> autoencoder seed -> `_accuracy_by_subset` of that seed's Q2.3 cell, over the seed
+    sweep's cells whose Q2.3 cell has run ({} with fewer than two such seeds)."""
     runs = [(c, downstream(cells, c)) for c in sweep(cells, Q2R, "seed")]
-    return [(c, s) for c, s in runs if s is not None]
+    runs = [(c, s) for c, s in runs if s is not None]
+    if len(runs) < 2:
+        return {}
+    return {method: {c.node.params["seed"]: _accuracy_by_subset(s.folder, method) for c, s in runs}
+            for method in SEED_METHODS}
 
 
 def seed_rows(cells: dict[str, CellRun]) -> list[dict]:
@@ -189,12 +194,8 @@ def seed_rows(cells: dict[str, CellRun]) -> list[dict]:
     for each autoencoder seed (mean over the shared labelled subsets, with the subsets-only interval) and pooled
     over seeds with the interval that counts both sources of randomness; each method's pooled intervals hold
     simultaneously over its budgets (Bonferroni, as for the report's other paired differences)."""
-    runs = _seed_runs(cells)
-    if len(runs) < 2:
-        return []
     rows = []
-    for method in SEED_METHODS:
-        acc = {c.node.params["seed"]: _accuracy_by_subset(s.folder, method) for c, s in runs}
+    for method, acc in _seed_accuracy(cells).items():
         budgets = sorted({b for a in acc.values() for (b, _, _) in a})
         rows += [_seed_row(method, l, acc, level=1 - 0.05 / len(budgets)) for l in budgets]
     return rows
@@ -220,12 +221,8 @@ def seed_spread(cells: dict[str, CellRun]) -> dict[tuple, dict]:
     """(method, code, budget) -> how far the code's accuracy moved between the autoencoder seeds: each seed's mean
     over the labelled subsets every seed scored (`per_seed`) and `spread`, the highest minus the lowest; for each
     method of `SEED_METHODS` the seed cells ran ({} with fewer than two seeds)."""
-    runs = _seed_runs(cells)
-    if len(runs) < 2:
-        return {}
     out = {}
-    for method in SEED_METHODS:
-        acc = {c.node.params["seed"]: _accuracy_by_subset(s.folder, method) for c, s in runs}
+    for method, acc in _seed_accuracy(cells).items():
         for key in sorted({(l, rep) for a in acc.values() for (l, _, rep) in a}):
             reps = set.intersection(*({r for (b, r, code) in a if (b, code) == key} for a in acc.values()))
             if reps:
